@@ -1,0 +1,141 @@
+//! Analogies ("a is to b as c is to ?") and the other word-set questions gensim answers:
+//! the odd one out, and the rank of one word among another's neighbours.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::search::{self, Scoring};
+use crate::{Error, Result, Scored, Space};
+
+/// How to answer "a is to b as c is to ?" (Levy & Goldberg 2014 name all three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnalogyMethod {
+    /// 3CosAdd: the words nearest `b − a + c` (unit vectors), ranked by cosine. gensim's
+    /// `most_similar(positive=[b, c], negative=[a])`.
+    #[default]
+    Add,
+    /// 3CosMul: `cos'(x,b) · cos'(x,c) / (cos'(x,a) + ε)` with cosines shifted to [0, 1] as
+    /// `cos' = (1 + cos) / 2` and ε = 10⁻⁶, exactly gensim's `most_similar_cosmul`.
+    Mul,
+    /// PairDirection: `cos(x − c, b − a)`, the direction from `c` to the answer should be the
+    /// direction from `a` to `b`; ignores how close the answer is to `c`.
+    Pair,
+}
+
+impl AnalogyMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            AnalogyMethod::Add => "add",
+            AnalogyMethod::Mul => "mul",
+            AnalogyMethod::Pair => "pair",
+        }
+    }
+}
+
+impl fmt::Display for AnalogyMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AnalogyMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "add" | "3cosadd" => Ok(AnalogyMethod::Add),
+            "mul" | "3cosmul" => Ok(AnalogyMethod::Mul),
+            "pair" | "pairdirection" => Ok(AnalogyMethod::Pair),
+            _ => Err(format!("unknown analogy method {s:?}: use add, mul or pair")),
+        }
+    }
+}
+
+/// gensim's ε in 3CosMul, which keeps the division finite.
+pub const COSMUL_EPSILON: f32 = 1e-6;
+
+impl Space {
+    /// The `k` best answers to "`a` is to `b` as `c` is to ?"; the three question words are never
+    /// answers.
+    ///
+    /// ```
+    /// # use vecspace_core::{AnalogyMethod, Space};
+    /// let space = Space::from_rows(
+    ///     ["man", "king", "woman", "queen", "apple"].map(String::from).to_vec(),
+    ///     vec![1.0, 0.0, 0.1,  1.0, 1.0, 0.0,  0.0, 0.0, 1.0,  0.0, 1.0, 1.0,  0.3, -1.0, 0.2],
+    ///     3,
+    /// )?;
+    /// for method in [AnalogyMethod::Add, AnalogyMethod::Mul, AnalogyMethod::Pair] {
+    ///     let answers = space.analogy("man", "king", "woman", method, 1)?;
+    ///     assert_eq!(answers[0].word, "queen", "{method}");
+    /// }
+    /// # Ok::<(), vecspace_core::Error>(())
+    /// ```
+    pub fn analogy(&self, a: &str, b: &str, c: &str, method: AnalogyMethod, k: usize) -> Result<Vec<Scored>> {
+        let rows = [self.lookup(a)?, self.lookup(b)?, self.lookup(c)?];
+        let [a, b, c] = rows.map(|row| self.unit_vector(row));
+        let hits = match method {
+            AnalogyMethod::Add => {
+                let query: Vec<f32> = (0..self.dims()).map(|i| b[i] - a[i] + c[i]).collect();
+                self.check_query(&query, Scoring::default())?;
+                search::nearest(self.rows(), &query, k, Scoring::default(), &rows)
+            }
+            AnalogyMethod::Mul => search::nearest_by(self.rows(), &[&b, &c, &a], k, &rows, |dots, norm| {
+                if norm == 0.0 {
+                    return f32::NAN;
+                }
+                let shifted = |dot: f32| (1.0 + dot / norm) / 2.0;
+                shifted(dots[0]) * shifted(dots[1]) / (shifted(dots[2]) + COSMUL_EPSILON)
+            }),
+            AnalogyMethod::Pair => {
+                let offset: Vec<f32> = (0..self.dims()).map(|i| b[i] - a[i]).collect();
+                let offset_norm = offset.iter().map(|x| x * x).sum::<f32>().sqrt();
+                if offset_norm == 0.0 {
+                    return Err(Error::ZeroQuery);
+                }
+                let c_dot_offset: f32 = c.iter().zip(&offset).map(|(x, y)| x * y).sum();
+                search::nearest_by(self.rows(), &[&offset, &c], k, &rows, |dots, norm| {
+                    if norm == 0.0 {
+                        return f32::NAN;
+                    }
+                    // x̂ and ĉ are unit vectors: |x̂ − ĉ|² = 2 − 2 x̂·ĉ.
+                    let distance = (2.0 - 2.0 * dots[1] / norm).max(0.0).sqrt();
+                    (dots[0] / norm - c_dot_offset) / (distance * offset_norm)
+                })
+            }
+        };
+        Ok(self.named(hits))
+    }
+
+    /// Every word with its cosine to the group's mean direction, least similar (the odd one out)
+    /// first — gensim's `doesnt_match`, which returns the first entry.
+    pub fn outlier(&self, words: &[&str]) -> Result<Vec<Scored>> {
+        if words.len() < 2 {
+            return Err(Error::TooFewWords { operation: "outlier", needed: 2, given: words.len() });
+        }
+        let rows = words.iter().map(|w| self.lookup(w)).collect::<Result<Vec<_>>>()?;
+        let mut mean = vec![0.0f32; self.dims()];
+        for &row in &rows {
+            mean.iter_mut().zip(self.unit_vector(row)).for_each(|(m, x)| *m += x);
+        }
+        let mut scored: Vec<Scored> = rows
+            .iter()
+            .map(|&row| Scored {
+                word: self.word(row).to_owned(),
+                row,
+                score: crate::space::cosine(&self.unit_vector(row), &mean),
+            })
+            .collect();
+        scored.sort_by(|x, y| x.score.total_cmp(&y.score).then(x.row.cmp(&y.row)));
+        Ok(scored)
+    }
+
+    /// Where `b` ranks among `a`'s neighbours: 1 + the number of other words closer to `a` by
+    /// cosine (gensim's `rank`).
+    pub fn rank(&self, a: &str, b: &str) -> Result<usize> {
+        let (row_a, row_b) = (self.lookup(a)?, self.lookup(b)?);
+        let scores = search::all_scores(self.rows(), self.raw_vector(row_a), Scoring::default());
+        let target = scores[row_b];
+        let closer = scores.iter().enumerate().filter(|&(row, &score)| row != row_a && score > target).count();
+        Ok(closer + 1)
+    }
+}

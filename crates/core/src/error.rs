@@ -1,0 +1,38 @@
+use crate::expr::{EvalError, ParseError};
+use crate::space::describe_expression_error;
+
+/// Everything that can go wrong in the core engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // --- building spaces ---
+    #[error("a space needs at least one dimension")]
+    ZeroDimensions,
+    #[error("matrix holds {values} values, which is not {rows} rows of {dims} dimensions")]
+    ShapeMismatch { rows: usize, dims: usize, values: usize },
+    #[error("the word {word:?} appears twice (rows {first} and {second})")]
+    DuplicateWord { word: String, first: usize, second: usize },
+    #[error("row {row} ({word:?}) holds a non-finite value (NaN or infinity) at dimension {dim}")]
+    NonFinite { row: usize, word: String, dim: usize },
+
+    // --- queries ---
+    #[error("vector has {found} dimensions but the space has {expected}")]
+    DimensionMismatch { expected: usize, found: usize },
+    #[error("unknown word {word:?}{}", crate::spelling::suggestion_suffix(.suggestions))]
+    UnknownWord { word: String, suggestions: Vec<String> },
+    #[error("{operation} needs at least {needed} words, got {given}")]
+    TooFewWords { operation: &'static str, needed: usize, given: usize },
+    #[error("the expression evaluates to a number ({value}), not a vector; neighbours need a vector")]
+    ScalarQuery { value: f64 },
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("{}", describe_expression_error(.expression, .error))]
+    Expression { expression: String, error: EvalError },
+    #[error("the query vector is zero, so cosine similarity is undefined; try --metric dot or euclidean")]
+    ZeroQuery,
+    #[error("the query vector holds NaN or infinite values")]
+    NonFiniteQuery,
+}
+
+/// Result with the core [`enum@Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,82 @@
+//! Bounded selection of the best candidates.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use super::{KeyFn, Neighbor};
+
+/// A row with its ranking key. Greater is better: higher key, then lower row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    pub key: f32,
+    pub row: usize,
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.total_cmp(&other.key).then_with(|| other.row.cmp(&self.row))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Candidate {}
+
+/// The best `k` candidates seen so far, as a min-heap whose top is the one to beat.
+#[derive(Debug)]
+pub(crate) struct TopK {
+    k: usize,
+    heap: BinaryHeap<Reverse<Candidate>>,
+}
+
+impl TopK {
+    pub(crate) fn new(k: usize) -> Self {
+        TopK { k, heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1) }
+    }
+
+    /// Whether `candidate` would enter the selection. NaN keys never do.
+    #[inline(always)]
+    pub(crate) fn would_take(&self, candidate: Candidate) -> bool {
+        if candidate.key.is_nan() || self.k == 0 {
+            return false;
+        }
+        self.heap.len() < self.k || self.heap.peek().is_some_and(|worst| candidate > worst.0)
+    }
+
+    /// Adds a candidate that [`TopK::would_take`] accepted.
+    pub(crate) fn push(&mut self, candidate: Candidate) {
+        if self.heap.len() == self.k {
+            self.heap.pop();
+        }
+        self.heap.push(Reverse(candidate));
+    }
+
+    pub(crate) fn offer(&mut self, candidate: Candidate) {
+        if self.would_take(candidate) {
+            self.push(candidate);
+        }
+    }
+
+    pub(crate) fn merge(mut self, other: TopK) -> TopK {
+        for Reverse(candidate) in other.heap {
+            self.offer(candidate);
+        }
+        self
+    }
+
+    pub(crate) fn into_neighbors(self, key_fn: KeyFn) -> Vec<Neighbor> {
+        let mut best: Vec<Candidate> = self.heap.into_iter().map(|Reverse(c)| c).collect();
+        best.sort_by(|a, b| b.cmp(a));
+        best.into_iter().map(|c| Neighbor { row: c.row, score: key_fn.score(c.key) }).collect()
+    }
+}

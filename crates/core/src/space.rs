@@ -1,0 +1,393 @@
+//! A word space: a vocabulary, a matrix with one row per word, and the operations on them.
+
+use std::fmt;
+
+use crate::expr::{self, EvalError, Expr, ResolveError, Resolver, Value};
+use crate::search::{self, Metric, Rows, Scoring};
+use crate::{Error, Result, Vocabulary, WordList, spelling};
+
+/// Row-major `f32` storage with a stored Euclidean norm per row.
+///
+/// [`DenseMatrix`] holds it in memory; the native file format maps it straight from disk.
+pub trait Matrix: Send + Sync + fmt::Debug {
+    fn dims(&self) -> usize;
+    /// All rows back to back (`rows × dims` values).
+    fn data(&self) -> &[f32];
+    /// The Euclidean length of each row.
+    fn norms(&self) -> &[f32];
+    fn rows(&self) -> usize {
+        self.norms().len()
+    }
+}
+
+/// A matrix held in memory.
+#[derive(Clone)]
+pub struct DenseMatrix {
+    data: Vec<f32>,
+    dims: usize,
+    norms: Vec<f32>,
+}
+
+impl DenseMatrix {
+    /// Takes `data` as rows of `dims` values and computes the norms.
+    pub fn new(data: Vec<f32>, dims: usize) -> Result<Self> {
+        if dims == 0 {
+            return Err(Error::ZeroDimensions);
+        }
+        if data.len() % dims != 0 {
+            return Err(Error::ShapeMismatch { rows: data.len() / dims, dims, values: data.len() });
+        }
+        let norms = search::row_norms(&data, dims);
+        Ok(DenseMatrix { data, dims, norms })
+    }
+
+    pub fn into_data(self) -> Vec<f32> {
+        self.data
+    }
+}
+
+impl fmt::Debug for DenseMatrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DenseMatrix").field("rows", &self.norms.len()).field("dims", &self.dims).finish()
+    }
+}
+
+impl Matrix for DenseMatrix {
+    fn dims(&self) -> usize {
+        self.dims
+    }
+    fn data(&self) -> &[f32] {
+        &self.data
+    }
+    fn norms(&self) -> &[f32] {
+        &self.norms
+    }
+}
+
+/// Options for [`Space::query`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryOptions {
+    /// How many neighbours to return (default 10).
+    pub top: usize,
+    pub metric: Metric,
+    /// Unit-normalise word vectors before arithmetic and comparison (default `true`, as gensim).
+    pub unit: bool,
+    /// Keep the expression's own words among the results (default `false`).
+    pub include_inputs: bool,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions { top: 10, metric: Metric::Cosine, unit: true, include_inputs: false }
+    }
+}
+
+impl QueryOptions {
+    pub fn top(mut self, top: usize) -> Self {
+        self.top = top;
+        self
+    }
+    pub fn metric(mut self, metric: Metric) -> Self {
+        self.metric = metric;
+        self
+    }
+    pub fn raw(mut self, raw: bool) -> Self {
+        self.unit = !raw;
+        self
+    }
+    pub fn include_inputs(mut self, include: bool) -> Self {
+        self.include_inputs = include;
+        self
+    }
+    pub fn scoring(&self) -> Scoring {
+        Scoring { metric: self.metric, unit_rows: self.unit }
+    }
+}
+
+/// A word with its row and score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub word: String,
+    pub row: usize,
+    pub score: f32,
+}
+
+/// The answer to a query: the expression as parsed (canonical form) and its neighbours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryAnswer {
+    pub expression: String,
+    pub vector: Vec<f32>,
+    pub results: Vec<Scored>,
+}
+
+/// A set of words with one vector each.
+#[derive(Debug)]
+pub struct Space {
+    vocab: Box<dyn Vocabulary>,
+    matrix: Box<dyn Matrix>,
+    metadata: Vec<(String, String)>,
+}
+
+impl Space {
+    /// Joins a vocabulary and a matrix with the same number of rows.
+    pub fn new(vocab: Box<dyn Vocabulary>, matrix: Box<dyn Matrix>) -> Result<Self> {
+        if vocab.len() != matrix.rows() {
+            return Err(Error::ShapeMismatch { rows: vocab.len(), dims: matrix.dims(), values: matrix.data().len() });
+        }
+        if matrix.dims() == 0 {
+            return Err(Error::ZeroDimensions);
+        }
+        Ok(Space { vocab, matrix, metadata: Vec::new() })
+    }
+
+    /// Builds an in-memory space; every value must be finite and every word distinct.
+    pub fn from_rows(words: Vec<String>, data: Vec<f32>, dims: usize) -> Result<Self> {
+        if dims == 0 {
+            return Err(Error::ZeroDimensions);
+        }
+        if data.len() != words.len() * dims {
+            return Err(Error::ShapeMismatch { rows: words.len(), dims, values: data.len() });
+        }
+        if let Some(index) = data.iter().position(|x| !x.is_finite()) {
+            let row = index / dims;
+            return Err(Error::NonFinite { row, word: words[row].clone(), dim: index % dims });
+        }
+        let vocab = WordList::new(words)?;
+        Space::new(Box::new(vocab), Box::new(DenseMatrix::new(data, dims)?))
+    }
+
+    /// Attaches a descriptive key/value pair (source, license, …), kept by the native format.
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn metadata(&self) -> &[(String, String)] {
+        &self.metadata
+    }
+
+    pub fn len(&self) -> usize {
+        self.vocab.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vocab.is_empty()
+    }
+
+    pub fn dims(&self) -> usize {
+        self.matrix.dims()
+    }
+
+    pub fn vocab(&self) -> &dyn Vocabulary {
+        self.vocab.as_ref()
+    }
+
+    pub fn matrix(&self) -> &dyn Matrix {
+        self.matrix.as_ref()
+    }
+
+    /// The matrix as a search view.
+    pub fn rows(&self) -> Rows<'_> {
+        Rows::new(self.matrix.data(), self.matrix.dims(), self.matrix.norms())
+    }
+
+    pub fn word(&self, row: usize) -> &str {
+        self.vocab.word(row)
+    }
+
+    /// The row of `word`, or an error that suggests the nearest spellings.
+    pub fn lookup(&self, word: &str) -> Result<usize> {
+        self.vocab.row(word).ok_or_else(|| Error::UnknownWord {
+            word: word.to_owned(),
+            suggestions: spelling::nearest_spellings(word, self.vocab(), 5),
+        })
+    }
+
+    /// The stored (raw) vector of a row.
+    pub fn raw_vector(&self, row: usize) -> &[f32] {
+        self.rows().row(row)
+    }
+
+    /// The vector of a row scaled to unit length (a zero row stays zero).
+    pub fn unit_vector(&self, row: usize) -> Vec<f32> {
+        let norm = self.matrix.norms()[row];
+        let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        self.raw_vector(row).iter().map(|x| x * scale).collect()
+    }
+
+    /// A resolver that looks names up as words, unit-normalised if `unit`.
+    pub fn resolver(&self, unit: bool) -> WordResolver<'_> {
+        WordResolver { space: self, unit }
+    }
+
+    /// Parses and evaluates an expression over this space's words.
+    pub fn evaluate(&self, source: &str, unit: bool) -> Result<(Expr, Value)> {
+        let expr = expr::parse(source)?;
+        let value = expr::evaluate(&expr, &self.resolver(unit)).map_err(|error| Error::Expression {
+            expression: source.to_owned(),
+            error,
+        })?;
+        Ok((expr, value))
+    }
+
+    /// The neighbours of an expression such as `king - man + woman`.
+    ///
+    /// With the default options this matches gensim's `most_similar`: each word is unit-normalised,
+    /// results are ranked by cosine, and the expression's words are left out.
+    pub fn query(&self, source: &str, options: &QueryOptions) -> Result<QueryAnswer> {
+        let (expr, value) = self.evaluate(source, options.unit)?;
+        let vector = match value {
+            Value::Vector(vector) => vector,
+            Value::Scalar(value) => return Err(Error::ScalarQuery { value }),
+        };
+        let exclude: Vec<usize> = if options.include_inputs {
+            Vec::new()
+        } else {
+            expr.names().iter().filter_map(|name| self.vocab.row(name)).collect()
+        };
+        let results = self.nearest_with(&vector, options.top, options.scoring(), &exclude)?;
+        Ok(QueryAnswer { expression: expr.to_string(), vector, results })
+    }
+
+    /// The `k` words nearest `vector` by cosine, skipping the rows in `exclude`.
+    pub fn nearest(&self, vector: &[f32], k: usize, exclude: &[usize]) -> Result<Vec<Scored>> {
+        self.nearest_with(vector, k, Scoring::default(), exclude)
+    }
+
+    /// The `k` words nearest `vector` under `scoring`, skipping the rows in `exclude`.
+    pub fn nearest_with(&self, vector: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Result<Vec<Scored>> {
+        self.check_query(vector, scoring)?;
+        Ok(self.named(search::nearest(self.rows(), vector, k, scoring, exclude)))
+    }
+
+    /// Many queries at once (`queries` holds `n × dims` values), one exclusion list per query or
+    /// none. Much faster than one call per query: see [`search::nearest_batch`].
+    pub fn nearest_batch(
+        &self,
+        queries: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[Vec<usize>],
+    ) -> Result<Vec<Vec<Scored>>> {
+        let dims = self.dims();
+        if queries.len() % dims != 0 {
+            return Err(Error::DimensionMismatch { expected: dims, found: queries.len() % dims });
+        }
+        for query in queries.chunks_exact(dims) {
+            self.check_query(query, scoring)?;
+        }
+        if !exclude.is_empty() && exclude.len() != queries.len() / dims {
+            return Err(Error::ShapeMismatch { rows: queries.len() / dims, dims, values: exclude.len() });
+        }
+        let hits = search::nearest_batch(self.rows(), queries, k, scoring, exclude);
+        Ok(hits.into_iter().map(|hits| self.named(hits)).collect())
+    }
+
+    /// Cosine similarity of two words (gensim's `similarity`).
+    pub fn similarity(&self, a: &str, b: &str) -> Result<f32> {
+        let (a, b) = (self.lookup(a)?, self.lookup(b)?);
+        Ok(cosine(self.raw_vector(a), self.raw_vector(b)))
+    }
+
+    pub(crate) fn check_query(&self, vector: &[f32], scoring: Scoring) -> Result<()> {
+        if vector.len() != self.dims() {
+            return Err(Error::DimensionMismatch { expected: self.dims(), found: vector.len() });
+        }
+        if scoring.metric == Metric::Cosine && vector.iter().all(|&x| x == 0.0) {
+            return Err(Error::ZeroQuery);
+        }
+        if vector.iter().any(|x| !x.is_finite()) {
+            return Err(Error::NonFiniteQuery);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn named(&self, hits: Vec<search::Neighbor>) -> Vec<Scored> {
+        hits.into_iter().map(|hit| Scored { word: self.word(hit.row).to_owned(), row: hit.row, score: hit.score }).collect()
+    }
+}
+
+/// Cosine similarity, 0 when either vector is zero.
+pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(x), f64::from(y));
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if aa == 0.0 || bb == 0.0 { 0.0 } else { (ab / (aa * bb).sqrt()) as f32 }
+}
+
+/// Resolves names as words of a [`Space`].
+#[derive(Debug, Clone, Copy)]
+pub struct WordResolver<'a> {
+    space: &'a Space,
+    unit: bool,
+}
+
+impl Resolver for WordResolver<'_> {
+    fn dims(&self) -> usize {
+        self.space.dims()
+    }
+
+    fn resolve(&self, name: &str) -> std::result::Result<Vec<f32>, ResolveError> {
+        match self.space.vocab.row(name) {
+            Some(row) if self.unit => Ok(self.space.unit_vector(row)),
+            Some(row) => Ok(self.space.raw_vector(row).to_vec()),
+            None => Err(ResolveError::Unknown { suggestions: spelling::nearest_spellings(name, self.space.vocab(), 5) }),
+        }
+    }
+}
+
+/// An evaluation error together with the expression it happened in.
+pub(crate) fn describe_expression_error(source: &str, error: &EvalError) -> String {
+    format!("{error}\n{}", error.span.underline(source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> Space {
+        Space::from_rows(
+            ["a", "b", "c", "d"].map(String::from).to_vec(),
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, -1.0, 0.0],
+            2,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn query_excludes_its_own_words_unless_asked() {
+        let space = toy();
+        let answer = space.query("a", &QueryOptions::default().top(2)).unwrap();
+        assert_eq!(answer.results.iter().map(|s| s.word.as_str()).collect::<Vec<_>>(), ["c", "b"]);
+        let answer = space.query("a", &QueryOptions::default().top(1).include_inputs(true)).unwrap();
+        assert_eq!(answer.results[0].word, "a");
+        assert!((answer.results[0].score - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_rows_are_rejected_when_building() {
+        let err = Space::from_rows(vec!["x".into()], vec![f32::NAN, 1.0], 2).unwrap_err();
+        assert!(matches!(err, Error::NonFinite { row: 0, dim: 0, .. }), "{err}");
+        let err = Space::from_rows(vec!["x".into()], vec![1.0], 2).unwrap_err();
+        assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_words_in_queries_show_where_they_are() {
+        let err = toy().query("a + e", &QueryOptions::default()).unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("unknown word \"e\"; did you mean \"a\""), "{message}");
+        assert!(message.ends_with("  a + e\n      ^"), "{message}");
+    }
+
+    #[test]
+    fn scalar_expressions_are_not_queries() {
+        let err = toy().query("cos(a, b)", &QueryOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::ScalarQuery { .. }));
+        assert!(matches!(toy().query("a - a", &QueryOptions::default()), Err(Error::ZeroQuery)));
+    }
+}
