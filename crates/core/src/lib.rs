@@ -26,6 +26,7 @@
 pub mod analogy;
 mod error;
 pub mod expr;
+pub mod progress;
 pub mod search;
 mod space;
 pub mod spelling;

@@ -1,0 +1,488 @@
+//! vecspace's native format: one little-endian file, memory-mapped on open, so a 400 000-word
+//! space is ready in about a millisecond. The layout is specified in `docs/FORMAT.md`.
+//!
+//! ```text
+//! header (128 bytes) | matrix f32 | norms f32 | word offsets u64 | word bytes | hash index u32 | metadata
+//! ```
+//! Every section starts on a 64-byte boundary. Opening checks the structure (magic, version,
+//! sizes, offsets, UTF-8) against the file's length; it does not re-read the 80 MB of values.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use memmap2::Mmap;
+use vecspace_core::{Matrix, Space, Vocabulary};
+
+use crate::error::Location;
+use crate::{Error, Result, write_atomically};
+
+#[cfg(target_endian = "big")]
+compile_error!("the native format is mapped in place and needs a little-endian CPU");
+
+/// The first eight bytes of every native file.
+pub const MAGIC: &[u8; 8] = b"VECSPACE";
+/// The layout version this code reads and writes.
+pub const VERSION: u32 = 1;
+/// dtype code for little-endian IEEE-754 f32, the only one in version 1.
+pub const DTYPE_F32: u32 = 1;
+pub const HEADER_LEN: usize = 128;
+const ALIGN: u64 = 64;
+
+/// The parsed header: where each section lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    rows: u64,
+    dims: u64,
+    matrix_offset: u64,
+    norms_offset: u64,
+    word_offsets_offset: u64,
+    words_offset: u64,
+    words_len: u64,
+    index_offset: u64,
+    index_slots: u64,
+    metadata_offset: u64,
+    metadata_len: u64,
+    file_len: u64,
+}
+
+impl Header {
+    /// Lays out a file for `rows` words of `dims` dimensions, `words_len` bytes of words and
+    /// `metadata_len` bytes of metadata.
+    fn layout(rows: u64, dims: u64, words_len: u64, metadata_len: u64) -> Header {
+        let align = |x: u64| x.div_ceil(ALIGN) * ALIGN;
+        let matrix_offset = HEADER_LEN as u64;
+        let norms_offset = align(matrix_offset + rows * dims * 4);
+        let word_offsets_offset = align(norms_offset + rows * 4);
+        let words_offset = word_offsets_offset + (rows + 1) * 8;
+        let index_offset = align(words_offset + words_len);
+        let index_slots = index_slots(rows);
+        let metadata_offset = align(index_offset + index_slots * 4);
+        Header {
+            rows,
+            dims,
+            matrix_offset,
+            norms_offset,
+            word_offsets_offset,
+            words_offset,
+            words_len,
+            index_offset,
+            index_slots,
+            metadata_offset,
+            metadata_len,
+            file_len: metadata_offset + metadata_len,
+        }
+    }
+
+    fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut bytes = [0u8; HEADER_LEN];
+        bytes[..8].copy_from_slice(MAGIC);
+        bytes[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        bytes[12..16].copy_from_slice(&DTYPE_F32.to_le_bytes());
+        let fields = [
+            self.rows,
+            self.dims,
+            self.matrix_offset,
+            self.norms_offset,
+            self.word_offsets_offset,
+            self.words_offset,
+            self.words_len,
+            self.index_offset,
+            self.index_slots,
+            self.metadata_offset,
+            self.metadata_len,
+            self.file_len,
+        ];
+        for (i, field) in fields.iter().enumerate() {
+            bytes[16 + i * 8..24 + i * 8].copy_from_slice(&field.to_le_bytes());
+        }
+        bytes
+    }
+
+    fn decode(bytes: &[u8], path: &Path) -> Result<Header> {
+        let bad = |message: String| Error::malformed(path, Location::Header, message);
+        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+            return Err(bad("not a vecspace native file (bad magic or shorter than the header)".into()));
+        }
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let u64_at = |i: usize| u64::from_le_bytes(bytes[16 + i * 8..24 + i * 8].try_into().expect("8 bytes"));
+        let (version, dtype) = (u32_at(8), u32_at(12));
+        if version != VERSION {
+            return Err(bad(format!("format version {version}; this build reads version {VERSION}")));
+        }
+        if dtype != DTYPE_F32 {
+            return Err(bad(format!("unknown dtype code {dtype}; version 1 stores f32 (code 1)")));
+        }
+        let header = Header {
+            rows: u64_at(0),
+            dims: u64_at(1),
+            matrix_offset: u64_at(2),
+            norms_offset: u64_at(3),
+            word_offsets_offset: u64_at(4),
+            words_offset: u64_at(5),
+            words_len: u64_at(6),
+            index_offset: u64_at(7),
+            index_slots: u64_at(8),
+            metadata_offset: u64_at(9),
+            metadata_len: u64_at(10),
+            file_len: u64_at(11),
+        };
+        if header.dims == 0 {
+            return Err(bad("zero dimensions".into()));
+        }
+        if header.rows >= u64::from(u32::MAX) || header.dims > (1 << 24) {
+            return Err(bad(format!("implausible shape {} × {}", header.rows, header.dims)));
+        }
+        // Bounded so that the layout arithmetic below cannot overflow.
+        if header.words_len >= 1 << 48 || header.metadata_len >= 1 << 48 {
+            return Err(bad("implausible section length".into()));
+        }
+        // The layout is a function of four numbers: any other offsets mean corruption.
+        let expected = Header::layout(header.rows, header.dims, header.words_len, header.metadata_len);
+        if header != expected {
+            return Err(bad("section offsets disagree with the shape; the file is corrupt".into()));
+        }
+        Ok(header)
+    }
+}
+
+/// Hash-table size for `rows` words: a power of two at least twice the count, so linear probing
+/// stays short and always finds an empty slot.
+fn index_slots(rows: u64) -> u64 {
+    (rows * 2).max(2).next_power_of_two()
+}
+
+/// FNV-1a, 64-bit: simple, stable across platforms and versions, good enough for words.
+fn hash(word: &[u8]) -> u64 {
+    word.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Writes `space` in the native format, atomically.
+pub fn write(space: &Space, path: &Path) -> Result<()> {
+    let vocab = space.vocab();
+    let rows = space.len() as u64;
+    if rows >= u64::from(u32::MAX) {
+        return Err(Error::malformed(path, Location::Header, "more than 4 294 967 294 words"));
+    }
+    let mut metadata = Vec::new();
+    metadata.extend_from_slice(&(space.metadata().len() as u32).to_le_bytes());
+    for (key, value) in space.metadata() {
+        for text in [key, value] {
+            metadata.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            metadata.extend_from_slice(text.as_bytes());
+        }
+    }
+    let words_len: u64 = (0..space.len()).map(|row| vocab.word(row).len() as u64).sum();
+    let header = Header::layout(rows, space.dims() as u64, words_len, metadata.len() as u64);
+
+    let mut slots = vec![0u32; header.index_slots as usize];
+    let mask = header.index_slots - 1;
+    for row in 0..space.len() {
+        let mut slot = hash(vocab.word(row).as_bytes()) & mask;
+        while slots[slot as usize] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        slots[slot as usize] = row as u32 + 1;
+    }
+
+    write_atomically(path, |out| {
+        let mut out = SectionWriter { out, written: 0, path };
+        out.put(&header.encode())?;
+        out.put(as_bytes(space.matrix().data()))?;
+        out.pad_to(header.norms_offset)?;
+        out.put(as_bytes(space.matrix().norms()))?;
+        out.pad_to(header.word_offsets_offset)?;
+        let mut offset = 0u64;
+        out.put(&offset.to_le_bytes())?;
+        for row in 0..space.len() {
+            offset += vocab.word(row).len() as u64;
+            out.put(&offset.to_le_bytes())?;
+        }
+        for row in 0..space.len() {
+            out.put(vocab.word(row).as_bytes())?;
+        }
+        out.pad_to(header.index_offset)?;
+        out.put(as_bytes_u32(&slots))?;
+        out.pad_to(header.metadata_offset)?;
+        out.put(&metadata)?;
+        debug_assert_eq!(out.written, header.file_len);
+        Ok(())
+    })
+}
+
+/// A writer that knows its position, to pad each section to its aligned offset.
+struct SectionWriter<'a> {
+    out: &'a mut dyn Write,
+    written: u64,
+    path: &'a Path,
+}
+
+impl SectionWriter<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.written += bytes.len() as u64;
+        self.out.write_all(bytes).map_err(|e| Error::io(self.path, e))
+    }
+
+    fn pad_to(&mut self, offset: u64) -> Result<()> {
+        debug_assert!(offset >= self.written);
+        self.put(&vec![0u8; (offset - self.written) as usize])
+    }
+}
+
+fn as_bytes(values: &[f32]) -> &[u8] {
+    // SAFETY: f32 has no padding and any byte pattern is a valid u8; the target is little-endian.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), std::mem::size_of_val(values)) }
+}
+
+fn as_bytes_u32(values: &[u32]) -> &[u8] {
+    // SAFETY: as above.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), std::mem::size_of_val(values)) }
+}
+
+/// Opens a native file by memory-mapping it.
+pub fn open(path: &Path) -> Result<Space> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // SAFETY: the map is read-only. Like every mmap reader we rely on the file not being
+    // truncated while mapped; vecspace itself only ever replaces files by renaming.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    if map.is_empty() {
+        return Err(Error::Empty { path: path.to_owned() });
+    }
+    let header = Header::decode(&map, path)?;
+    if header.file_len != map.len() as u64 {
+        return Err(Error::Truncated {
+            path: path.to_owned(),
+            what: "the header",
+            declared: header.file_len,
+            available: map.len() as u64,
+        });
+    }
+    let map = Arc::new(map);
+    let vocab = MappedVocab::new(map.clone(), header, path)?;
+    let metadata = read_metadata(&map[header.metadata_offset as usize..], path)?;
+    let matrix = MappedMatrix { map, header };
+    let mut space = Space::new(Box::new(vocab), Box::new(matrix)).map_err(|e| Error::space(path, e))?;
+    for (key, value) in metadata {
+        space = space.with_metadata(key, value);
+    }
+    Ok(space)
+}
+
+fn read_metadata(mut bytes: &[u8], path: &Path) -> Result<Vec<(String, String)>> {
+    let bad = || Error::malformed(path, Location::Header, "the metadata section is corrupt");
+    let take_u32 = |bytes: &mut &[u8]| -> Result<usize> {
+        let (head, rest) = bytes.split_at_checked(4).ok_or_else(bad)?;
+        *bytes = rest;
+        Ok(u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize)
+    };
+    let count = take_u32(&mut bytes)?;
+    let mut entries = Vec::new();
+    for _ in 0..count {
+        let mut pair = [String::new(), String::new()];
+        for text in &mut pair {
+            let len = take_u32(&mut bytes)?;
+            let (head, rest) = bytes.split_at_checked(len).ok_or_else(bad)?;
+            *text = std::str::from_utf8(head).map_err(|_| bad())?.to_owned();
+            bytes = rest;
+        }
+        let [key, value] = pair;
+        entries.push((key, value));
+    }
+    Ok(entries)
+}
+
+/// The matrix and norms, read in place from the map.
+struct MappedMatrix {
+    map: Arc<Mmap>,
+    header: Header,
+}
+
+impl MappedMatrix {
+    fn floats(&self, offset: u64, count: u64) -> &[f32] {
+        let bytes = &self.map[offset as usize..(offset + count * 4) as usize];
+        // SAFETY: the map is page-aligned and every section offset is a multiple of 64, so the
+        // pointer is aligned for f32; the header check bounded the range inside the map; any bit
+        // pattern is a valid f32.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast(), count as usize) }
+    }
+}
+
+impl fmt::Debug for MappedMatrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedMatrix").field("rows", &self.header.rows).field("dims", &self.header.dims).finish()
+    }
+}
+
+impl Matrix for MappedMatrix {
+    fn dims(&self) -> usize {
+        self.header.dims as usize
+    }
+    fn data(&self) -> &[f32] {
+        self.floats(self.header.matrix_offset, self.header.rows * self.header.dims)
+    }
+    fn norms(&self) -> &[f32] {
+        self.floats(self.header.norms_offset, self.header.rows)
+    }
+}
+
+/// Words and the hash index, read in place from the map.
+struct MappedVocab {
+    map: Arc<Mmap>,
+    header: Header,
+}
+
+impl MappedVocab {
+    /// Checks that the word offsets are monotone, end at the words' length and fall on character
+    /// boundaries of valid UTF-8, and that index slots point at real rows.
+    fn new(map: Arc<Mmap>, header: Header, path: &Path) -> Result<Self> {
+        let vocab = MappedVocab { map, header };
+        let words = &vocab.map[header.words_offset as usize..(header.words_offset + header.words_len) as usize];
+        let text = std::str::from_utf8(words).map_err(|e| {
+            Error::malformed(path, Location::Byte(header.words_offset + e.valid_up_to() as u64), "a word is not valid UTF-8")
+        })?;
+        let mut previous = 0u64;
+        for row in 0..=header.rows {
+            let offset = vocab.offset(row as usize);
+            let at = Location::Byte(header.word_offsets_offset + row * 8);
+            if (row == 0 && offset != 0) || offset < previous || offset > header.words_len {
+                return Err(Error::malformed(path, at, "word offsets are not increasing within the word section"));
+            }
+            if !text.is_char_boundary(offset as usize) {
+                return Err(Error::malformed(path, at, "a word offset splits a UTF-8 character"));
+            }
+            previous = offset;
+        }
+        if previous != header.words_len {
+            return Err(Error::malformed(path, Location::Header, "word offsets do not cover the word section"));
+        }
+        if vocab.slots().iter().any(|&slot| u64::from(slot) > header.rows) {
+            return Err(Error::malformed(path, Location::Byte(header.index_offset), "the word index points past the last row"));
+        }
+        Ok(vocab)
+    }
+
+    fn offset(&self, row: usize) -> u64 {
+        let at = self.header.word_offsets_offset as usize + row * 8;
+        u64::from_le_bytes(self.map[at..at + 8].try_into().expect("8 bytes"))
+    }
+
+    fn slots(&self) -> &[u32] {
+        let start = self.header.index_offset as usize;
+        let bytes = &self.map[start..start + self.header.index_slots as usize * 4];
+        // SAFETY: 64-byte aligned offset into a page-aligned map, bounds checked by the header.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast(), self.header.index_slots as usize) }
+    }
+}
+
+impl fmt::Debug for MappedVocab {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedVocab").field("len", &self.header.rows).finish()
+    }
+}
+
+impl Vocabulary for MappedVocab {
+    fn len(&self) -> usize {
+        self.header.rows as usize
+    }
+
+    fn word(&self, row: usize) -> &str {
+        assert!(row < self.len(), "row {row} out of range for {} words", self.len());
+        let (start, end) = (self.offset(row), self.offset(row + 1));
+        let base = self.header.words_offset;
+        let bytes = &self.map[(base + start) as usize..(base + end) as usize];
+        // SAFETY: `new` checked that the section is UTF-8 and every offset is a char boundary.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    fn row(&self, word: &str) -> Option<usize> {
+        let slots = self.slots();
+        let mask = slots.len() - 1;
+        let mut slot = hash(word.as_bytes()) as usize & mask;
+        // The table is at most half full, so an empty slot ends every probe; the bound only
+        // guards against a corrupt file.
+        for _ in 0..slots.len() {
+            match slots[slot] {
+                0 => return None,
+                entry => {
+                    let row = entry as usize - 1;
+                    if self.word(row) == word {
+                        return Some(row);
+                    }
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Space {
+        Space::from_rows(
+            ["the", "king", "'s", "café", "new york"].map(String::from).to_vec(),
+            (0..15).map(|i| i as f32 * 0.5 - 3.0).collect(),
+            3,
+        )
+        .unwrap()
+        .with_metadata("source", "unit test")
+    }
+
+    #[test]
+    fn write_then_open_gives_the_same_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.vsp");
+        let space = sample();
+        write(&space, &path).unwrap();
+        let opened = open(&path).unwrap();
+        assert_eq!(opened.len(), 5);
+        assert_eq!(opened.dims(), 3);
+        assert_eq!(opened.matrix().data(), space.matrix().data());
+        assert_eq!(opened.matrix().norms(), space.matrix().norms());
+        for row in 0..5 {
+            assert_eq!(opened.word(row), space.word(row));
+            assert_eq!(opened.vocab().row(space.word(row)), Some(row));
+        }
+        assert_eq!(opened.vocab().row("queen"), None);
+        assert_eq!(opened.metadata(), [("source".to_string(), "unit test".to_string())]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.vsp");
+        write(&sample(), &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = dir.path().join("cut.vsp");
+        for len in (0..bytes.len()).step_by(7) {
+            std::fs::write(&cut, &bytes[..len]).unwrap();
+            assert!(open(&cut).is_err(), "a file cut to {len} bytes opened");
+        }
+    }
+
+    #[test]
+    fn corrupted_bytes_are_caught_or_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.vsp");
+        write(&sample(), &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let bad = dir.path().join("bad.vsp");
+        for at in 0..bytes.len() {
+            let mut copy = bytes.clone();
+            copy[at] ^= 0xA5;
+            std::fs::write(&bad, &copy).unwrap();
+            // Either a clean error, or a space whose every word can be read and looked up.
+            if let Ok(space) = open(&bad) {
+                for row in 0..space.len() {
+                    let word = space.word(row).to_owned();
+                    let _ = space.vocab().row(&word);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! NumPy `.npy` arrays: a 2-D float matrix, row-major or column-major (`fortran_order`), as
+//! `<f4` or `<f8`. The reader takes any `Read`, so matrices can stream straight out of archives.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use vecspace_core::Space;
+use vecspace_core::progress::{Progress, Silent, Unit};
+
+use crate::error::Location;
+use crate::{Error, Result};
+
+/// The first six bytes of every `.npy` file.
+pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// Element types vecspace reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dtype {
+    F32,
+    F64,
+}
+
+impl Dtype {
+    pub fn size(self) -> u64 {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+        }
+    }
+}
+
+/// What the header says about the array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpyHeader {
+    pub dtype: Dtype,
+    pub fortran_order: bool,
+    pub rows: u64,
+    pub cols: u64,
+    /// Bytes taken by the magic, version, header length and header text.
+    pub header_len: u64,
+}
+
+impl NpyHeader {
+    /// Bytes of array data that follow the header.
+    pub fn data_len(&self) -> Option<u64> {
+        self.rows.checked_mul(self.cols)?.checked_mul(self.dtype.size())
+    }
+}
+
+/// Reads and checks the header of a 2-D float array.
+pub fn read_header(reader: &mut dyn Read) -> std::result::Result<NpyHeader, String> {
+    let mut preamble = [0u8; 8];
+    reader.read_exact(&mut preamble).map_err(|_| "shorter than a .npy header".to_string())?;
+    if &preamble[..6] != MAGIC {
+        return Err("not a .npy file (bad magic)".into());
+    }
+    let (text_len, prefix) = match preamble[6] {
+        1 => {
+            let mut len = [0u8; 2];
+            reader.read_exact(&mut len).map_err(|_| "truncated .npy header".to_string())?;
+            (u64::from(u16::from_le_bytes(len)), 10)
+        }
+        2 | 3 => {
+            let mut len = [0u8; 4];
+            reader.read_exact(&mut len).map_err(|_| "truncated .npy header".to_string())?;
+            (u64::from(u32::from_le_bytes(len)), 12)
+        }
+        other => return Err(format!(".npy version {other} is not supported (1, 2 and 3 are)")),
+    };
+    if text_len > 1 << 20 {
+        return Err(format!("implausible .npy header length {text_len}"));
+    }
+    let mut text = vec![0u8; text_len as usize];
+    reader.read_exact(&mut text).map_err(|_| "truncated .npy header".to_string())?;
+    let text = String::from_utf8_lossy(&text);
+    let descr = dict_value(&text, "descr").ok_or("the .npy header has no 'descr'")?;
+    let dtype = match descr.trim_matches(|c| c == '\'' || c == '"') {
+        "<f4" | "=f4" => Dtype::F32,
+        "<f8" | "=f8" => Dtype::F64,
+        other => return Err(format!("dtype {other} is not supported; vecspace reads <f4 and <f8")),
+    };
+    let fortran_order = match dict_value(&text, "fortran_order").ok_or("the .npy header has no 'fortran_order'")? {
+        "True" => true,
+        "False" => false,
+        other => return Err(format!("unreadable fortran_order {other:?}")),
+    };
+    let shape = dict_value(&text, "shape").ok_or("the .npy header has no 'shape'")?;
+    let dims: Vec<u64> = shape
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u64>().map_err(|_| format!("unreadable shape {shape}")))
+        .collect::<std::result::Result<_, _>>()?;
+    let [rows, cols] = dims[..] else {
+        return Err(format!("expected a 2-D array (words × dimensions), found shape {shape}"));
+    };
+    Ok(NpyHeader { dtype, fortran_order, rows, cols, header_len: prefix + text_len })
+}
+
+/// The text of a value in the header's Python dict literal, such as `(400000, 50)` for `shape`.
+fn dict_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let quoted = [format!("'{key}'"), format!("\"{key}\"")];
+    let start = quoted.iter().find_map(|k| text.find(k.as_str()).map(|i| i + k.len()))?;
+    let rest = text[start..].trim_start().strip_prefix(':')?.trim_start();
+    let end = if rest.starts_with('(') {
+        rest.find(')')? + 1
+    } else if let Some(quote) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') {
+        rest[1..].find(quote)? + 2
+    } else {
+        rest.find([',', '}']).unwrap_or(rest.len())
+    };
+    Some(rest[..end].trim())
+}
+
+/// Reads the array data after `header` into a row-major f32 matrix.
+///
+/// `available` is how many bytes follow the header (the file or archive entry size minus the
+/// header); it must match the shape exactly, and is checked before anything is allocated.
+pub fn read_matrix(
+    reader: &mut dyn Read,
+    header: &NpyHeader,
+    available: u64,
+    progress: &dyn Progress,
+) -> std::result::Result<Vec<f32>, String> {
+    let needed = header.data_len().ok_or("the shape overflows")?;
+    if available < needed {
+        return Err(format!(
+            "the shape {}×{} needs {needed} bytes of data but only {available} follow the header; the file is truncated",
+            header.rows, header.cols
+        ));
+    }
+    if available > needed {
+        return Err(format!("{} unexpected bytes follow the array data", available - needed));
+    }
+    let count = (header.rows * header.cols) as usize;
+    let mut values = Vec::with_capacity(count);
+    let mut buffer = vec![0u8; 1 << 22];
+    let mut remaining = needed;
+    progress.start("reading matrix", Some(needed), Unit::Bytes);
+    while remaining > 0 {
+        let take = remaining.min(buffer.len() as u64) as usize;
+        // Whole elements per chunk: the buffer length is a multiple of 8.
+        let chunk = &mut buffer[..take];
+        reader.read_exact(chunk).map_err(|e| format!("reading array data: {e}"))?;
+        match header.dtype {
+            Dtype::F32 => values.extend(chunk.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4")))),
+            Dtype::F64 => values
+                .extend(chunk.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8")) as f32)),
+        }
+        remaining -= take as u64;
+        progress.advance(take as u64);
+    }
+    progress.finish();
+    if header.fortran_order {
+        values = transpose(&values, header.cols as usize, header.rows as usize);
+    }
+    Ok(values)
+}
+
+/// Row-major copy of a `rows × cols` row-major matrix's transpose.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; values.len()];
+    // Tiles keep both the reads and the writes within a few cache lines.
+    const TILE: usize = 64;
+    for row_start in (0..rows).step_by(TILE) {
+        for col_start in (0..cols).step_by(TILE) {
+            for r in row_start..(row_start + TILE).min(rows) {
+                for c in col_start..(col_start + TILE).min(cols) {
+                    out[c * rows + r] = values[r * cols + c];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Reads a `.npy` matrix and a vocabulary file with one word per line, in row order.
+pub fn read_space(npy_path: &Path, vocab_path: &Path, warnings: &mut Vec<String>) -> Result<Space> {
+    let file = File::open(npy_path).map_err(|e| Error::io(npy_path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(npy_path, e))?.len();
+    let mut reader = BufReader::new(file);
+    let header = read_header(&mut reader).map_err(|m| Error::malformed(npy_path, Location::Header, m))?;
+    let data = read_matrix(&mut reader, &header, file_len.saturating_sub(header.header_len), &Silent)
+        .map_err(|m| Error::malformed(npy_path, Location::Byte(header.header_len), m))?;
+    let words = read_vocabulary(vocab_path, header.rows)?;
+    crate::assemble(npy_path, words, data, header.cols as usize, warnings)
+}
+
+/// One word per line; the count must match the matrix.
+fn read_vocabulary(path: &Path, expected: u64) -> Result<Vec<String>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut words = Vec::with_capacity(expected.min(1 << 24) as usize);
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(|e| Error::io(path, e))? == 0 {
+            break;
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let word = std::str::from_utf8(text).map_err(|_| {
+            Error::malformed(path, Location::Line(words.len() as u64 + 1), "the word is not valid UTF-8")
+        })?;
+        words.push(word.to_owned());
+    }
+    if words.len() as u64 != expected {
+        return Err(Error::malformed(
+            path,
+            Location::Line(words.len() as u64),
+            format!("the vocabulary has {} words but the matrix has {expected} rows", words.len()),
+        ));
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(descr: &str, fortran: bool, shape: (u64, u64), data: &[u8]) -> Vec<u8> {
+        let dict = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': ({}, {}), }}",
+            if fortran { "True" } else { "False" },
+            shape.0,
+            shape.1
+        );
+        let padded = format!("{dict:<width$}\n", width = (dict.len() + 11).div_ceil(64) * 64 - 11);
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[1, 0]);
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    fn read(bytes: &[u8]) -> std::result::Result<Vec<f32>, String> {
+        let mut reader = bytes;
+        let header = read_header(&mut reader)?;
+        let available = reader.len() as u64;
+        read_matrix(&mut reader, &header, available, &Silent)
+    }
+
+    #[test]
+    fn column_major_arrays_are_transposed_to_rows() {
+        // The 2×3 matrix [[1,2,3],[4,5,6]] stored column by column.
+        let data: Vec<u8> = [1.0f32, 4.0, 2.0, 5.0, 3.0, 6.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        assert_eq!(read(&npy("<f4", true, (2, 3), &data)).unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let data: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        assert_eq!(read(&npy("<f8", false, (2, 2), &data)).unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn shapes_that_disagree_with_the_data_are_refused_before_allocating() {
+        let err = read(&npy("<f4", false, (u64::MAX / 8, 2), &[0; 8])).unwrap_err();
+        assert!(err.contains("overflows") || err.contains("truncated"), "{err}");
+        let err = read(&npy("<f4", false, (1_000_000_000, 50), &[0; 8])).unwrap_err();
+        assert!(err.contains("truncated"), "{err}");
+        let err = read(&npy("<f4", false, (1, 1), &[0; 8])).unwrap_err();
+        assert!(err.contains("unexpected bytes"), "{err}");
+        assert!(read(&npy("<i8", false, (1, 1), &[0; 8])).unwrap_err().contains("dtype"));
+        assert!(read(&npy("<f4", false, (4, 0), &[])).is_ok());
+        assert!(read(b"\x93NUMPY\x01\x00\xff").unwrap_err().contains("truncated"));
+    }
+
+    #[test]
+    fn transpose_handles_tiles_and_edges() {
+        let (rows, cols) = (70, 130);
+        let values: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+        let t = transpose(&values, rows, cols);
+        for r in 0..rows {
+            for c in 0..cols {
+                assert_eq!(t[c * rows + r], values[r * cols + c]);
+            }
+        }
+    }
+}
