@@ -1,0 +1,43 @@
+//! Where fetched spaces live: `$VECSPACE_HOME`, by default `~/.cache/vecspace`.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// The cache directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Cache { root: root.into() }
+    }
+
+    /// `$VECSPACE_HOME` if set, else `$HOME/.cache/vecspace`.
+    pub fn from_env() -> Result<Self> {
+        if let Some(home) = std::env::var_os("VECSPACE_HOME").filter(|v| !v.is_empty()) {
+            return Ok(Cache::new(home));
+        }
+        let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or(Error::NoCacheDir)?;
+        Ok(Cache::new(Path::new(&home).join(".cache").join("vecspace")))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the native file of space `name` is kept.
+    pub fn space_path(&self, name: &str) -> PathBuf {
+        self.root.join("spaces").join(format!("{name}.vsp"))
+    }
+
+    /// A fresh working directory inside the cache (same file system, so renames are atomic),
+    /// removed when dropped.
+    pub(crate) fn scratch_dir(&self) -> Result<tempfile::TempDir> {
+        let parent = self.root.join("tmp");
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        tempfile::Builder::new().prefix("fetch-").tempdir_in(&parent).map_err(|e| Error::io(&parent, e))
+    }
+}

