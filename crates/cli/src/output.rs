@@ -1,0 +1,198 @@
+//! What the commands print: aligned tables for people, a stable JSON schema for programs
+//! (documented in docs/CLI.md).
+
+use anyhow::Result;
+use serde::Serialize;
+use vecspace::{AnalogyMethod, Metric, Scored};
+
+use crate::spaces::Opened;
+
+/// Prints results as text or JSON.
+pub struct Printer {
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Hit<'a> {
+    word: &'a str,
+    score: f32,
+}
+
+fn hits(results: &[Scored]) -> Vec<Hit<'_>> {
+    results.iter().map(|s| Hit { word: &s.word, score: s.score }).collect()
+}
+
+impl Printer {
+    pub fn new(json: bool) -> Self {
+        Printer { json }
+    }
+
+    fn emit(&self, value: &impl Serialize) -> Result<()> {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    }
+
+    pub fn neighbours(&self, expression: &str, space: &str, metric: Metric, results: &[Scored]) -> Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                expression: &'a str,
+                space: &'a str,
+                metric: &'a str,
+                results: Vec<Hit<'a>>,
+            }
+            return self.emit(&Out { expression, space, metric: metric.name(), results: hits(results) });
+        }
+        let label = if metric.higher_is_closer() { metric.name() } else { "distance" };
+        println!("{expression}   ({label}, {space})");
+        print_table(results);
+        Ok(())
+    }
+
+    pub fn analogy(
+        &self,
+        title: &str,
+        question: [&str; 3],
+        method: AnalogyMethod,
+        space: &str,
+        results: &[Scored],
+    ) -> Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                question: [&'a str; 3],
+                method: &'a str,
+                space: &'a str,
+                results: Vec<Hit<'a>>,
+            }
+            return self.emit(&Out { question, method: method.name(), space, results: hits(results) });
+        }
+        println!("{title}");
+        print_table(results);
+        Ok(())
+    }
+
+    pub fn scalar(&self, expression: &str, value: f64) -> Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                expression: &'a str,
+                value: f64,
+            }
+            return self.emit(&Out { expression, value });
+        }
+        println!("{expression} = {value:.6}");
+        Ok(())
+    }
+
+    pub fn similarity(&self, a: &str, b: &str, similarity: f32) -> Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                a: &'a str,
+                b: &'a str,
+                similarity: f32,
+            }
+            return self.emit(&Out { a, b, similarity });
+        }
+        println!("cos({a}, {b}) = {similarity:.6}");
+        Ok(())
+    }
+
+    pub fn outlier(&self, scored: &[Scored]) -> Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                outlier: &'a str,
+                results: Vec<Hit<'a>>,
+            }
+            return self.emit(&Out { outlier: &scored[0].word, results: hits(scored) });
+        }
+        println!("odd one out: {}   (cosine to the group's mean direction)", scored[0].word);
+        print_table(scored);
+        Ok(())
+    }
+
+    pub fn rank(&self, a: &str, b: &str, rank: usize) -> Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                a: &'a str,
+                b: &'a str,
+                rank: usize,
+            }
+            return self.emit(&Out { a, b, rank });
+        }
+        println!("{b} is neighbour number {rank} of {a}");
+        Ok(())
+    }
+
+    pub fn info(&self, opened: &Opened) -> Result<()> {
+        let space = &opened.space;
+        let norms = space.matrix().norms();
+        let (min, max) = norms.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &n| (lo.min(n), hi.max(n)));
+        let mean = norms.iter().map(|&n| f64::from(n)).sum::<f64>() / norms.len().max(1) as f64;
+        let first: Vec<&str> = (0..space.len().min(10)).map(|row| space.word(row)).collect();
+        let bytes = std::fs::metadata(&opened.path).map(|m| m.len()).unwrap_or(0);
+        if self.json {
+            #[derive(Serialize)]
+            struct Norms {
+                min: f32,
+                mean: f64,
+                max: f32,
+            }
+            #[derive(Serialize)]
+            struct Out<'a> {
+                name: &'a str,
+                path: String,
+                format: String,
+                file_bytes: u64,
+                words: usize,
+                dims: usize,
+                first_words: Vec<&'a str>,
+                norms: Norms,
+                metadata: serde_json::Map<String, serde_json::Value>,
+            }
+            let metadata = space.metadata().iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+            return self.emit(&Out {
+                name: &opened.name,
+                path: opened.path.display().to_string(),
+                format: opened.format.to_string(),
+                file_bytes: bytes,
+                words: space.len(),
+                dims: space.dims(),
+                first_words: first,
+                norms: Norms { min, mean, max },
+                metadata,
+            });
+        }
+        println!("{:<12} {}", "space", opened.name);
+        println!("{:<12} {} ({}, {:.1} MB)", "file", opened.path.display(), opened.format, bytes as f64 / 1e6);
+        println!("{:<12} {} × {}", "shape", space.len(), space.dims());
+        println!("{:<12} {}", "first words", first.join(" "));
+        println!("{:<12} min {min:.4}  mean {mean:.4}  max {max:.4}", "norms");
+        for (key, value) in space.metadata() {
+            println!("{key:<12} {value}");
+        }
+        Ok(())
+    }
+}
+
+fn print_table(results: &[Scored]) {
+    let width = results.iter().map(|s| s.word.chars().count()).max().unwrap_or(0).max(4);
+    for (i, scored) in results.iter().enumerate() {
+        println!("{:>4}  {:<width$}  {:.4}", i + 1, scored.word, scored.score);
+    }
+}
+
+/// The error message, with the chain of causes that add information.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(&format!(": {text}"));
+        }
+    }
+    message
+}
