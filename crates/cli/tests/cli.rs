@@ -1,0 +1,10 @@
+//! End-to-end tests of the `vecspace` binary. One test binary, modules by topic:
+//! `parity` (gensim's answers on the real GloVe space), `errors` (exit codes and messages),
+//! `files` (conversions and foreign formats), `library` (the batch API on real data).
+
+mod support;
+
+mod errors;
+mod files;
+mod library;
+mod parity;

