@@ -94,10 +94,7 @@ enum Command {
         words: Vec<String>,
     },
     /// Where B ranks among A's neighbours (1 = nearest).
-    Rank {
-        a: String,
-        b: String,
-    },
+    Rank { a: String, b: String },
     /// What a space holds: size, dimensions, source, norms.
     Info,
     /// Convert between formats (native, word2vec-text, word2vec-binary).

@@ -30,7 +30,9 @@ fn batch_search_agrees_with_single_queries_on_glove() {
 #[test]
 fn the_fast_scan_agrees_with_the_reference_on_glove() {
     let space = Space::open(crate::support::glove()).unwrap();
-    for expression in ["king - man + woman", "tokyo - japan + france", "slerp(cat, dog, 0.3)", "reject(doctor, he - she)"] {
+    for expression in
+        ["king - man + woman", "tokyo - japan + france", "slerp(cat, dog, 0.3)", "reject(doctor, he - she)"]
+    {
         let (_, value) = space.evaluate(expression, true).unwrap();
         let vector = value.into_vector().unwrap();
         for unit_rows in [true, false] {

@@ -113,5 +113,8 @@ fn the_space_holds_the_published_vectors() {
     assert_eq!(info["first_words"].as_array().unwrap()[..5], golden["first_words"].as_array().unwrap()[..]);
     // Raw vectors are the published ones: |the|² from the golden copy of its vector.
     let expected: f64 = golden["first_vector"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap().powi(2)).sum();
-    assert!((on_glove(&["query", "dot(the, the)", "--raw", "--json"]).json()["value"].as_f64().unwrap() - expected).abs() < 1e-4);
+    assert!(
+        (on_glove(&["query", "dot(the, the)", "--raw", "--json"]).json()["value"].as_f64().unwrap() - expected).abs()
+            < 1e-4
+    );
 }

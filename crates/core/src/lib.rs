@@ -36,5 +36,5 @@ pub use analogy::AnalogyMethod;
 pub use error::{Error, Result};
 pub use expr::{Expr, Resolver, Value};
 pub use search::{Metric, Neighbor};
-pub use space::{cosine, DenseMatrix, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver};
+pub use space::{DenseMatrix, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver, cosine};
 pub use vocab::{Vocabulary, WordList};

@@ -34,7 +34,7 @@ impl DenseMatrix {
         if dims == 0 {
             return Err(Error::ZeroDimensions);
         }
-        if data.len() % dims != 0 {
+        if !data.len().is_multiple_of(dims) {
             return Err(Error::ShapeMismatch { rows: data.len() / dims, dims, values: data.len() });
         }
         let norms = search::row_norms(&data, dims);
@@ -223,10 +223,8 @@ impl Space {
     /// Parses and evaluates an expression over this space's words.
     pub fn evaluate(&self, source: &str, unit: bool) -> Result<(Expr, Value)> {
         let expr = expr::parse(source)?;
-        let value = expr::evaluate(&expr, &self.resolver(unit)).map_err(|error| Error::Expression {
-            expression: source.to_owned(),
-            error,
-        })?;
+        let value = expr::evaluate(&expr, &self.resolver(unit))
+            .map_err(|error| Error::Expression { expression: source.to_owned(), error })?;
         Ok((expr, value))
     }
 
@@ -270,7 +268,7 @@ impl Space {
         exclude: &[Vec<usize>],
     ) -> Result<Vec<Vec<Scored>>> {
         let dims = self.dims();
-        if queries.len() % dims != 0 {
+        if !queries.len().is_multiple_of(dims) {
             return Err(Error::DimensionMismatch { expected: dims, found: queries.len() % dims });
         }
         for query in queries.chunks_exact(dims) {
@@ -303,7 +301,9 @@ impl Space {
     }
 
     pub(crate) fn named(&self, hits: Vec<search::Neighbor>) -> Vec<Scored> {
-        hits.into_iter().map(|hit| Scored { word: self.word(hit.row).to_owned(), row: hit.row, score: hit.score }).collect()
+        hits.into_iter()
+            .map(|hit| Scored { word: self.word(hit.row).to_owned(), row: hit.row, score: hit.score })
+            .collect()
     }
 }
 
@@ -335,7 +335,9 @@ impl Resolver for WordResolver<'_> {
         match self.space.vocab.row(name) {
             Some(row) if self.unit => Ok(self.space.unit_vector(row)),
             Some(row) => Ok(self.space.raw_vector(row).to_vec()),
-            None => Err(ResolveError::Unknown { suggestions: spelling::nearest_spellings(name, self.space.vocab(), 5) }),
+            None => {
+                Err(ResolveError::Unknown { suggestions: spelling::nearest_spellings(name, self.space.vocab(), 5) })
+            }
         }
     }
 }

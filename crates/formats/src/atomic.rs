@@ -13,10 +13,8 @@ pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".vecspace-partial-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(path, e))?;
+    let temp =
+        tempfile::Builder::new().prefix(".vecspace-partial-").tempfile_in(dir).map_err(|e| Error::io(path, e))?;
     let mut writer = BufWriter::with_capacity(1 << 20, temp);
     fill(&mut writer)?;
     let temp = writer.into_inner().map_err(|e| Error::io(path, e.into_error()))?;

@@ -10,11 +10,15 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: the file is empty")]
     Empty { path: PathBuf },
-    #[error("{path}: cannot tell the format from its contents; name it with --format (native, word2vec-text, word2vec-binary, glove, npy)")]
+    #[error(
+        "{path}: cannot tell the format from its contents; name it with --format (native, word2vec-text, word2vec-binary, glove, npy)"
+    )]
     UnknownFormat { path: PathBuf },
     #[error("{path}, {location}: {message}")]
     Malformed { path: PathBuf, location: Location, message: String },
-    #[error("{path}: {what} declares {declared} but the file has room for at most {available}; it is truncated or corrupt")]
+    #[error(
+        "{path}: {what} declares {declared} but the file has room for at most {available}; it is truncated or corrupt"
+    )]
     Truncated { path: PathBuf, what: &'static str, declared: u64, available: u64 },
     #[error("{path}: a .npy matrix needs a vocabulary file (one word per line); pass it with --vocab")]
     MissingVocabulary { path: PathBuf },

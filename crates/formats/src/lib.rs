@@ -55,7 +55,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [Format::Native, Format::Word2VecText, Format::Word2VecBinary, Format::Glove, Format::Npy];
+    pub const ALL: [Format; 5] =
+        [Format::Native, Format::Word2VecText, Format::Word2VecBinary, Format::Glove, Format::Npy];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -178,9 +179,7 @@ const SNIFF_BYTES: usize = 64 * 1024;
 /// Detects the format of `path` from its first bytes, where that is unambiguous.
 pub fn detect(path: &Path) -> Result<Format> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    File::open(path)
-        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
-        .map_err(|e| Error::io(path, e))?;
+    File::open(path).and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head)).map_err(|e| Error::io(path, e))?;
     if head.is_empty() {
         return Err(Error::Empty { path: path.to_owned() });
     }
@@ -231,7 +230,8 @@ pub(crate) fn assemble(
     let (words, data) = if duplicates.is_empty() {
         (words, data)
     } else {
-        let names: Vec<String> = duplicates.iter().take(LISTED_DUPLICATES).map(|&row| format!("{:?}", words[row])).collect();
+        let names: Vec<String> =
+            duplicates.iter().take(LISTED_DUPLICATES).map(|&row| format!("{:?}", words[row])).collect();
         warnings.push(format!(
             "{}: {} duplicated word{} ({}{}); kept the first vector of each",
             path.display(),
@@ -243,7 +243,8 @@ pub(crate) fn assemble(
         let mut keep = vec![true; words.len()];
         duplicates.iter().for_each(|&row| keep[row] = false);
         let words = words.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(w, _)| w).collect();
-        let data = data.chunks_exact(dims).zip(&keep).filter(|(_, k)| **k).flat_map(|(row, _)| row.iter().copied()).collect();
+        let data =
+            data.chunks_exact(dims).zip(&keep).filter(|(_, k)| **k).flat_map(|(row, _)| row.iter().copied()).collect();
         (words, data)
     };
     Space::from_rows(words, data, dims).map_err(|e| Error::space(path, e))

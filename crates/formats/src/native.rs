@@ -340,7 +340,11 @@ impl MappedVocab {
         let vocab = MappedVocab { map, header };
         let words = &vocab.map[header.words_offset as usize..(header.words_offset + header.words_len) as usize];
         let text = std::str::from_utf8(words).map_err(|e| {
-            Error::malformed(path, Location::Byte(header.words_offset + e.valid_up_to() as u64), "a word is not valid UTF-8")
+            Error::malformed(
+                path,
+                Location::Byte(header.words_offset + e.valid_up_to() as u64),
+                "a word is not valid UTF-8",
+            )
         })?;
         let mut previous = 0u64;
         for row in 0..=header.rows {
@@ -358,7 +362,11 @@ impl MappedVocab {
             return Err(Error::malformed(path, Location::Header, "word offsets do not cover the word section"));
         }
         if vocab.slots().iter().any(|&slot| u64::from(slot) > header.rows) {
-            return Err(Error::malformed(path, Location::Byte(header.index_offset), "the word index points past the last row"));
+            return Err(Error::malformed(
+                path,
+                Location::Byte(header.index_offset),
+                "the word index points past the last row",
+            ));
         }
         Ok(vocab)
     }

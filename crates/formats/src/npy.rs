@@ -66,7 +66,9 @@ pub fn read_header(reader: &mut dyn Read) -> std::result::Result<NpyHeader, Stri
             reader.read_exact(&mut len).map_err(|_| "truncated .npy header".to_string())?;
             (u64::from(u32::from_le_bytes(len)), 12)
         }
-        other => return Err(format!(".npy version {other} is not supported (1, 2 and 3 are)")),
+        other => {
+            return Err(format!(".npy version {other} is not supported (1, 2 and 3 are)"));
+        }
     };
     if text_len > 1 << 20 {
         return Err(format!("implausible .npy header length {text_len}"));
@@ -78,7 +80,9 @@ pub fn read_header(reader: &mut dyn Read) -> std::result::Result<NpyHeader, Stri
     let dtype = match descr.trim_matches(|c| c == '\'' || c == '"') {
         "<f4" | "=f4" => Dtype::F32,
         "<f8" | "=f8" => Dtype::F64,
-        other => return Err(format!("dtype {other} is not supported; vecspace reads <f4 and <f8")),
+        other => {
+            return Err(format!("dtype {other} is not supported; vecspace reads <f4 and <f8"));
+        }
     };
     let fortran_order = match dict_value(&text, "fortran_order").ok_or("the .npy header has no 'fortran_order'")? {
         "True" => true,
@@ -146,8 +150,9 @@ pub fn read_matrix(
         reader.read_exact(chunk).map_err(|e| format!("reading array data: {e}"))?;
         match header.dtype {
             Dtype::F32 => values.extend(chunk.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4")))),
-            Dtype::F64 => values
-                .extend(chunk.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8")) as f32)),
+            Dtype::F64 => {
+                values.extend(chunk.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8")) as f32))
+            }
         }
         remaining -= take as u64;
         progress.advance(take as u64);

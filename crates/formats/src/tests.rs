@@ -8,12 +8,24 @@ fn sample() -> Space {
     Space::from_rows(
         ["the", ",", "king", "queen", "café", "'s"].map(String::from).to_vec(),
         vec![
-            0.418, 0.24968, -0.41242, //
-            0.013441, 0.23682, -0.16899, //
-            0.50451, 0.68607, -0.59517, //
-            0.37854, 1.8233, -1.2648, //
-            1e-7, -3.5e10, 0.0, //
-            -0.0, 1.0, f32::MIN_POSITIVE,
+            0.418,
+            0.24968,
+            -0.41242, //
+            0.013441,
+            0.23682,
+            -0.16899, //
+            0.50451,
+            0.68607,
+            -0.59517, //
+            0.37854,
+            1.8233,
+            -1.2648, //
+            1e-7,
+            -3.5e10,
+            0.0, //
+            -0.0,
+            1.0,
+            f32::MIN_POSITIVE,
         ],
         3,
     )
@@ -55,7 +67,9 @@ fn assert_same_space(a: &Space, b: &Space) {
 #[test]
 fn every_writable_format_round_trips_exactly_and_is_detected() {
     let dir = Dir::new();
-    for (format, name) in [(Format::Native, "s.vsp"), (Format::Word2VecText, "s.txt"), (Format::Word2VecBinary, "s.bin")] {
+    for (format, name) in
+        [(Format::Native, "s.vsp"), (Format::Word2VecText, "s.txt"), (Format::Word2VecBinary, "s.bin")]
+    {
         let path = dir.path(name);
         write(&sample(), &path, format).unwrap();
         assert_eq!(detect(&path).unwrap(), format);

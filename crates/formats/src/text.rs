@@ -15,7 +15,12 @@ use crate::{Error, Format, Result, write_atomically};
 pub(crate) const MAX_DIMS: u64 = 1 << 20;
 
 /// Reads word2vec text (`has_header`) or GloVe text.
-pub(crate) fn read(path: &Path, has_header: bool, warnings: &mut Vec<String>, progress: &dyn Progress) -> Result<Space> {
+pub(crate) fn read(
+    path: &Path,
+    has_header: bool,
+    warnings: &mut Vec<String>,
+    progress: &dyn Progress,
+) -> Result<Space> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if file_len == 0 {
@@ -35,7 +40,11 @@ pub(crate) fn read(path: &Path, has_header: bool, warnings: &mut Vec<String>, pr
         let text = String::from_utf8_lossy(&line);
         let parts: Vec<u64> = text.split_ascii_whitespace().filter_map(|t| t.parse().ok()).collect();
         let [count, dims] = parts[..] else {
-            return Err(Error::malformed(path, Location::Line(1), format!("expected a `count dims` header, found {:?}", text.trim())));
+            return Err(Error::malformed(
+                path,
+                Location::Line(1),
+                format!("expected a `count dims` header, found {:?}", text.trim()),
+            ));
         };
         if dims == 0 || dims > MAX_DIMS {
             return Err(Error::malformed(path, Location::Line(1), format!("implausible dimension count {dims}")));
@@ -43,7 +52,12 @@ pub(crate) fn read(path: &Path, has_header: bool, warnings: &mut Vec<String>, pr
         // Each value takes at least two bytes ("0 "), so the file bounds what the header may claim.
         let available = file_len / 2;
         if count.saturating_mul(dims) > available {
-            return Err(Error::Truncated { path: path.to_owned(), what: "the header", declared: count.saturating_mul(dims), available });
+            return Err(Error::Truncated {
+                path: path.to_owned(),
+                what: "the header",
+                declared: count.saturating_mul(dims),
+                available,
+            });
         }
         declared = Some((count, dims));
     }
@@ -74,14 +88,22 @@ pub(crate) fn read(path: &Path, has_header: bool, warnings: &mut Vec<String>, pr
             None => {
                 let found = tokens.len() - 1;
                 if found == 0 || found as u64 > MAX_DIMS {
-                    return Err(Error::malformed(path, at, format!("expected a word and its values, found {} fields", tokens.len())));
+                    return Err(Error::malformed(
+                        path,
+                        at,
+                        format!("expected a word and its values, found {} fields", tokens.len()),
+                    ));
                 }
                 dims = Some(found);
                 found
             }
         };
         if tokens.len() < width + 1 {
-            return Err(Error::malformed(path, at, format!("expected {width} values after the word, found {}", tokens.len() - 1)));
+            return Err(Error::malformed(
+                path,
+                at,
+                format!("expected {width} values after the word, found {}", tokens.len() - 1),
+            ));
         }
         // Some GloVe releases contain words with spaces in them: everything before the last
         // `width` fields is the word.

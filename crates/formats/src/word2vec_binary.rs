@@ -29,7 +29,11 @@ pub(crate) fn read(path: &Path, warnings: &mut Vec<String>, progress: &dyn Progr
     let text = String::from_utf8_lossy(&header);
     let parts: Vec<u64> = text.split_ascii_whitespace().filter_map(|t| t.parse().ok()).collect();
     let [count, dims] = parts[..] else {
-        return Err(Error::malformed(path, Location::Line(1), format!("expected a `count dims` header, found {:?}", text.trim())));
+        return Err(Error::malformed(
+            path,
+            Location::Line(1),
+            format!("expected a `count dims` header, found {:?}", text.trim()),
+        ));
     };
     if dims == 0 || dims > MAX_DIMS {
         return Err(Error::malformed(path, Location::Line(1), format!("implausible dimension count {dims}")));
@@ -71,12 +75,20 @@ pub(crate) fn read(path: &Path, warnings: &mut Vec<String>, progress: &dyn Progr
         let read = (&mut reader).take(MAX_WORD_BYTES as u64 + 1).read_until(b' ', &mut word).map_err(io)?;
         offset += read as u64;
         if word.last() != Some(&b' ') {
-            let message = if read > MAX_WORD_BYTES { "a word longer than 64 KiB: not a word2vec binary file?" } else { "the file ends inside a word" };
+            let message = if read > MAX_WORD_BYTES {
+                "a word longer than 64 KiB: not a word2vec binary file?"
+            } else {
+                "the file ends inside a word"
+            };
             return Err(Error::malformed(path, Location::Byte(start), message));
         }
         word.pop();
         reader.read_exact(&mut values).map_err(|_| {
-            Error::malformed(path, Location::Byte(offset), format!("the file ends inside the vector of word {}", words.len() + 1))
+            Error::malformed(
+                path,
+                Location::Byte(offset),
+                format!("the file ends inside the vector of word {}", words.len() + 1),
+            )
         })?;
         offset += values.len() as u64;
         progress.advance(offset - start);

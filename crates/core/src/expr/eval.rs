@@ -57,13 +57,27 @@ pub struct EvalError {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum EvalErrorKind {
-    UnknownName { name: String, suggestions: Vec<String> },
-    ResolveFailed { name: String, message: String },
+    UnknownName {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    ResolveFailed {
+        name: String,
+        message: String,
+    },
     /// An operation got a number where it needs a vector, or the other way round.
-    TypeMismatch { operation: String, hint: &'static str },
-    DimensionMismatch { expected: usize, found: usize },
+    TypeMismatch {
+        operation: String,
+        hint: &'static str,
+    },
+    DimensionMismatch {
+        expected: usize,
+        found: usize,
+    },
     DivisionByZero,
-    ZeroVector { operation: &'static str },
+    ZeroVector {
+        operation: &'static str,
+    },
     NonFinite,
 }
 
@@ -73,13 +87,19 @@ impl fmt::Display for EvalError {
             EvalErrorKind::UnknownName { name, suggestions } => {
                 write!(f, "unknown word {name:?}{}", crate::spelling::suggestion_suffix(suggestions))
             }
-            EvalErrorKind::ResolveFailed { name, message } => write!(f, "cannot resolve {name:?}: {message}"),
-            EvalErrorKind::TypeMismatch { operation, hint } => write!(f, "cannot {operation}{hint}"),
+            EvalErrorKind::ResolveFailed { name, message } => {
+                write!(f, "cannot resolve {name:?}: {message}")
+            }
+            EvalErrorKind::TypeMismatch { operation, hint } => {
+                write!(f, "cannot {operation}{hint}")
+            }
             EvalErrorKind::DimensionMismatch { expected, found } => {
                 write!(f, "vector has {found} dimensions where {expected} are expected")
             }
             EvalErrorKind::DivisionByZero => f.write_str("division by zero"),
-            EvalErrorKind::ZeroVector { operation } => write!(f, "{operation} is undefined for a zero vector"),
+            EvalErrorKind::ZeroVector { operation } => {
+                write!(f, "{operation} is undefined for a zero vector")
+            }
             EvalErrorKind::NonFinite => f.write_str("the result is not finite (overflow or NaN)"),
         }
     }
@@ -155,14 +175,14 @@ fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value, EvalErrorKind> {
         (BinaryOp::Add, Scalar(x), Scalar(y)) => Ok(Scalar(x + y)),
         (BinaryOp::Subtract, Scalar(x), Scalar(y)) => Ok(Scalar(x - y)),
         (BinaryOp::Multiply, Scalar(x), Scalar(y)) => Ok(Scalar(x * y)),
-        (BinaryOp::Divide, Scalar(_), Scalar(y)) if y == 0.0 => Err(EvalErrorKind::DivisionByZero),
+        (BinaryOp::Divide, Scalar(_), Scalar(0.0)) => Err(EvalErrorKind::DivisionByZero),
         (BinaryOp::Divide, Scalar(x), Scalar(y)) => Ok(Scalar(x / y)),
         (BinaryOp::Add, Vector(x), Vector(y)) => zip(x, &y, |a, b| a + b),
         (BinaryOp::Subtract, Vector(x), Vector(y)) => zip(x, &y, |a, b| a - b),
         (BinaryOp::Multiply, Scalar(s), Vector(v)) | (BinaryOp::Multiply, Vector(v), Scalar(s)) => {
             Ok(Vector(scale(v, s)))
         }
-        (BinaryOp::Divide, Vector(_), Scalar(s)) if s == 0.0 => Err(EvalErrorKind::DivisionByZero),
+        (BinaryOp::Divide, Vector(_), Scalar(0.0)) => Err(EvalErrorKind::DivisionByZero),
         (BinaryOp::Divide, Vector(v), Scalar(s)) => Ok(Vector(scale(v, 1.0 / s))),
         (BinaryOp::Add | BinaryOp::Subtract, a, b) => mismatch(
             format!("{} {} and {}", if op == BinaryOp::Add { "add" } else { "subtract" }, a.kind(), b.kind()),
@@ -263,11 +283,7 @@ fn call(function: Function, values: Vec<Value>, args: &[Expr]) -> Result<Value, 
             }
             let coefficient = dot(x, d) / dd;
             let along: Vec<f32> = d.iter().map(|&di| (f64::from(di) * coefficient) as f32).collect();
-            if function == Function::Proj {
-                Ok(Value::Vector(along))
-            } else {
-                zip(x.to_vec(), &along, |a, b| a - b)
-            }
+            if function == Function::Proj { Ok(Value::Vector(along)) } else { zip(x.to_vec(), &along, |a, b| a - b) }
         }
         Function::Lerp => {
             let t = scalar(2)?;

@@ -7,7 +7,10 @@ use super::parser::{ParseError, ParseErrorKind};
 pub(crate) enum Token {
     Number(f64),
     /// A name; `quoted` names are never function calls.
-    Name { text: String, quoted: bool },
+    Name {
+        text: String,
+        quoted: bool,
+    },
     Plus,
     Minus,
     Star,

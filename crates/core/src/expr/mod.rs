@@ -313,8 +313,11 @@ mod properties {
             let function = proptest::sample::select(Function::ALL.to_vec());
             prop_oneof![
                 inner.clone().prop_map(|e| ExprKind::Negate(Box::new(e))),
-                (op, inner.clone(), inner.clone())
-                    .prop_map(|(op, l, r)| ExprKind::Binary { op, lhs: Box::new(l), rhs: Box::new(r) }),
+                (op, inner.clone(), inner.clone()).prop_map(|(op, l, r)| ExprKind::Binary {
+                    op,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r)
+                }),
                 (function, proptest::collection::vec(inner, 3)).prop_map(|(function, mut args)| {
                     let (min, max) = function.arity();
                     args.truncate(max.unwrap_or(3).max(min));
@@ -331,7 +334,8 @@ mod properties {
             self.0
         }
         fn resolve(&self, name: &str) -> Result<Vec<f32>, ResolveError> {
-            let mut state = name.bytes().fold(14695981039346656037u64, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211));
+            let mut state =
+                name.bytes().fold(14695981039346656037u64, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211));
             Ok((0..self.0)
                 .map(|_| {
                     state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

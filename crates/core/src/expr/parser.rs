@@ -46,15 +46,15 @@ impl ParseError {
             ParseErrorKind::Empty => "empty expression".into(),
             ParseErrorKind::UnexpectedChar(c) => format!("unexpected character {c:?}"),
             ParseErrorKind::BadNumber => "malformed or out-of-range number".into(),
-            ParseErrorKind::NeedsQuotes => {
-                "a name that starts with a digit must be quoted, like \"3d\"".into()
-            }
+            ParseErrorKind::NeedsQuotes => "a name that starts with a digit must be quoted, like \"3d\"".into(),
             ParseErrorKind::EmptyName => "empty quoted name".into(),
             ParseErrorKind::BadEscape(c) => {
                 format!("unknown escape \\{c} (only \\\", \\' and \\\\ are allowed)")
             }
             ParseErrorKind::UnterminatedQuote => "quote is never closed".into(),
-            ParseErrorKind::Unexpected { expected, found } => format!("expected {expected}, found {found}"),
+            ParseErrorKind::Unexpected { expected, found } => {
+                format!("expected {expected}, found {found}")
+            }
             ParseErrorKind::UnknownFunction { name, suggestion } => {
                 let known: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
                 match suggestion {
@@ -75,7 +75,9 @@ impl ParseError {
 fn describe_arity(function: Function) -> String {
     match function.arity() {
         (min, None) => format!("at least {min} argument{}: {}", plural(min), function.signature()),
-        (min, Some(max)) if min == max => format!("{min} argument{}: {}", plural(min), function.signature()),
+        (min, Some(max)) if min == max => {
+            format!("{min} argument{}: {}", plural(min), function.signature())
+        }
         (min, Some(max)) => format!("{min} to {max} arguments: {}", function.signature()),
     }
 }
@@ -230,11 +232,7 @@ impl Parser<'_> {
                 let (a, b): (Vec<char>, Vec<char>) = (lowered.chars().collect(), known.chars().collect());
                 crate::spelling::bounded_distance(&a, &b, 2).is_some()
             });
-            return Err(ParseError::new(
-                self.source,
-                name_span,
-                ParseErrorKind::UnknownFunction { name, suggestion },
-            ));
+            return Err(ParseError::new(self.source, name_span, ParseErrorKind::UnknownFunction { name, suggestion }));
         };
         let (_, open) = self.advance();
         self.descend()?;
@@ -354,7 +352,10 @@ mod tests {
         assert_eq!(error("\"\"").kind, ParseErrorKind::EmptyName);
         assert!(matches!(error("(a + b").kind, ParseErrorKind::Unexpected { .. }));
         assert!(matches!(error("a + b)").kind, ParseErrorKind::Unexpected { .. }));
-        assert_eq!(error("slerp(a, b)").kind, ParseErrorKind::WrongArgumentCount { function: Function::Slerp, given: 2 });
+        assert_eq!(
+            error("slerp(a, b)").kind,
+            ParseErrorKind::WrongArgumentCount { function: Function::Slerp, given: 2 }
+        );
         assert_eq!(error("mean()").kind, ParseErrorKind::WrongArgumentCount { function: Function::Mean, given: 0 });
         let err = error("maen(a, b)");
         assert_eq!(err.kind, ParseErrorKind::UnknownFunction { name: "maen".into(), suggestion: Some("mean") });

@@ -31,12 +31,11 @@ pub fn nearest_batch(
     let count = queries.len() / dims;
     assert!(exclude.is_empty() || exclude.len() == count, "one exclusion list per query");
     let key_fns: Vec<KeyFn> = queries.chunks_exact(dims).map(|q| KeyFn::new(scoring, q)).collect();
-    let exclusions: Vec<Vec<usize>> = if exclude.is_empty() {
-        vec![Vec::new(); count]
-    } else {
-        exclude.iter().map(|e| super::sorted(e)).collect()
-    };
-    let plan = Plan { rows, queries, k, key_fns: &key_fns, exclusions: &exclusions };
+    let exclusions: Vec<Vec<usize>> =
+        if exclude.is_empty() { vec![Vec::new(); count] } else { exclude.iter().map(|e| super::sorted(e)).collect() };
+    // Multiplying by a stored inverse is much cheaper than dividing every score by a norm.
+    let inverse_norms: Vec<f32> = rows.norms.iter().map(|&n| if n == 0.0 { 0.0 } else { 1.0 / n }).collect();
+    let plan = Plan { rows, queries, k, key_fns: &key_fns, exclusions: &exclusions, inverse_norms: &inverse_norms };
 
     let query_blocks = count.div_ceil(QUERY_BLOCK);
     let threads = rayon::current_num_threads();
@@ -58,7 +57,9 @@ pub fn nearest_batch(
             .map(|start| {
                 let row_range = start..(start + chunk).min(rows.len());
                 (0..query_blocks)
-                    .flat_map(|block| plan.scan(block * QUERY_BLOCK..((block + 1) * QUERY_BLOCK).min(count), row_range.clone()))
+                    .flat_map(|block| {
+                        plan.scan(block * QUERY_BLOCK..((block + 1) * QUERY_BLOCK).min(count), row_range.clone())
+                    })
                     .collect::<Vec<_>>()
             })
             .reduce(
@@ -75,6 +76,7 @@ struct Plan<'a> {
     k: usize,
     key_fns: &'a [KeyFn],
     exclusions: &'a [Vec<usize>],
+    inverse_norms: &'a [f32],
 }
 
 impl Plan<'_> {
@@ -115,12 +117,11 @@ impl Plan<'_> {
                 let query = query_range.start + q;
                 let key_fn = self.key_fns[query];
                 let exclusions = &self.exclusions[query];
-                let scores = &tile[q * block_rows..(q + 1) * block_rows];
-                for (offset, &dot) in scores.iter().enumerate() {
-                    let row = start + offset;
-                    let candidate = Candidate { key: key_fn.key(dot, self.rows.norms[row]), row };
-                    if top.would_take(candidate) && exclusions.binary_search(&row).is_err() {
-                        top.push(candidate);
+                let scores = &mut tile[q * block_rows..(q + 1) * block_rows];
+                key_fn.keys_in_place(scores, &self.rows.norms[start..end], &self.inverse_norms[start..end]);
+                for (offset, &key) in scores.iter().enumerate() {
+                    if top.takes_next(key) && exclusions.binary_search(&(start + offset)).is_err() {
+                        top.push(Candidate { key, row: start + offset });
                     }
                 }
             }

@@ -140,6 +140,25 @@ impl KeyFn {
         }
     }
 
+    /// [`KeyFn::key`] over a block of dot products, in place. `inverse_norms[i]` is `1 / norms[i]`
+    /// (0 for a zero row); one loop per metric so each vectorises.
+    pub(crate) fn keys_in_place(&self, dots: &mut [f32], norms: &[f32], inverse_norms: &[f32]) {
+        match (self.scoring.metric, self.scoring.unit_rows) {
+            (Metric::Cosine, _) | (Metric::Dot, true) => {
+                dots.iter_mut().zip(inverse_norms).for_each(|(d, &inv)| *d *= inv);
+            }
+            (Metric::Dot, false) => {}
+            (Metric::Euclidean, true) => {
+                for ((d, &inv), &norm) in dots.iter_mut().zip(inverse_norms).zip(norms) {
+                    *d = 2.0 * *d * inv - if norm == 0.0 { 0.0 } else { 1.0 };
+                }
+            }
+            (Metric::Euclidean, false) => {
+                dots.iter_mut().zip(norms).for_each(|(d, &norm)| *d = 2.0 * *d - norm * norm);
+            }
+        }
+    }
+
     pub(crate) fn score(&self, key: f32) -> f32 {
         match self.scoring.metric {
             Metric::Cosine if self.query_norm > 0.0 => key / self.query_norm,
@@ -189,9 +208,9 @@ fn scan_range(
         kernels::dots(&rows.data[start * rows.dims..end * rows.dims], rows.dims, query, dots);
         for (offset, &dot) in dots.iter().enumerate() {
             let row = start + offset;
-            let candidate = Candidate { key: key_fn.key(dot, rows.norms[row]), row };
-            if top.would_take(candidate) && exclude.binary_search(&row).is_err() {
-                top.push(candidate);
+            let key = key_fn.key(dot, rows.norms[row]);
+            if top.takes_next(key) && exclude.binary_search(&row).is_err() {
+                top.push(Candidate { key, row });
             }
         }
         start = end;
@@ -252,9 +271,9 @@ where
                 for (q, slot) in row_dots.iter_mut().enumerate() {
                     *slot = dots[q * BLOCK_ROWS + offset];
                 }
-                let candidate = Candidate { key: combine(&row_dots, rows.norms[row]), row };
-                if top.would_take(candidate) && exclude.binary_search(&row).is_err() {
-                    top.push(candidate);
+                let key = combine(&row_dots, rows.norms[row]);
+                if top.takes_next(key) && exclude.binary_search(&row).is_err() {
+                    top.push(Candidate { key, row });
                 }
             }
             block = block_end;
@@ -266,7 +285,8 @@ where
     } else {
         (0..n).into_par_iter().step_by(CHUNK_ROWS).map(scan).reduce(|| TopK::new(k), TopK::merge)
     };
-    let identity = KeyFn { scoring: Scoring { metric: Metric::Dot, unit_rows: false }, query_norm: 1.0, query_norm_sq: 1.0 };
+    let identity =
+        KeyFn { scoring: Scoring { metric: Metric::Dot, unit_rows: false }, query_norm: 1.0, query_norm_sq: 1.0 };
     top.into_neighbors(identity)
 }
 

@@ -72,7 +72,10 @@ fn exact_ties_go_to_the_lower_row_and_nan_rows_are_never_returned() {
     assert_eq!(hits[0].score, hits[1].score);
     assert!(!hits.iter().any(|hit| hit.row == 9), "the NaN row was returned");
     assert_eq!(hits.len(), 99);
-    assert_eq!(nearest_reference(rows, &query, 2, Scoring::default(), &[]).iter().map(|h| h.row).collect::<Vec<_>>(), vec![0, 5]);
+    assert_eq!(
+        nearest_reference(rows, &query, 2, Scoring::default(), &[]).iter().map(|h| h.row).collect::<Vec<_>>(),
+        vec![0, 5]
+    );
 }
 
 #[test]

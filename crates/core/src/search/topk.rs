@@ -37,15 +37,27 @@ impl Eq for Candidate {}
 pub(crate) struct TopK {
     k: usize,
     heap: BinaryHeap<Reverse<Candidate>>,
+    /// The key of the worst kept candidate once `k` are kept; cached because scans compare every
+    /// row against it.
+    threshold: f32,
 }
 
 impl TopK {
     pub(crate) fn new(k: usize) -> Self {
-        TopK { k, heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1) }
+        // With k = 0 nothing may enter: an infinite bar that no key clears.
+        let threshold = if k == 0 { f32::INFINITY } else { f32::NEG_INFINITY };
+        TopK { k, heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1), threshold }
     }
 
-    /// Whether `candidate` would enter the selection. NaN keys never do.
+    /// Whether a candidate with this key, from a row after every row offered so far, would enter
+    /// the selection. Rows arrive in increasing order within a scan, so an equal key loses to the
+    /// kept candidate (lower row) and the test is a single comparison. NaN keys never enter.
     #[inline(always)]
+    pub(crate) fn takes_next(&self, key: f32) -> bool {
+        if self.heap.len() < self.k { !key.is_nan() } else { key > self.threshold }
+    }
+
+    /// Whether `candidate` would enter the selection, wherever its row lies. NaN keys never do.
     pub(crate) fn would_take(&self, candidate: Candidate) -> bool {
         if candidate.key.is_nan() || self.k == 0 {
             return false;
@@ -53,12 +65,15 @@ impl TopK {
         self.heap.len() < self.k || self.heap.peek().is_some_and(|worst| candidate > worst.0)
     }
 
-    /// Adds a candidate that [`TopK::would_take`] accepted.
+    /// Adds a candidate that [`TopK::would_take`] or [`TopK::takes_next`] accepted.
     pub(crate) fn push(&mut self, candidate: Candidate) {
         if self.heap.len() == self.k {
             self.heap.pop();
         }
         self.heap.push(Reverse(candidate));
+        if self.heap.len() == self.k {
+            self.threshold = self.heap.peek().expect("k > 0 candidates").0.key;
+        }
     }
 
     pub(crate) fn offer(&mut self, candidate: Candidate) {

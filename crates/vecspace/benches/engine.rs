@@ -1,0 +1,94 @@
+//! Benchmarks of the hot paths on the real GloVe 6B 50d space (fetched into the cache on first
+//! use): opening, one query, a batch of queries, 3CosMul, parsing — and the memory floor, a plain
+//! streaming read of the same matrix, measured in the same run.
+//!
+//! `cargo bench -p vecspace`; `bench/run.sh` also runs the gensim anchor (bench/gensim_anchor.py).
+
+use std::hint::black_box;
+use std::sync::LazyLock;
+
+use divan::Bencher;
+use vecspace::prelude::*;
+use vecspace::search::{self, Scoring};
+
+fn main() {
+    divan::main();
+}
+
+static SPACE: LazyLock<Space> = LazyLock::new(|| Space::open_named("glove-6b-50d").expect("GloVe 6B 50d"));
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool")
+}
+
+/// The query vector of `king - man + woman` and the rows it excludes.
+fn readme_query() -> (Vec<f32>, Vec<usize>) {
+    let (expr, value) = SPACE.evaluate("king - man + woman", true).unwrap();
+    let exclude = expr.names().iter().filter_map(|w| SPACE.vocab().row(w)).collect();
+    (value.into_vector().unwrap(), exclude)
+}
+
+#[divan::bench(sample_count = 50)]
+fn open_native(bencher: Bencher) {
+    let cache = vecspace::fetch::Cache::from_env().unwrap();
+    let path = vecspace::fetch::ensure_space("glove-6b-50d", &cache, &vecspace::progress::Silent).unwrap();
+    bencher.bench(|| vecspace::formats::native::open(black_box(&path)).unwrap());
+}
+
+/// Streaming read of the whole matrix (an integer sum of its bits, which vectorises fully): the
+/// memory-bandwidth floor for one exact query.
+#[divan::bench(args = [1, 2], sample_count = 50)]
+fn memory_floor(bencher: Bencher, threads: usize) {
+    use rayon::prelude::*;
+    let data = SPACE.matrix().data();
+    let pool = pool(threads);
+    bencher.bench(|| {
+        pool.install(|| {
+            data.par_chunks(1 << 16)
+                .map(|chunk| chunk.iter().fold(0u32, |sum, x| sum.wrapping_add(x.to_bits())))
+                .reduce(|| 0, u32::wrapping_add)
+        })
+    });
+}
+
+#[divan::bench(args = [1, 2], sample_count = 50)]
+fn query_top10(bencher: Bencher, threads: usize) {
+    let (query, exclude) = readme_query();
+    let pool = pool(threads);
+    bencher
+        .bench(|| pool.install(|| search::nearest(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude)));
+}
+
+#[divan::bench(sample_count = 10)]
+fn query_top10_reference(bencher: Bencher) {
+    let (query, exclude) = readme_query();
+    bencher.bench(|| search::nearest_reference(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude));
+}
+
+#[divan::bench(args = [1, 2], sample_count = 5)]
+fn batch_1000_queries_top10(bencher: Bencher, threads: usize) {
+    let queries: Vec<f32> = (0..1000).flat_map(|row| SPACE.unit_vector(row * 37)).collect();
+    let pool = pool(threads);
+    bencher.counter(divan::counter::ItemsCount::new(1000usize)).bench(|| {
+        pool.install(|| search::nearest_batch(SPACE.rows(), black_box(&queries), 10, Scoring::default(), &[]))
+    });
+}
+
+#[divan::bench(args = [1, 2], sample_count = 30)]
+fn analogy_cosmul(bencher: Bencher, threads: usize) {
+    let pool = pool(threads);
+    bencher.bench(|| pool.install(|| SPACE.analogy("man", "king", "woman", AnalogyMethod::Mul, 10).unwrap()));
+}
+
+#[divan::bench(sample_count = 200)]
+fn parse_expression(bencher: Bencher) {
+    let source = "slerp(king, queen, 0.3) + 0.5 * (happy - sad) - mean(paris, berlin, 'rome') / 2";
+    bencher.bench(|| vecspace::expr::parse(black_box(source)).unwrap());
+}
+
+#[divan::bench(sample_count = 200)]
+fn evaluate_expression(bencher: Bencher) {
+    let expr = vecspace::expr::parse("slerp(king, queen, 0.3) + 0.5 * (happy - sad)").unwrap();
+    let resolver = SPACE.resolver(true);
+    bencher.bench(|| vecspace::expr::evaluate(black_box(&expr), &resolver).unwrap());
+}
