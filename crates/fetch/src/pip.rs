@@ -27,7 +27,9 @@ pub(crate) fn download(package: &PipPackage, dir: &Path, python: String) -> Resu
         .arg("-d")
         .arg(dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        // pip draws its download progress on stdout; show it on our stderr, keeping our stdout
+        // for results.
+        .stdout(progress_output())
         .stderr(Stdio::piped())
         .output()
         .map_err(|source| Error::PythonMissing { python: python.clone(), source })?;
@@ -45,6 +47,15 @@ pub(crate) fn download(package: &PipPackage, dir: &Path, python: String) -> Resu
         return Err(Error::PipOutputMissing { file: package.file.to_owned(), dir: dir.to_owned() });
     }
     Ok(file)
+}
+
+/// Where pip's own output goes: our stderr when it can be duplicated, else nowhere.
+fn progress_output() -> Stdio {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => Stdio::from(fd),
+        Err(_) => Stdio::null(),
+    }
 }
 
 /// The lower-case hex SHA-256 of a file.

@@ -51,7 +51,9 @@ impl ParseError {
             ParseErrorKind::BadEscape(c) => {
                 format!("unknown escape \\{c} (only \\\", \\' and \\\\ are allowed)")
             }
-            ParseErrorKind::UnterminatedQuote => "quote is never closed".into(),
+            ParseErrorKind::UnterminatedQuote => {
+                "quote is never closed (to name a word that holds a quote, use the other quote: \"'s\")".into()
+            }
             ParseErrorKind::Unexpected { expected, found } => {
                 format!("expected {expected}, found {found}")
             }
