@@ -101,15 +101,12 @@ enum Command {
     Convert {
         input: PathBuf,
         output: PathBuf,
-        /// Input format; detected from the contents when omitted.
+        /// Input format; detected from the contents when omitted (a .npy input takes --vocab).
         #[arg(long)]
         from: Option<Format>,
         /// Output format; taken from the extension (.vsp, .txt/.vec, .bin) when omitted.
         #[arg(long)]
         to: Option<Format>,
-        /// Vocabulary file for a .npy input.
-        #[arg(long)]
-        vocab: Option<PathBuf>,
     },
     /// Download, verify and convert registered spaces into the cache.
     Fetch {
@@ -195,14 +192,18 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             let opened = spaces::open(space)?;
             Printer::new(space.json).info(&opened)
         }
-        Command::Convert { input, output, from, to, vocab } => {
+        Command::Convert { input, output, from, to } => {
             let to = match to.or_else(|| Format::from_extension(&output)) {
                 Some(format) if format.writable() => format,
                 Some(format) => bail!("cannot write {format} files; use --to native, word2vec-text or word2vec-binary"),
                 None => bail!("cannot tell the output format from {}; use --to", output.display()),
             };
             let bars = progress::Bars::new();
-            let loaded = formats::read_with_progress(&input, &formats::ReadOptions { format: from, vocab }, &bars)?;
+            let loaded = formats::read_with_progress(
+                &input,
+                &formats::ReadOptions { format: from.or(space.format), vocab: space.vocab.clone() },
+                &bars,
+            )?;
             spaces::print_warnings(&loaded.warnings);
             formats::write(&loaded.space, &output, to)?;
             eprintln!(

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use vecspace::Space;
 use vecspace::fetch::{self, Cache};
 use vecspace::formats::{self, Format, ReadOptions};
@@ -22,7 +22,12 @@ pub fn open(args: &SpaceArgs) -> Result<Opened> {
     if let Some(entry) = fetch::registry::find(&args.space) {
         let cache = Cache::from_env()?;
         let path = fetch::ensure_space(entry.name, &cache, &Bars::new())?;
-        let space = formats::native::open(&path)?;
+        let space = formats::native::open(&path).with_context(|| {
+            format!(
+                "the cached copy of {} is unreadable; `vecspace fetch {} --force` replaces it",
+                entry.name, entry.name
+            )
+        })?;
         return Ok(Opened { space, name: entry.name.to_owned(), path, format: Format::Native });
     }
     let path = Path::new(&args.space);

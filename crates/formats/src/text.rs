@@ -2,7 +2,7 @@
 //! GloVe (no header).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use vecspace_core::Space;
@@ -34,21 +34,9 @@ pub(crate) fn read(
 
     let mut declared: Option<(u64, u64)> = None;
     if has_header {
-        reader.read_until(b'\n', &mut line).map_err(io)?;
+        let (count, dims, header_len) = read_header(&mut reader, path)?;
         line_number += 1;
-        progress.advance(line.len() as u64);
-        let text = String::from_utf8_lossy(&line);
-        let parts: Vec<u64> = text.split_ascii_whitespace().filter_map(|t| t.parse().ok()).collect();
-        let [count, dims] = parts[..] else {
-            return Err(Error::malformed(
-                path,
-                Location::Line(1),
-                format!("expected a `count dims` header, found {:?}", text.trim()),
-            ));
-        };
-        if dims == 0 || dims > MAX_DIMS {
-            return Err(Error::malformed(path, Location::Line(1), format!("implausible dimension count {dims}")));
-        }
+        progress.advance(header_len as u64);
         // Each value takes at least two bytes ("0 "), so the file bounds what the header may claim.
         let available = file_len / 2;
         if count.saturating_mul(dims) > available {
@@ -152,6 +140,23 @@ pub(crate) fn read(
         warnings.push(format!("{}: {joined_words} word(s) contain spaces; read them whole", path.display()));
     }
     crate::assemble(path, words, data, dims.expect("at least one line"), warnings)
+}
+
+/// Reads and checks a word2vec `count dims` header line (at most 256 bytes), returning the two
+/// numbers and the line's length in bytes.
+pub(crate) fn read_header(reader: &mut impl BufRead, path: &Path) -> Result<(u64, u64, usize)> {
+    let mut header = Vec::new();
+    reader.take(256).read_until(b'\n', &mut header).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8_lossy(&header);
+    let parts: Vec<u64> = text.split_ascii_whitespace().filter_map(|t| t.parse().ok()).collect();
+    let [count, dims] = parts[..] else {
+        let message = format!("expected a `count dims` header, found {:?}", text.trim());
+        return Err(Error::malformed(path, Location::Line(1), message));
+    };
+    if dims == 0 || dims > MAX_DIMS {
+        return Err(Error::malformed(path, Location::Line(1), format!("implausible dimension count {dims}")));
+    }
+    Ok((count, dims, header.len()))
 }
 
 /// The byte ranges of the whitespace-separated fields of `line`.

@@ -10,7 +10,7 @@ use vecspace_core::Space;
 use vecspace_core::progress::{Progress, Unit};
 
 use crate::error::Location;
-use crate::text::{MAX_DIMS, check_words};
+use crate::text::{check_words, read_header};
 use crate::{Error, Format, Result, write_atomically};
 
 /// Longest word accepted, so that a file without spaces cannot make us buffer it whole.
@@ -24,23 +24,10 @@ pub(crate) fn read(path: &Path, warnings: &mut Vec<String>, progress: &dyn Progr
     }
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let io = |e| Error::io(path, e);
-    let mut header = Vec::new();
-    (&mut reader).take(256).read_until(b'\n', &mut header).map_err(io)?;
-    let text = String::from_utf8_lossy(&header);
-    let parts: Vec<u64> = text.split_ascii_whitespace().filter_map(|t| t.parse().ok()).collect();
-    let [count, dims] = parts[..] else {
-        return Err(Error::malformed(
-            path,
-            Location::Line(1),
-            format!("expected a `count dims` header, found {:?}", text.trim()),
-        ));
-    };
-    if dims == 0 || dims > MAX_DIMS {
-        return Err(Error::malformed(path, Location::Line(1), format!("implausible dimension count {dims}")));
-    }
+    let (count, dims, header_len) = read_header(&mut reader, path)?;
     // Every record holds at least a one-byte word, a space and the values.
     let record_min = dims * 4 + 2;
-    let available = file_len - header.len() as u64;
+    let available = file_len - header_len as u64;
     if count.saturating_mul(record_min) > available {
         return Err(Error::Truncated {
             path: path.to_owned(),
@@ -51,8 +38,8 @@ pub(crate) fn read(path: &Path, warnings: &mut Vec<String>, progress: &dyn Progr
     }
     let (count, dims) = (count as usize, dims as usize);
     progress.start("reading vectors", Some(file_len), Unit::Bytes);
-    progress.advance(header.len() as u64);
-    let mut offset = header.len() as u64;
+    progress.advance(header_len as u64);
+    let mut offset = header_len as u64;
     let mut words = Vec::with_capacity(count);
     let mut data = Vec::with_capacity(count * dims);
     let mut values = vec![0u8; dims * 4];
