@@ -67,7 +67,7 @@ pub fn nearest_batch(
                 |a, b| a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect(),
             )
     };
-    tops.into_iter().zip(key_fns).map(|(top, key_fn)| top.into_neighbors(key_fn)).collect()
+    tops.into_iter().zip(key_fns).map(|(top, key_fn)| top.into_neighbors(|key| key_fn.score(key))).collect()
 }
 
 struct Plan<'a> {

@@ -183,12 +183,8 @@ pub fn nearest(rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclud
     let exclude = sorted(exclude);
     let n = rows.len();
     let scan = |start: usize| scan_range(rows, start..(start + CHUNK_ROWS).min(n), query, key_fn, k, &exclude);
-    let top = if n <= CHUNK_ROWS {
-        scan(0)
-    } else {
-        (0..n).into_par_iter().step_by(CHUNK_ROWS).map(scan).reduce(|| TopK::new(k), TopK::merge)
-    };
-    top.into_neighbors(key_fn)
+    let top = in_chunks(n, k, scan);
+    top.into_neighbors(|key| key_fn.score(key))
 }
 
 fn scan_range(
@@ -280,14 +276,9 @@ where
         }
         top
     };
-    let top = if n <= CHUNK_ROWS {
-        scan(0)
-    } else {
-        (0..n).into_par_iter().step_by(CHUNK_ROWS).map(scan).reduce(|| TopK::new(k), TopK::merge)
-    };
-    let identity =
-        KeyFn { scoring: Scoring { metric: Metric::Dot, unit_rows: false }, query_norm: 1.0, query_norm_sq: 1.0 };
-    top.into_neighbors(identity)
+    let top = in_chunks(n, k, scan);
+    // The combined value is the score itself.
+    top.into_neighbors(|key| key)
 }
 
 /// The score of every row against `query` (NaN where a row's score is undefined).
@@ -304,6 +295,15 @@ pub fn all_scores(rows: Rows<'_>, query: &[f32], scoring: Scoring) -> Vec<f32> {
         }
     });
     scores
+}
+
+/// Runs `scan` on each chunk of `n` rows (given its first row), in parallel, and merges the
+/// selections.
+fn in_chunks(n: usize, k: usize, scan: impl Fn(usize) -> TopK + Sync) -> TopK {
+    if n <= CHUNK_ROWS {
+        return scan(0);
+    }
+    (0..n).into_par_iter().step_by(CHUNK_ROWS).map(&scan).reduce(|| TopK::new(k), TopK::merge)
 }
 
 fn sorted(rows: &[usize]) -> Vec<usize> {

@@ -3,7 +3,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use super::{KeyFn, Neighbor};
+use super::Neighbor;
 
 /// A row with its ranking key. Greater is better: higher key, then lower row.
 #[derive(Debug, Clone, Copy)]
@@ -89,9 +89,10 @@ impl TopK {
         self
     }
 
-    pub(crate) fn into_neighbors(self, key_fn: KeyFn) -> Vec<Neighbor> {
+    /// The kept candidates as neighbours, best first, each key turned into a score by `score`.
+    pub(crate) fn into_neighbors(self, score: impl Fn(f32) -> f32) -> Vec<Neighbor> {
         let mut best: Vec<Candidate> = self.heap.into_iter().map(|Reverse(c)| c).collect();
         best.sort_by(|a, b| b.cmp(a));
-        best.into_iter().map(|c| Neighbor { row: c.row, score: key_fn.score(c.key) }).collect()
+        best.into_iter().map(|c| Neighbor { row: c.row, score: score(c.key) }).collect()
     }
 }
