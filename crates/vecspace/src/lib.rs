@@ -24,6 +24,7 @@
 use std::path::Path;
 
 pub use vecspace_core::*;
+pub use vecspace_eval as eval;
 pub use vecspace_fetch as fetch;
 pub use vecspace_formats as formats;
 

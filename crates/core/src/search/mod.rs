@@ -8,7 +8,7 @@
 
 mod batch;
 pub mod kernels;
-mod topk;
+pub mod topk;
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +16,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 pub use batch::nearest_batch;
-use topk::{Candidate, TopK};
+pub use topk::{Candidate, TopK};
 
 /// How a query is compared with rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

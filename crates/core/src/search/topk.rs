@@ -1,4 +1,4 @@
-//! Bounded selection of the best candidates.
+//! Bounded selection of the best candidates, shared by every scan.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -7,7 +7,7 @@ use super::Neighbor;
 
 /// A row with its ranking key. Greater is better: higher key, then lower row.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Candidate {
+pub struct Candidate {
     pub key: f32,
     pub row: usize,
 }
@@ -34,7 +34,7 @@ impl Eq for Candidate {}
 
 /// The best `k` candidates seen so far, as a min-heap whose top is the one to beat.
 #[derive(Debug)]
-pub(crate) struct TopK {
+pub struct TopK {
     k: usize,
     heap: BinaryHeap<Reverse<Candidate>>,
     /// The key of the worst kept candidate once `k` are kept; cached because scans compare every
@@ -43,7 +43,7 @@ pub(crate) struct TopK {
 }
 
 impl TopK {
-    pub(crate) fn new(k: usize) -> Self {
+    pub fn new(k: usize) -> Self {
         // With k = 0 nothing may enter: an infinite bar that no key clears.
         let threshold = if k == 0 { f32::INFINITY } else { f32::NEG_INFINITY };
         TopK { k, heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1), threshold }
@@ -53,12 +53,18 @@ impl TopK {
     /// the selection. Rows arrive in increasing order within a scan, so an equal key loses to the
     /// kept candidate (lower row) and the test is a single comparison. NaN keys never enter.
     #[inline(always)]
-    pub(crate) fn takes_next(&self, key: f32) -> bool {
+    pub fn takes_next(&self, key: f32) -> bool {
         if self.heap.len() < self.k { !key.is_nan() } else { key > self.threshold }
     }
 
+    /// The key a candidate must beat once the selection is full; `None` while it is filling.
+    #[inline(always)]
+    pub fn bar(&self) -> Option<f32> {
+        (self.heap.len() == self.k).then_some(self.threshold)
+    }
+
     /// Whether `candidate` would enter the selection, wherever its row lies. NaN keys never do.
-    pub(crate) fn would_take(&self, candidate: Candidate) -> bool {
+    pub fn would_take(&self, candidate: Candidate) -> bool {
         if candidate.key.is_nan() || self.k == 0 {
             return false;
         }
@@ -66,7 +72,7 @@ impl TopK {
     }
 
     /// Adds a candidate that [`TopK::would_take`] or [`TopK::takes_next`] accepted.
-    pub(crate) fn push(&mut self, candidate: Candidate) {
+    pub fn push(&mut self, candidate: Candidate) {
         if self.heap.len() == self.k {
             self.heap.pop();
         }
@@ -76,13 +82,13 @@ impl TopK {
         }
     }
 
-    pub(crate) fn offer(&mut self, candidate: Candidate) {
+    pub fn offer(&mut self, candidate: Candidate) {
         if self.would_take(candidate) {
             self.push(candidate);
         }
     }
 
-    pub(crate) fn merge(mut self, other: TopK) -> TopK {
+    pub fn merge(mut self, other: TopK) -> TopK {
         for Reverse(candidate) in other.heap {
             self.offer(candidate);
         }
@@ -90,7 +96,7 @@ impl TopK {
     }
 
     /// The kept candidates as neighbours, best first, each key turned into a score by `score`.
-    pub(crate) fn into_neighbors(self, score: impl Fn(f32) -> f32) -> Vec<Neighbor> {
+    pub fn into_neighbors(self, score: impl Fn(f32) -> f32) -> Vec<Neighbor> {
         let mut best: Vec<Candidate> = self.heap.into_iter().map(|Reverse(c)| c).collect();
         best.sort_by(|a, b| b.cmp(a));
         best.into_iter().map(|c| Neighbor { row: c.row, score: score(c.key) }).collect()

@@ -1,0 +1,18 @@
+/// Everything that can go wrong reading or running a benchmark.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("line {line}: {message}")]
+    Malformed { line: usize, message: String },
+    #[error("the benchmark holds no {what}")]
+    Empty { what: &'static str },
+    #[error("--restrict-vocab must be at least 1")]
+    ZeroRestriction,
+    #[error("no pair of the benchmark has both words in the first {restrict_vocab} words of the space")]
+    NoPairsInVocabulary { restrict_vocab: usize },
+    #[error(transparent)]
+    Space(#[from] vecspace_core::Error),
+}
+
+/// Result with the evaluation [`enum@Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
