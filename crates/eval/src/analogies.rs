@@ -105,6 +105,18 @@ struct Prepared {
     terms: QuestionTerms,
 }
 
+impl Prepared {
+    /// Whether the method's query is the zero vector (3CosAdd with `b̂ − â + ĉ = 0`, PairDirection
+    /// with `b = a`): such a question has no answer, as in [`rank_analogy`].
+    fn degenerate(&self, method: AnalogyMethod) -> bool {
+        match method {
+            AnalogyMethod::Add => self.terms.add_norm == 0.0,
+            AnalogyMethod::Mul => false,
+            AnalogyMethod::Pair => self.terms.offset_norm == 0.0,
+        }
+    }
+}
+
 /// Evaluates `set` on `space`: every answer in one pass over the candidates (see the crate docs).
 pub fn evaluate_analogies(
     space: &Space,
@@ -133,6 +145,7 @@ pub fn evaluate_analogies_reference(
             .iter()
             .map(|q| {
                 let [a, b, c] = q.rows.map(|row| space.unit_vector(row));
+                // A degenerate question (zero query) has no answer and counts as wrong.
                 rank_analogy(rows, [&a, &b, &c], options.method, CONSIDERED, &q.rows).unwrap_or_default()
             })
             .collect()
@@ -271,6 +284,9 @@ fn scan(
                 let cosines = &mut cosines[..distinct * len];
                 word_cosines(words, distinct, &rows, &inverse_norms, block, len, cosines);
                 for (question, top) in questions.iter().zip(tops.iter_mut()) {
+                    if question.degenerate(method) {
+                        continue;
+                    }
                     let [a, b, c] = question.words.map(|w| &cosines[w * len..(w + 1) * len]);
                     let keys = &mut keys[..len];
                     let terms = question.terms;

@@ -80,6 +80,17 @@ fn case_variants_resolve_to_the_most_frequent_row_and_count_as_inputs() {
 }
 
 #[test]
+fn degenerate_questions_have_no_answer_on_either_path() {
+    let space = random_space(300, 8, 3);
+    // a = b: PairDirection's b − a is zero.
+    let set = sets::read_google(": same\nw1 w1 w2 w3\nw4 w5 w6 w7\n").unwrap();
+    let options = AnalogyOptions { method: AnalogyMethod::Pair, ..AnalogyOptions::default() };
+    let fast = evaluate_analogies(&space, &set, &options, &Silent).unwrap();
+    assert_eq!(fast, evaluate_analogies_reference(&space, &set, &options).unwrap());
+    assert_eq!(fast.questions[0], QuestionResult::Answered { predicted: None, correct: false });
+}
+
+#[test]
 fn sets_without_gram_sections_report_no_split() {
     let space = random_space(200, 8, 1);
     let set = AnalogySet {
