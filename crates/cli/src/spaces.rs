@@ -19,7 +19,7 @@ pub struct Opened {
 }
 
 pub fn open(args: &SpaceArgs) -> Result<Opened> {
-    if let Some(entry) = fetch::registry::find(&args.space) {
+    if let Some(entry) = fetch::registry::find(&args.space).filter(|e| e.kind == fetch::Kind::WordSpace) {
         let cache = Cache::from_env()?;
         let path = fetch::ensure_space(entry.name, &cache, &Bars::new())?;
         let space = formats::native::open(&path).with_context(|| {
@@ -32,7 +32,8 @@ pub fn open(args: &SpaceArgs) -> Result<Opened> {
     }
     let path = Path::new(&args.space);
     if !path.exists() {
-        let known: Vec<&str> = fetch::REGISTRY.iter().map(|e| e.name).collect();
+        let known: Vec<&str> =
+            fetch::REGISTRY.iter().filter(|e| e.kind == fetch::Kind::WordSpace).map(|e| e.name).collect();
         bail!("{:?} is neither a registered space ({}) nor an existing file", args.space, known.join(", "));
     }
     let options = ReadOptions { format: args.format, vocab: args.vocab.clone() };
