@@ -4,6 +4,7 @@
 //! Exit status: 0 on success, 2 on any error (bad input, unknown word, unreadable file, failed
 //! fetch), with the reason on stderr.
 
+mod directions;
 mod evaluate;
 mod output;
 mod progress;
@@ -109,6 +110,22 @@ enum Command {
         #[arg(long)]
         to: Option<Format>,
     },
+    /// Build, show and list directions (attribute vectors such as @gender).
+    #[command(subcommand)]
+    Direction(directions::DirectionCommand),
+    /// Words by their position along a direction.
+    Along {
+        /// A saved direction name or a .safetensors path.
+        direction: String,
+        /// Words to place (or use --top).
+        words: Vec<String>,
+        /// The N words at each end instead.
+        #[arg(long, short = 'k')]
+        top: Option<usize>,
+        /// With --top, only the first N words are considered (rare words are noisy).
+        #[arg(long, default_value_t = 50_000)]
+        restrict_vocab: usize,
+    },
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
@@ -145,12 +162,13 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Query { expression, top, metric, raw, include_inputs } => {
             let opened = spaces::open(space)?;
             let printer = Printer::new(space.json);
-            let (expr, value) = opened.space.evaluate(&expression, !raw)?;
+            let named = directions::referenced(&expression, &opened.space)?;
+            let (expr, value) = opened.space.evaluate_with(&expression, !raw, &named)?;
             match value {
                 Value::Scalar(number) => printer.scalar(&expr.to_string(), number),
                 Value::Vector(_) => {
                     let options = QueryOptions { top, metric, unit: !raw, include_inputs };
-                    let answer = opened.space.query(&expression, &options)?;
+                    let answer = opened.space.query_with(&expression, &options, &named)?;
                     printer.neighbours(&answer.expression, &opened.name, metric, &answer.results)
                 }
             }
@@ -170,7 +188,8 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Similarity { a, b, raw } => {
             let opened = spaces::open(space)?;
             let vector = |source: &str| -> Result<Vec<f32>> {
-                match opened.space.evaluate(source, !raw)?.1 {
+                let named = directions::referenced(source, &opened.space)?;
+                match opened.space.evaluate_with(source, !raw, &named)?.1 {
                     Value::Vector(v) => Ok(v),
                     Value::Scalar(_) => bail!("{source:?} is a number, not a vector"),
                 }
@@ -262,6 +281,10 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             Ok(())
         }
         Command::Eval(command) => evaluate::run(command, space),
+        Command::Direction(command) => directions::run(command, space),
+        Command::Along { direction, words, top, restrict_vocab } => {
+            directions::along(space, &direction, &words, top, restrict_vocab)
+        }
     }
 }
 

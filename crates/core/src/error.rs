@@ -15,6 +15,14 @@ pub enum Error {
     #[error("row {row} ({word:?}) holds a non-finite value (NaN or infinity) at dimension {dim}")]
     NonFinite { row: usize, word: String, dim: usize },
 
+    // --- directions ---
+    #[error("{method} needs at least {needed} example(s), got {given}")]
+    TooFewExamples { method: &'static str, needed: usize, given: usize },
+    #[error("pair {index} has the same vector on both sides, so it has no direction")]
+    IdenticalPair { index: usize },
+    #[error("cannot build a direction: {reason}")]
+    DegenerateExamples { reason: &'static str },
+
     // --- queries ---
     #[error("vector has {found} dimensions but the space has {expected}")]
     DimensionMismatch { expected: usize, found: usize },

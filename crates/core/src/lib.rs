@@ -24,6 +24,7 @@
 //! ```
 
 pub mod analogy;
+pub mod direction;
 mod error;
 pub mod expr;
 pub mod progress;
@@ -33,6 +34,7 @@ pub mod spelling;
 mod vocab;
 
 pub use analogy::AnalogyMethod;
+pub use direction::{BuildMethod, Direction, DirectionInfo};
 pub use error::{Error, Result};
 pub use expr::{Expr, Resolver, Value};
 pub use search::{Metric, Neighbor};

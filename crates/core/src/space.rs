@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::direction::{Directions, WithDirections};
 use crate::expr::{self, EvalError, Expr, ResolveError, Resolver, Value};
 use crate::search::{self, Metric, Rows, Scoring};
 use crate::{Error, Result, Vocabulary, WordList, spelling};
@@ -222,10 +223,30 @@ impl Space {
 
     /// Parses and evaluates an expression over this space's words.
     pub fn evaluate(&self, source: &str, unit: bool) -> Result<(Expr, Value)> {
+        self.evaluate_with(source, unit, &Directions::new())
+    }
+
+    /// [`Space::evaluate`] with `@name` standing for the named directions.
+    pub fn evaluate_with(&self, source: &str, unit: bool, directions: &Directions) -> Result<(Expr, Value)> {
         let expr = expr::parse(source)?;
-        let value = expr::evaluate(&expr, &self.resolver(unit))
+        let resolver = WithDirections { inner: self.resolver(unit), directions };
+        let value = expr::evaluate(&expr, &resolver)
             .map_err(|error| Error::Expression { expression: source.to_owned(), error })?;
         Ok((expr, value))
+    }
+
+    /// Each row's scalar projection on the unit vector of `direction` (rows unit-normalised if
+    /// `unit`): where every word lies along it.
+    pub fn projections(&self, direction: &[f32], unit: bool) -> Result<Vec<f32>> {
+        if direction.len() != self.dims() {
+            return Err(Error::DimensionMismatch { expected: self.dims(), found: direction.len() });
+        }
+        let length = direction.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+        if length == 0.0 {
+            return Err(Error::ZeroQuery);
+        }
+        let axis: Vec<f32> = direction.iter().map(|&x| (f64::from(x) / length) as f32).collect();
+        Ok(search::all_scores(self.rows(), &axis, Scoring { metric: Metric::Dot, unit_rows: unit }))
     }
 
     /// The neighbours of an expression such as `king - man + woman`.
@@ -233,7 +254,12 @@ impl Space {
     /// With the default options this matches gensim's `most_similar`: each word is unit-normalised,
     /// results are ranked by cosine, and the expression's words are left out.
     pub fn query(&self, source: &str, options: &QueryOptions) -> Result<QueryAnswer> {
-        let (expr, value) = self.evaluate(source, options.unit)?;
+        self.query_with(source, options, &Directions::new())
+    }
+
+    /// [`Space::query`] with `@name` standing for the named directions.
+    pub fn query_with(&self, source: &str, options: &QueryOptions, directions: &Directions) -> Result<QueryAnswer> {
+        let (expr, value) = self.evaluate_with(source, options.unit, directions)?;
         let vector = match value {
             Value::Vector(vector) => vector,
             Value::Scalar(value) => return Err(Error::ScalarQuery { value }),
@@ -339,6 +365,18 @@ impl Resolver for WordResolver<'_> {
                 Err(ResolveError::Unknown { suggestions: spelling::nearest_spellings(name, self.space.vocab(), 5) })
             }
         }
+    }
+
+    /// The sample standard deviation of every word's projection on the direction's unit vector.
+    fn spread(&self, direction: &[f32]) -> Option<f64> {
+        let projections = self.space.projections(direction, self.unit).ok()?;
+        let finite: Vec<f64> = projections.iter().filter(|p| p.is_finite()).map(|&p| f64::from(p)).collect();
+        let n = finite.len() as f64;
+        if n < 2.0 {
+            return None;
+        }
+        let mean = finite.iter().sum::<f64>() / n;
+        Some((finite.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
     }
 }
 

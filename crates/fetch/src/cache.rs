@@ -46,6 +46,16 @@ impl Cache {
         }
     }
 
+    /// Where saved directions live: `directions/NAME.safetensors`.
+    pub fn directions_dir(&self) -> PathBuf {
+        self.root.join("directions")
+    }
+
+    /// The file of the saved direction `name`.
+    pub fn direction_path(&self, name: &str) -> PathBuf {
+        self.directions_dir().join(format!("{name}.safetensors"))
+    }
+
     /// A fresh working directory inside the cache (same file system, so renames are atomic),
     /// removed when dropped.
     pub(crate) fn scratch_dir(&self) -> Result<tempfile::TempDir> {

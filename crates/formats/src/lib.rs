@@ -20,6 +20,7 @@
 //! ```
 
 mod atomic;
+pub mod direction;
 mod error;
 pub mod native;
 pub mod npy;

@@ -12,6 +12,13 @@ pub trait Resolver {
     fn dims(&self) -> usize;
     /// The vector a name stands for.
     fn resolve(&self, name: &str) -> Result<Vec<f32>, ResolveError>;
+    /// The standard deviation of the space's vectors projected on the unit vector of
+    /// `direction`, which gives `scale(x, d, k)` its unit; `None` where the space has no such
+    /// population.
+    fn spread(&self, direction: &[f32]) -> Option<f64> {
+        let _ = direction;
+        None
+    }
 }
 
 /// Why a resolver could not give a vector for a name.
@@ -79,6 +86,8 @@ pub enum EvalErrorKind {
         operation: &'static str,
     },
     NonFinite,
+    /// `scale` was used with a resolver that knows no spread.
+    NoSpread,
 }
 
 impl fmt::Display for EvalError {
@@ -101,6 +110,9 @@ impl fmt::Display for EvalError {
                 write!(f, "{operation} is undefined for a zero vector")
             }
             EvalErrorKind::NonFinite => f.write_str("the result is not finite (overflow or NaN)"),
+            EvalErrorKind::NoSpread => f.write_str(
+                "scale(x, d, k) needs the spread of a space's vectors along d, which this space cannot give",
+            ),
         }
     }
 }
@@ -163,7 +175,7 @@ fn eval(expr: &Expr, resolver: &dyn Resolver) -> Result<Value, EvalError> {
         }
         ExprKind::Call { function, args } => {
             let values = args.iter().map(|arg| eval(arg, resolver)).collect::<Result<Vec<_>, _>>()?;
-            call(*function, values, args).map_err(fail)
+            call(*function, values, args, resolver).map_err(fail)
         }
     }
 }
@@ -212,7 +224,12 @@ fn dot(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum()
 }
 
-fn call(function: Function, values: Vec<Value>, args: &[Expr]) -> Result<Value, EvalErrorKind> {
+fn call(
+    function: Function,
+    values: Vec<Value>,
+    args: &[Expr],
+    resolver: &dyn Resolver,
+) -> Result<Value, EvalErrorKind> {
     let name = function.name();
     let vector = |i: usize| match &values[i] {
         Value::Vector(v) => Ok(v.as_slice()),
@@ -292,6 +309,18 @@ fn call(function: Function, values: Vec<Value>, args: &[Expr]) -> Result<Value, 
             let lerped = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) + t * (f64::from(y) - f64::from(x))) as f32);
             Ok(Value::Vector(lerped.collect()))
         }
+        Function::Scale => {
+            let k = scalar(2)?;
+            let (x, d) = (vector(0)?, vector(1)?);
+            same_dims(x, d)?;
+            let length = dot(d, d).sqrt();
+            if length == 0.0 {
+                return Err(EvalErrorKind::ZeroVector { operation: "scale" });
+            }
+            let sigma = resolver.spread(d).ok_or(EvalErrorKind::NoSpread)?;
+            let step = k * sigma / length;
+            Ok(Value::Vector(x.iter().zip(d).map(|(&xi, &di)| (f64::from(xi) + step * f64::from(di)) as f32).collect()))
+        }
         Function::Slerp => {
             let t = scalar(2)?;
             let (a, b) = (vector(0)?, vector(1)?);
@@ -340,6 +369,9 @@ mod tests {
                 _ => Err(ResolveError::Unknown { suggestions: vec!["x".into()] }),
             }
         }
+        fn spread(&self, _: &[f32]) -> Option<f64> {
+            Some(0.5)
+        }
     }
 
     fn value(source: &str) -> Value {
@@ -374,6 +406,9 @@ mod tests {
         assert_eq!(vector("proj(v, x)"), vec![3.0, 0.0, 0.0]);
         assert_eq!(vector("reject(v, x)"), vec![0.0, 4.0, 0.0]);
         assert_eq!(vector("proj(v, x) + reject(v, x)"), vector("v"));
+        // Two spreads (0.5 each) along y's unit direction.
+        assert_eq!(vector("scale(x, y, 2)"), vec![1.0, 1.0, 0.0]);
+        assert_eq!(vector("scale(x, y, -1)"), vec![1.0, -0.5, 0.0]);
     }
 
     #[test]
@@ -408,5 +443,6 @@ mod tests {
         assert_eq!(error("short").kind, EvalErrorKind::DimensionMismatch { expected: 3, found: 1 });
         assert!(matches!(error("broken").kind, EvalErrorKind::ResolveFailed { .. }));
         assert_eq!(error("1e300 * 1e300 * x").kind, EvalErrorKind::NonFinite);
+        assert_eq!(error("scale(x, zero, 1)").kind, EvalErrorKind::ZeroVector { operation: "scale" });
     }
 }

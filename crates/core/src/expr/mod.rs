@@ -135,10 +135,12 @@ pub enum Function {
     Dot,
     /// `len(x)`: Euclidean length (a number).
     Len,
+    /// `scale(x, d, k)`: `x` moved `k` standard deviations of the space's spread along `d`.
+    Scale,
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Mean,
         Function::Norm,
         Function::Lerp,
@@ -148,6 +150,7 @@ impl Function {
         Function::Cos,
         Function::Dot,
         Function::Len,
+        Function::Scale,
     ];
 
     pub fn name(self) -> &'static str {
@@ -161,6 +164,7 @@ impl Function {
             Function::Cos => "cos",
             Function::Dot => "dot",
             Function::Len => "len",
+            Function::Scale => "scale",
         }
     }
 
@@ -174,7 +178,7 @@ impl Function {
             Function::Mean => (1, None),
             Function::Norm | Function::Len => (1, Some(1)),
             Function::Proj | Function::Reject | Function::Cos | Function::Dot => (2, Some(2)),
-            Function::Lerp | Function::Slerp => (3, Some(3)),
+            Function::Lerp | Function::Slerp | Function::Scale => (3, Some(3)),
         }
     }
 
@@ -190,6 +194,7 @@ impl Function {
             Function::Cos => "cos(a, b)",
             Function::Dot => "dot(a, b)",
             Function::Len => "len(x)",
+            Function::Scale => "scale(x, d, k)",
         }
     }
 }
