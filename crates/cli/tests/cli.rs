@@ -1,10 +1,12 @@
 //! End-to-end tests of the `vecspace` binary. One test binary, modules by topic:
 //! `parity` (gensim's answers on the real GloVe space), `errors` (exit codes and messages),
 //! `files` (conversions and foreign formats), `library` (the batch API on real data),
-//! `evaluation` (benchmarks, with gensim's numbers question by question).
+//! `evaluation` (benchmarks, with gensim's numbers question by question), `directions`
+//! (building, using and measuring along directions).
 
 mod support;
 
+mod directions;
 mod errors;
 mod evaluation;
 mod files;

@@ -1,0 +1,184 @@
+//! Directions on the real GloVe space do what they claim: a gender direction from Bolukbasi et
+//! al.'s ten definitional pairs puts occupations on the expected sides, `@name` works inside
+//! expressions, and bad examples are clear errors.
+
+use serde_json::Value;
+
+use crate::support::{on_glove, temp_dir};
+
+/// Bolukbasi et al. (2016)'s definitional pairs, she-side first, lower-cased for GloVe.
+const DEFINITIONAL: [&str; 10] = [
+    "woman:man",
+    "girl:boy",
+    "she:he",
+    "mother:father",
+    "daughter:son",
+    "gal:guy",
+    "female:male",
+    "her:his",
+    "herself:himself",
+    "mary:john",
+];
+
+fn build(dir: &tempfile::TempDir, name: &str, method: &str, examples: &[&str]) -> String {
+    let path = dir.path().join(format!("{name}.safetensors")).to_str().unwrap().to_owned();
+    let mut args = vec!["direction", "build", "--out", &path, "--method", method];
+    args.extend_from_slice(examples);
+    on_glove(&args).ok();
+    path
+}
+
+fn projections(path: &str, words: &[&str]) -> Vec<(String, f64)> {
+    let mut args = vec!["along", path, "--json"];
+    args.extend_from_slice(words);
+    let out = on_glove(&args).json();
+    out["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["word"].as_str().unwrap().to_owned(), r["projection"].as_f64().unwrap()))
+        .collect()
+}
+
+fn projection_of(list: &[(String, f64)], word: &str) -> f64 {
+    list.iter().find(|(w, _)| w == word).unwrap().1
+}
+
+#[test]
+fn a_gender_direction_orders_occupations_as_expected_with_every_pair_method() {
+    let dir = temp_dir();
+    let mut pairs = vec!["--pairs"];
+    pairs.extend(DEFINITIONAL);
+    for method in ["pca", "mean-diff"] {
+        let path = build(&dir, method, method, &pairs);
+        // The pairs are written she:he, so the direction points he-ward.
+        let list = projections(&path, &["nurse", "receptionist", "carpenter", "engineer"]);
+        for she in ["nurse", "receptionist"] {
+            for he in ["carpenter", "engineer"] {
+                assert!(projection_of(&list, she) < projection_of(&list, he), "{method}: {list:?}");
+            }
+        }
+        assert!(projection_of(&list, "nurse") < 0.0 && projection_of(&list, "engineer") > 0.0, "{method}: {list:?}");
+        // Words come back sorted along the direction.
+        assert!(list.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+}
+
+#[test]
+fn set_based_directions_separate_their_sets() {
+    let dir = temp_dir();
+    let sets = [
+        "--left",
+        "terrible",
+        "awful",
+        "horrible",
+        "bad",
+        "dreadful",
+        "--right",
+        "wonderful",
+        "excellent",
+        "great",
+        "good",
+        "superb",
+    ];
+    let centroid = build(&dir, "centroid", "centroid", &sets);
+    let list = projections(&centroid, &["fantastic", "disgusting"]);
+    assert!(projection_of(&list, "fantastic") > projection_of(&list, "disgusting"), "{list:?}");
+    let classifier = build(&dir, "classifier", "classifier", &sets);
+    let shown = on_glove(&["direction", "show", &classifier, "--json"]).json();
+    assert_eq!(shown["method"], "classifier");
+    assert!(shown["accuracy"].as_f64().unwrap() >= 0.8, "{shown}");
+    assert!((shown["length"].as_f64().unwrap() - 1.0).abs() < 1e-6);
+    let list = projections(&classifier, &["fantastic", "disgusting"]);
+    assert!(projection_of(&list, "fantastic") > projection_of(&list, "disgusting"), "{list:?}");
+}
+
+#[test]
+fn named_directions_work_inside_expressions() {
+    let dir = temp_dir();
+    let mut pairs = vec!["--pairs"];
+    pairs.extend(DEFINITIONAL);
+    let path = build(&dir, "gender", "mean-diff", &pairs);
+    let quoted = format!("\"@{path}\"");
+    // Moving "king" against the he-ward direction lands on "queen".
+    let out = on_glove(&["query", &format!("king - {quoted}"), "--top", "1", "--json"]).json();
+    assert_eq!(out["results"][0]["word"], "queen", "{out}");
+    // reject() removes the gender component: what is left has no projection on it.
+    let value = on_glove(&["query", &format!("dot(reject(doctor, {quoted}), {quoted})"), "--json"]).json();
+    assert!(value["value"].as_f64().unwrap().abs() < 1e-6, "{value}");
+    // scale() moves along the direction by standard deviations of the vocabulary's projections.
+    let moved =
+        on_glove(&["query", &format!("cos(scale(nurse, {quoted}, 3), {quoted}) - cos(nurse, {quoted})"), "--json"])
+            .json();
+    assert!(moved["value"].as_f64().unwrap() > 0.1, "{moved}");
+}
+
+#[test]
+fn along_with_top_shows_both_ends() {
+    let dir = temp_dir();
+    let path = build(&dir, "size", "mean-diff", &["--pairs", "small:big", "tiny:huge", "little:large"]);
+    let out = on_glove(&["along", &path, "--top", "5", "--json"]).json();
+    let results = out["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10);
+    let first = results[0]["projection"].as_f64().unwrap();
+    let last = results[9]["projection"].as_f64().unwrap();
+    assert!(first > 0.0 && last < 0.0, "{out}");
+}
+
+#[test]
+fn bad_examples_and_bad_files_are_clear_errors() {
+    let dir = temp_dir();
+    let out = dir.path().join("x.safetensors");
+    let out = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (&["--method", "pca", "--pairs", "he:she"], "pca needs at least 2 example(s), got 1"),
+        (&["--pairs", "king:king"], "pair 1 has the same vector on both sides"),
+        (&["--pairs", "he:qqshezz"], "unknown word \"qqshezz\""),
+        (&["--pairs", "he-she"], "is not a pair; write pairs as A:B"),
+        (&["--method", "centroid", "--right", "good"], "centroid (each side) needs at least 1"),
+        (&["--method", "classifier", "--left", "bad", "--right", "good"], "classifier (each side) needs at least 2"),
+        (&["--method", "centroid", "--pairs", "he:she"], "--pairs is for mean-diff and pca"),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["direction", "build", "--out", out];
+        all.extend_from_slice(args);
+        let err = on_glove(&all).fails();
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!std::path::Path::new(out).exists(), "a failed build wrote {out}");
+    }
+    // A direction of the wrong size for the space.
+    let small = dir.path().join("small.txt");
+    std::fs::write(&small, "a 1 0\nb 0 1\n").unwrap();
+    let other = dir.path().join("other.safetensors");
+    crate::support::vecspace(&[
+        "--space",
+        small.to_str().unwrap(),
+        "direction",
+        "build",
+        "--out",
+        other.to_str().unwrap(),
+        "--pairs",
+        "a:b",
+    ])
+    .ok();
+    let err = on_glove(&["along", other.to_str().unwrap(), "king"]).fails();
+    assert!(err.contains("does not fit this space") && err.contains("2 dimensions"), "{err}");
+    let err = on_glove(&["query", "king - @no_such_direction"]).fails();
+    assert!(err.contains("no direction \"no_such_direction\""), "{err}");
+    let garbage = dir.path().join("garbage.safetensors");
+    std::fs::write(&garbage, b"not a safetensors file at all").unwrap();
+    let err = on_glove(&["along", garbage.to_str().unwrap(), "king"]).fails();
+    assert!(err.contains("garbage.safetensors"), "{err}");
+}
+
+#[test]
+fn saved_directions_carry_their_provenance() {
+    let dir = temp_dir();
+    let path = build(&dir, "royal", "mean-diff", &["--pairs", "man:king", "woman:queen"]);
+    let shown: Value = on_glove(&["direction", "show", &path, "--json"]).json();
+    assert_eq!(shown["examples"], "man:king woman:queen");
+    assert_eq!(shown["dims"], 50);
+    assert!(shown["positive_side"].as_str().unwrap().contains("king"));
+    assert!(shown["created"].as_str().unwrap().starts_with("20"));
+    assert!(shown["space"].as_str().unwrap().ends_with(".vsp") || shown["space"] == "glove-6b-50d");
+}
