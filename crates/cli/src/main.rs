@@ -4,6 +4,7 @@
 //! Exit status: 0 on success, 2 on any error (bad input, unknown word, unreadable file, failed
 //! fetch), with the reason on stderr.
 
+mod bias;
 mod directions;
 mod evaluate;
 mod output;
@@ -125,6 +126,27 @@ enum Command {
         /// With --top, only the first N words are considered (rare words are noisy).
         #[arg(long, default_value_t = 50_000)]
         restrict_vocab: usize,
+    },
+    /// The Word Embedding Association Test (Caliskan et al. 2017).
+    Weat {
+        /// Two target word lists X Y (comma-separated words, or files).
+        #[arg(long, num_args = 2, value_names = ["X", "Y"])]
+        targets: Vec<String>,
+        /// Two attribute word lists A B (comma-separated words, or files).
+        #[arg(long, num_args = 2, value_names = ["A", "B"])]
+        attributes: Vec<String>,
+        /// A published test instead: 1 to 10 (Caliskan et al.'s WEAT 1–10), or `all`.
+        #[arg(long)]
+        test: Option<String>,
+        /// Enumerate every partition for the p-value when there are at most this many.
+        #[arg(long, default_value_t = 1_000_000)]
+        exact_limit: u64,
+        /// Random partitions for the p-value otherwise.
+        #[arg(long, default_value_t = 100_000)]
+        samples: u64,
+        /// Seed of the random partitions.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
@@ -282,6 +304,10 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         }
         Command::Eval(command) => evaluate::run(command, space),
         Command::Direction(command) => directions::run(command, space),
+        Command::Weat { targets, attributes, test, exact_limit, samples, seed } => {
+            let options = vecspace::eval::weat::WeatOptions { exact_limit, samples, seed };
+            bias::run_weat(space, &targets, &attributes, test.as_deref(), options)
+        }
         Command::Along { direction, words, top, restrict_vocab } => {
             directions::along(space, &direction, &words, top, restrict_vocab)
         }

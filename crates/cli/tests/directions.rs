@@ -182,3 +182,54 @@ fn saved_directions_carry_their_provenance() {
     assert!(shown["created"].as_str().unwrap().starts_with("20"));
     assert!(shown["space"].as_str().unwrap().ends_with(".vsp") || shown["space"] == "glove-6b-50d");
 }
+
+#[test]
+fn weat_matches_the_reference_on_all_ten_published_tests() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden/glove-6b-50d.weat.json");
+    let golden: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ours = on_glove(&["weat", "--test", "all", "--json"]).json();
+    let ours = ours.as_array().unwrap();
+    for expected in golden["tests"].as_array().unwrap() {
+        let number = expected["test"].as_u64().unwrap() as usize;
+        let got = &ours[number - 1];
+        assert_eq!(got["used"], expected["used"], "test {number}");
+        for field in ["effect_size", "statistic"] {
+            let (a, b) = (got[field].as_f64().unwrap(), expected[field].as_f64().unwrap());
+            assert!((a - b).abs() < 1e-6, "test {number} {field}: {a} vs {b}");
+        }
+        match expected.get("p_value") {
+            Some(p) => {
+                assert_eq!(got["exact"], true, "test {number}");
+                assert!((got["p_value"].as_f64().unwrap() - p.as_f64().unwrap()).abs() < 1e-12, "test {number}");
+            }
+            // Too many partitions to enumerate: both sides see an association this strong.
+            None => assert!(got["p_value"].as_f64().unwrap() < 0.01, "test {number}: {got}"),
+        }
+    }
+}
+
+#[test]
+fn weat_takes_word_lists_and_reports_missing_words() {
+    let out = on_glove(&[
+        "weat",
+        "--targets",
+        "rose,tulip,daisy,lily",
+        "ant,wasp,flea,moth",
+        "--attributes",
+        "love,peace,gift,happy",
+        "filth,death,poison,qqnotaword",
+        "--json",
+    ])
+    .json();
+    let report = &out[0];
+    assert_eq!(report["used"], serde_json::json!([4, 4, 4, 3]));
+    assert_eq!(report["missing"], serde_json::json!(["qqnotaword"]));
+    assert_eq!((report["exact"].as_bool(), report["partitions"].as_u64()), (Some(true), Some(70)));
+    assert!(report["effect_size"].as_f64().unwrap() > 0.5, "{report}");
+    let err = on_glove(&["weat", "--targets", "rose", "ant"]).fails();
+    assert!(err.contains("--attributes A B"), "{err}");
+    let err = on_glove(&["weat", "--test", "11"]).fails();
+    assert!(err.contains("from 1 to 10"), "{err}");
+    let err = on_glove(&["weat", "--targets", "qqq1", "ant", "--attributes", "love", "death"]).fails();
+    assert!(err.contains("no word of the set \"X\""), "{err}");
+}

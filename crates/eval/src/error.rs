@@ -10,6 +10,8 @@ pub enum Error {
     ZeroRestriction,
     #[error("no pair of the benchmark has both words in the first {restrict_vocab} words of the space")]
     NoPairsInVocabulary { restrict_vocab: usize },
+    #[error("no word of the set {name:?} is in the space")]
+    EmptySet { name: String },
     #[error(transparent)]
     Space(#[from] vecspace_core::Error),
 }

@@ -30,6 +30,7 @@ pub mod sets;
 mod similarity;
 pub mod stats;
 mod vocab;
+pub mod weat;
 
 pub use analogies::{
     AnalogyOptions, AnalogyReport, Category, QuestionResult, SectionScore, evaluate_analogies,

