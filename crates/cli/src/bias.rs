@@ -142,3 +142,162 @@ pub fn run_weat(
     }
     Ok(())
 }
+
+/// A `NAME:KEY` reference to a registered JSON word list (`bolukbasi-gender:professions`), if
+/// `spec` is one: the list's entries.
+fn registered_entries(spec: &str) -> Result<Option<Vec<Value>>> {
+    let Some((name, key)) = spec.split_once(':') else { return Ok(None) };
+    let Some(entry) = fetch::registry::find(name) else { return Ok(None) };
+    if entry.kind != fetch::Kind::WordLists {
+        bail!("{name} is not a word-list set (see `vecspace fetch --list`)");
+    }
+    let lists = registered_lists(name)?;
+    // The lists sit at the top level or one object down ({"gender": {"professions": …}}).
+    let found = lists.get(key).or_else(|| lists.as_object()?.values().find_map(|v| v.get(key)));
+    let entries = found.and_then(Value::as_array).with_context(|| format!("{name} has no list {key:?}"))?;
+    Ok(Some(entries.clone()))
+}
+
+/// Words from a list argument or a registered list (whose entries may be `[word, score, …]`).
+fn words_from(spec: &str) -> Result<Vec<String>> {
+    match registered_entries(spec)? {
+        Some(entries) => {
+            Ok(entries.iter().filter_map(|e| e.as_str().or_else(|| e.get(0)?.as_str())).map(str::to_owned).collect())
+        }
+        None => word_list(spec),
+    }
+}
+
+/// Pairs from `a:b` items (commas, spaces or lines; or a file) or a registered list of pairs.
+fn pairs_from(spec: &str) -> Result<Vec<(String, String)>> {
+    if let Some(entries) = registered_entries(spec)? {
+        return Ok(entries
+            .iter()
+            .filter_map(|e| Some((e.get(0)?.as_str()?.to_owned(), e.get(1)?.as_str()?.to_owned())))
+            .collect());
+    }
+    word_list(spec)?
+        .into_iter()
+        .map(|item| match item.split_once(':') {
+            Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_owned(), b.to_owned())),
+            _ => bail!("{item:?} is not a pair; write pairs as a:b"),
+        })
+        .collect()
+}
+
+/// The row of a word as written, else lower-cased.
+fn row_of(space: &vecspace::Space, word: &str) -> Option<usize> {
+    space.vocab().row(word).or_else(|| space.vocab().row(&word.to_lowercase()))
+}
+
+pub struct DebiasArgs {
+    pub direction: String,
+    pub neutral_words: String,
+    pub equalize_pairs: Option<String>,
+    pub out: std::path::PathBuf,
+    pub to: Option<vecspace::formats::Format>,
+    pub skip_evaluation: bool,
+}
+
+pub fn run_debias(args: &SpaceArgs, options: DebiasArgs) -> Result<()> {
+    use vecspace::debias::{DebiasPlan, direct_bias, hard_debias};
+    use vecspace::formats::{self, Format};
+
+    let format = match options.to.or_else(|| Format::from_extension(&options.out)).unwrap_or(Format::Native) {
+        format if format.writable() => format,
+        format => bail!("cannot write {format} files; use --to native, word2vec-text or word2vec-binary"),
+    };
+    let opened = spaces::open(args)?;
+    let space = &opened.space;
+    let direction = crate::directions::load(&options.direction, space)?;
+
+    let neutral_words = words_from(&options.neutral_words)?;
+    let mut missing: Vec<String> = Vec::new();
+    let mut neutral: Vec<usize> = neutral_words
+        .iter()
+        .filter_map(|w| {
+            row_of(space, w).or_else(|| {
+                missing.push(w.clone());
+                None
+            })
+        })
+        .collect();
+    neutral.sort_unstable();
+    neutral.dedup();
+    if neutral.is_empty() {
+        bail!("none of the neutral words is in the space");
+    }
+    let pairs = match &options.equalize_pairs {
+        Some(spec) => pairs_from(spec)?,
+        None => Vec::new(),
+    };
+    let mut equalize: Vec<(usize, usize)> = Vec::new();
+    for (a, b) in &pairs {
+        match (row_of(space, a), row_of(space, b)) {
+            (Some(x), Some(y)) if x != y && !equalize.contains(&(x, y)) => equalize.push((x, y)),
+            (Some(_), Some(_)) => {}
+            _ => missing.push(format!("{a}:{b}")),
+        }
+    }
+    // A word cannot be both neutral and one side of a pair.
+    neutral.retain(|row| !equalize.iter().any(|&(a, b)| a == *row || b == *row));
+
+    let bias_before = direct_bias(space, &direction.vector, &neutral, 1.0)?;
+    let debiased = hard_debias(space, &direction.vector, &DebiasPlan { neutral: &neutral, equalize: &equalize })?
+        .with_metadata("debiased", format!("hard debias along {} ({})", options.direction, direction.info.examples));
+    let bias_after = direct_bias(&debiased, &direction.vector, &neutral, 1.0)?;
+    formats::write(&debiased, &options.out, format)?;
+
+    let accuracy = if options.skip_evaluation {
+        None
+    } else {
+        let path = fetch::ensure("google-analogies", &Cache::from_env()?, &Bars::new())?;
+        let set = vecspace::eval::sets::read_google(&std::fs::read_to_string(&path)?)?;
+        let evaluate = |s: &vecspace::Space| -> Result<f64> {
+            Ok(vecspace::eval::evaluate_analogies(s, &set, &Default::default(), &Bars::new())?.accuracy())
+        };
+        Some((evaluate(space)?, evaluate(&debiased)?))
+    };
+
+    if args.json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            out: String,
+            neutralized: usize,
+            equalized: usize,
+            missing: &'a [String],
+            direct_bias_before: f64,
+            direct_bias_after: f64,
+            analogy_accuracy_before: Option<f64>,
+            analogy_accuracy_after: Option<f64>,
+        }
+        let out = Out {
+            out: options.out.display().to_string(),
+            neutralized: neutral.len(),
+            equalized: equalize.len(),
+            missing: &missing,
+            direct_bias_before: bias_before,
+            direct_bias_after: bias_after,
+            analogy_accuracy_before: accuracy.map(|a| a.0),
+            analogy_accuracy_after: accuracy.map(|a| a.1),
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("hard-debiased {} along @{} → {} ({format})", opened.name, options.direction, options.out.display());
+    println!("  neutralized {} words, equalized {} pairs", neutral.len(), equalize.len());
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(12).map(String::as_str).collect();
+        println!(
+            "  not in the space, left out ({}): {}{}",
+            missing.len(),
+            shown.join(", "),
+            if missing.len() > 12 { ", …" } else { "" }
+        );
+    }
+    println!("  direct bias of the neutral words: {bias_before:.4} → {bias_after:.4}");
+    if let Some((before, after)) = accuracy {
+        println!("  Google analogy accuracy (3CosAdd): {:.2} % → {:.2} %", before * 100.0, after * 100.0);
+    }
+    Ok(())
+}

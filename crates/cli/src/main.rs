@@ -148,6 +148,28 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Hard debiasing (Bolukbasi et al. 2016): write a new space without a bias direction.
+    Debias {
+        /// The bias direction (a saved name or a .safetensors path).
+        #[arg(long)]
+        direction: String,
+        /// Words that should carry no bias: a list, a file, or a registered list such as
+        /// bolukbasi-gender:professions.
+        #[arg(long)]
+        neutral_words: String,
+        /// Pairs to make symmetric (a:b items, a file, or bolukbasi-gender:equalize_pairs).
+        #[arg(long)]
+        equalize_pairs: Option<String>,
+        /// The new space's file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Its format (default: from the extension, else native).
+        #[arg(long)]
+        to: Option<Format>,
+        /// Do not measure the Google analogy accuracy before and after.
+        #[arg(long)]
+        skip_evaluation: bool,
+    },
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
@@ -304,6 +326,10 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         }
         Command::Eval(command) => evaluate::run(command, space),
         Command::Direction(command) => directions::run(command, space),
+        Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
+            let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
+            bias::run_debias(space, options)
+        }
         Command::Weat { targets, attributes, test, exact_limit, samples, seed } => {
             let options = vecspace::eval::weat::WeatOptions { exact_limit, samples, seed };
             bias::run_weat(space, &targets, &attributes, test.as_deref(), options)

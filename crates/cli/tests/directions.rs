@@ -233,3 +233,67 @@ fn weat_takes_word_lists_and_reports_missing_words() {
     let err = on_glove(&["weat", "--targets", "qqq1", "ant", "--attributes", "love", "death"]).fails();
     assert!(err.contains("no word of the set \"X\""), "{err}");
 }
+
+#[test]
+fn hard_debias_neutralizes_occupations_and_keeps_king_and_queen_apart() {
+    let dir = temp_dir();
+    let mut pairs = vec!["--pairs"];
+    pairs.extend(DEFINITIONAL);
+    let direction = build(&dir, "gender", "pca", &pairs);
+    let out = dir.path().join("debiased.vsp");
+    let report = on_glove(&[
+        "debias",
+        "--direction",
+        &direction,
+        "--neutral-words",
+        "nurse,receptionist,carpenter,engineer,doctor,qqnotaword",
+        "--equalize-pairs",
+        "king:queen,he:she",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ])
+    .json();
+    assert_eq!((report["neutralized"].as_u64(), report["equalized"].as_u64()), (Some(5), Some(2)));
+    assert_eq!(report["missing"], serde_json::json!(["qqnotaword"]));
+    assert!(report["direct_bias_before"].as_f64().unwrap() > 0.1, "{report}");
+    assert!(report["direct_bias_after"].as_f64().unwrap() < 1e-5, "{report}");
+    let (before, after) =
+        (report["analogy_accuracy_before"].as_f64().unwrap(), report["analogy_accuracy_after"].as_f64().unwrap());
+    assert!((before - 9036.0 / 19486.0).abs() < 1e-12, "{report}");
+    assert!((after - before).abs() < 0.01, "debiasing five words barely moves analogies: {report}");
+
+    let debiased = crate::support::vecspace(&[
+        "--space",
+        out.to_str().unwrap(),
+        "along",
+        &direction,
+        "nurse",
+        "engineer",
+        "king",
+        "queen",
+        "--json",
+    ])
+    .json();
+    let list: Vec<(String, f64)> = debiased["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["word"].as_str().unwrap().to_owned(), r["projection"].as_f64().unwrap()))
+        .collect();
+    assert!(projection_of(&list, "nurse").abs() < 1e-5 && projection_of(&list, "engineer").abs() < 1e-5, "{list:?}");
+    let (king, queen) = (projection_of(&list, "king"), projection_of(&list, "queen"));
+    assert!(king > 0.1 && (king + queen).abs() < 1e-5, "{list:?}");
+
+    let err = on_glove(&[
+        "debias",
+        "--direction",
+        &direction,
+        "--neutral-words",
+        "qqq1,qqq2",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("none of the neutral words"), "{err}");
+}

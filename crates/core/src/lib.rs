@@ -24,6 +24,7 @@
 //! ```
 
 pub mod analogy;
+pub mod debias;
 pub mod direction;
 mod error;
 pub mod expr;
