@@ -8,6 +8,7 @@ mod bias;
 mod directions;
 mod evaluate;
 mod output;
+mod plot;
 mod progress;
 mod spaces;
 
@@ -170,6 +171,32 @@ enum Command {
         #[arg(long)]
         skip_evaluation: bool,
     },
+    /// A labelled 2-D picture of words (SVG): PCA, t-SNE, or two chosen axes; analogies as arrows.
+    Plot {
+        /// Words to place.
+        words: Vec<String>,
+        /// pca or tsne (ignored with --axes).
+        #[arg(long, default_value = "pca")]
+        method: String,
+        /// Two axes, each a saved direction or an expression such as "he - she".
+        #[arg(long, num_args = 2, value_names = ["X", "Y"])]
+        axes: Vec<String>,
+        /// Arrows A:B (king:queen man:woman); their words are added to the picture.
+        #[arg(long, num_args = 1..)]
+        analogy: Vec<String>,
+        /// Seed of the t-SNE start.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// t-SNE perplexity (at most a third of the number of words).
+        #[arg(long, default_value_t = 30.0)]
+        perplexity: f64,
+        /// The SVG file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Use raw word vectors instead of unit-normalised ones.
+        #[arg(long)]
+        raw: bool,
+    },
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
@@ -329,6 +356,9 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
             let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
             bias::run_debias(space, options)
+        }
+        Command::Plot { words, method, axes, analogy, seed, perplexity, out, raw } => {
+            plot::run(space, plot::PlotArgs { words, method, axes, analogy, seed, perplexity, out, raw })
         }
         Command::Weat { targets, attributes, test, exact_limit, samples, seed } => {
             let options = vecspace::eval::weat::WeatOptions { exact_limit, samples, seed };

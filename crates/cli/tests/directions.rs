@@ -297,3 +297,71 @@ fn hard_debias_neutralizes_occupations_and_keeps_king_and_queen_apart() {
     .fails();
     assert!(err.contains("none of the neutral words"), "{err}");
 }
+
+#[test]
+fn pca_plots_place_words_where_numpy_does_and_draw_the_arrows() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden/glove-6b-50d.pca.json");
+    let golden: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = temp_dir();
+    let svg = dir.path().join("pca.svg");
+    let words: Vec<&str> = golden["words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    let mut args = vec!["plot", "--out", svg.to_str().unwrap(), "--json"];
+    args.extend(&words);
+    args.extend(["--analogy", "man:woman", "king:queen"]);
+    let out = on_glove(&args).json();
+    let points = out["points"].as_array().unwrap();
+    assert_eq!(points.len(), words.len());
+    for point in points {
+        let i = words.iter().position(|w| *w == point["word"]).unwrap();
+        let expected = &golden["points"][i];
+        for (axis, key) in ["x", "y"].iter().enumerate() {
+            let (ours, numpy) = (point[key].as_f64().unwrap(), expected[axis].as_f64().unwrap());
+            assert!((ours - numpy).abs() < 1e-5, "{}: {key} {ours} vs {numpy}", point["word"]);
+        }
+    }
+    let variance = golden["variance_percent"][0].as_f64().unwrap();
+    assert!(out["axes"][0].as_str().unwrap().contains(&format!("{variance:.1} %")), "{}", out["axes"]);
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(picture.matches("<circle").count(), words.len());
+    assert_eq!(picture.matches("marker-end").count(), 2);
+    assert!(picture.contains("PCA of 10 words"));
+}
+
+#[test]
+fn custom_axes_and_tsne_plots() {
+    let dir = temp_dir();
+    let svg = dir.path().join("axes.svg");
+    let out = on_glove(&[
+        "plot",
+        "--axes",
+        "he - she",
+        "good - bad",
+        "--out",
+        svg.to_str().unwrap(),
+        "--json",
+        "nurse",
+        "engineer",
+        "excellent",
+        "terrible",
+    ])
+    .json();
+    let point = |word: &str| out["points"].as_array().unwrap().iter().find(|p| p["word"] == word).unwrap().clone();
+    assert!(point("engineer")["x"].as_f64().unwrap() > point("nurse")["x"].as_f64().unwrap());
+    assert!(point("excellent")["y"].as_f64().unwrap() > point("terrible")["y"].as_f64().unwrap());
+    assert_eq!(out["axes"], serde_json::json!(["he - she", "good - bad"]));
+
+    let words = ["cat", "dog", "horse", "cow", "paris", "london", "berlin", "rome", "red", "green", "blue", "yellow"];
+    let tsne = |seed: &str| {
+        let path = dir.path().join(format!("tsne{seed}.svg"));
+        let mut args = vec!["plot", "--method", "tsne", "--seed", seed, "--out", path.to_str().unwrap(), "--json"];
+        args.extend(words);
+        on_glove(&args).json()["points"].clone()
+    };
+    assert_eq!(tsne("3"), tsne("3"), "the same seed gives the same picture");
+    let err = on_glove(&["plot", "--out", svg.to_str().unwrap(), "cat", "dog"]).fails();
+    assert!(err.contains("at least 3 words"), "{err}");
+    let err = on_glove(&["plot", "--out", dir.path().join("x.png").to_str().unwrap(), "cat", "dog", "cow"]).fails();
+    assert!(err.contains(".svg"), "{err}");
+    let err = on_glove(&["plot", "--out", svg.to_str().unwrap(), "cat", "dog", "qqnotaword"]).fails();
+    assert!(err.contains("unknown word \"qqnotaword\""), "{err}");
+}

@@ -206,7 +206,7 @@ pub fn pca(pairs: &[(&[f32], &[f32])]) -> Result<Vec<f32>> {
 
 /// The leading eigenvector of `rowsᵀ·rows`, by power iteration on the small Gram matrix
 /// (examples × examples) so that it costs the same in 50 or 5 000 dimensions.
-fn principal_component(rows: &[Vec<f64>]) -> Option<Vec<f64>> {
+pub(crate) fn principal_component(rows: &[Vec<f64>]) -> Option<Vec<f64>> {
     let n = rows.len();
     let gram: Vec<Vec<f64>> =
         (0..n).map(|i| (0..n).map(|j| rows[i].iter().zip(&rows[j]).map(|(a, b)| a * b).sum()).collect()).collect();

@@ -29,6 +29,7 @@ pub mod direction;
 mod error;
 pub mod expr;
 pub mod progress;
+pub mod projection;
 pub mod search;
 mod space;
 pub mod spelling;

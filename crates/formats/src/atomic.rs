@@ -15,6 +15,15 @@ pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result
     };
     let temp =
         tempfile::Builder::new().prefix(".vecspace-partial-").tempfile_in(dir).map_err(|e| Error::io(path, e))?;
+    // Temporary files are created private (0600); the result should look like any new file, or
+    // keep the permissions of the file it replaces.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions =
+            std::fs::metadata(path).map(|m| m.permissions()).unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+        temp.as_file().set_permissions(permissions).map_err(|e| Error::io(path, e))?;
+    }
     let mut writer = BufWriter::with_capacity(1 << 20, temp);
     fill(&mut writer)?;
     let temp = writer.into_inner().map_err(|e| Error::io(path, e.into_error()))?;

@@ -80,6 +80,16 @@ fn every_writable_format_round_trips_exactly_and_is_detected() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn written_files_get_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Dir::new();
+    let path = dir.path("p.vsp");
+    write(&sample(), &path, Format::Native).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+}
+
 #[test]
 fn glove_text_has_no_header_and_is_detected() {
     let dir = Dir::new();

@@ -1,0 +1,255 @@
+//! Labelled 2-D scatter plots of word layouts as SVG: points, non-overlapping labels where the
+//! page allows, analogy arrows (king → queen beside man → woman), a title that says what was
+//! projected, and axis titles. Pure Rust, no fonts needed: the viewer renders the text.
+
+use std::fmt::Write as _;
+
+use vecspace_core::projection::Layout;
+
+/// What to draw.
+#[derive(Debug, Clone)]
+pub struct Scatter<'a> {
+    pub title: &'a str,
+    pub layout: &'a Layout,
+    pub labels: &'a [String],
+    /// Arrows between points, by index: (from, to).
+    pub arrows: &'a [(usize, usize)],
+}
+
+const WIDTH: f64 = 960.0;
+const HEIGHT: f64 = 720.0;
+const MARGIN: [f64; 4] = [70.0, 40.0, 70.0, 80.0]; // top, right, bottom, left
+const FONT: f64 = 14.0;
+/// Average glyph width of a sans-serif face relative to its size, for estimating label boxes.
+const GLYPH: f64 = 0.58;
+const PALETTE: [&str; 6] = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+/// Maps layout coordinates to the page with the same scale on both axes, so that directions and
+/// distances look as they are.
+struct Frame {
+    scale: f64,
+    centre: [f64; 2],
+}
+
+impl Frame {
+    fn new(points: &[[f64; 2]]) -> Frame {
+        let bound = |k: usize| {
+            let (lo, hi) =
+                points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p[k]), hi.max(p[k])));
+            (lo, hi)
+        };
+        let ((x0, x1), (y0, y1)) = (bound(0), bound(1));
+        // Room for labels to the right of the rightmost points.
+        let width = WIDTH - MARGIN[1] - MARGIN[3] - 120.0;
+        let height = HEIGHT - MARGIN[0] - MARGIN[2] - 30.0;
+        let scale = (width / (x1 - x0).max(1e-12)).min(height / (y1 - y0).max(1e-12));
+        Frame { scale, centre: [(x0 + x1) / 2.0, (y0 + y1) / 2.0] }
+    }
+
+    fn page(&self, p: [f64; 2]) -> [f64; 2] {
+        let cx = MARGIN[3] + (WIDTH - MARGIN[1] - MARGIN[3] - 120.0) / 2.0;
+        let cy = MARGIN[0] + 15.0 + (HEIGHT - MARGIN[0] - MARGIN[2] - 30.0) / 2.0;
+        [cx + (p[0] - self.centre[0]) * self.scale, cy - (p[1] - self.centre[1]) * self.scale]
+    }
+}
+
+/// A label's box on the page: x, y of the top-left corner, width, height.
+type Rect = [f64; 4];
+
+fn overlap(a: &Rect, b: &Rect) -> f64 {
+    let w = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+    let h = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+    if w > 0.0 && h > 0.0 { w * h } else { 0.0 }
+}
+
+/// Greedy placement: each label takes the first spot around its point that overlaps no label or
+/// point placed so far — the eight spots next to it, then stacked rows above and below (drawn with
+/// a leader line) — or else the spot that overlaps least.
+fn place_labels(points: &[[f64; 2]], labels: &[String]) -> Vec<[f64; 2]> {
+    let dots: Vec<Rect> = points.iter().map(|p| [p[0] - 4.0, p[1] - 4.0, 8.0, 8.0]).collect();
+    let mut placed: Vec<Rect> = Vec::new();
+    let mut anchors = Vec::new();
+    for (p, label) in points.iter().zip(labels) {
+        let (w, h) = (label.chars().count() as f64 * FONT * GLYPH, FONT);
+        let mut spots = vec![
+            [p[0] + 7.0, p[1] - h / 2.0],
+            [p[0] - 7.0 - w, p[1] - h / 2.0],
+            [p[0] - w / 2.0, p[1] - 7.0 - h],
+            [p[0] - w / 2.0, p[1] + 7.0],
+            [p[0] + 5.0, p[1] - 5.0 - h],
+            [p[0] + 5.0, p[1] + 5.0],
+            [p[0] - 5.0 - w, p[1] - 5.0 - h],
+            [p[0] - 5.0 - w, p[1] + 5.0],
+        ];
+        for row in 1..=6 {
+            let step = row as f64 * (h + 3.0);
+            spots.push([p[0] - w / 2.0, p[1] - 7.0 - h - step]);
+            spots.push([p[0] - w / 2.0, p[1] + 7.0 + step]);
+        }
+        let cost = |spot: &[f64; 2]| {
+            let rect = [spot[0], spot[1], w, h];
+            let outside = if rect[0] < 0.0 || rect[0] + w > WIDTH || rect[1] < MARGIN[0] || rect[1] + h > HEIGHT {
+                1e9
+            } else {
+                0.0
+            };
+            outside + placed.iter().chain(&dots).map(|r| overlap(&rect, r)).sum::<f64>()
+        };
+        // The first spot of least cost: near spots win ties.
+        let best = spots.iter().min_by(|a, b| cost(a).total_cmp(&cost(b))).expect("spots");
+        placed.push([best[0], best[1], w, h]);
+        anchors.push(*best);
+    }
+    anchors
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The picture as an SVG document.
+pub fn to_svg(scatter: &Scatter<'_>) -> String {
+    let frame = Frame::new(&scatter.layout.points);
+    let points: Vec<[f64; 2]> = scatter.layout.points.iter().map(|&p| frame.page(p)).collect();
+    let anchors = place_labels(&points, scatter.labels);
+    let mut svg = String::new();
+    let w = |svg: &mut String, text: String| svg.push_str(&text);
+    w(
+        &mut svg,
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
+        ),
+    );
+    svg.push_str("<defs>\n");
+    for (i, colour) in PALETTE.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            "<marker id=\"head{i}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"{colour}\"/></marker>"
+        );
+    }
+    svg.push_str("</defs>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+    let _ = writeln!(
+        svg,
+        "<text x=\"{}\" y=\"34\" font-size=\"18\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
+        WIDTH / 2.0,
+        escape(scatter.title)
+    );
+    // Axes through the origin, where it is on the page, and axis titles.
+    let origin = frame.page([0.0, 0.0]);
+    let plot = [MARGIN[3], MARGIN[0], WIDTH - MARGIN[1], HEIGHT - MARGIN[2]];
+    if (plot[0]..plot[2]).contains(&origin[0]) {
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{:.1}\" y1=\"{}\" x2=\"{:.1}\" y2=\"{}\" stroke=\"#ddd\"/>",
+            origin[0], plot[1], origin[0], plot[3]
+        );
+    }
+    if (plot[1]..plot[3]).contains(&origin[1]) {
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\" stroke=\"#ddd\"/>",
+            plot[0], origin[1], plot[2], origin[1]
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{}\" y=\"{}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#555\">{} →</text>",
+        WIDTH / 2.0,
+        HEIGHT - 24.0,
+        escape(&scatter.layout.axes[0])
+    );
+    let _ = writeln!(
+        svg,
+        "<text x=\"28\" y=\"{}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#555\" transform=\"rotate(-90 28 {})\">{} →</text>",
+        HEIGHT / 2.0,
+        HEIGHT / 2.0,
+        escape(&scatter.layout.axes[1])
+    );
+    let in_arrow: Vec<Option<usize>> =
+        (0..points.len()).map(|i| scatter.arrows.iter().position(|&(a, b)| a == i || b == i)).collect();
+    for (k, &(from, to)) in scatter.arrows.iter().enumerate() {
+        let (a, b) = (points[from], points[to]);
+        // Stop short of the target dot so the head stays visible.
+        let length = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt().max(1e-9);
+        let shorten = (6.0 / length).min(0.5);
+        let end = [b[0] - (b[0] - a[0]) * shorten, b[1] - (b[1] - a[1]) * shorten];
+        let colour = PALETTE[k % PALETTE.len()];
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"2.2\" marker-end=\"url(#head{})\"/>",
+            a[0],
+            a[1],
+            end[0],
+            end[1],
+            k % PALETTE.len()
+        );
+    }
+    for ((p, label), (anchor, arrow)) in points.iter().zip(scatter.labels).zip(anchors.iter().zip(&in_arrow)) {
+        let colour = arrow.map_or("#1f4e79", |k| PALETTE[k % PALETTE.len()]);
+        let weight = if arrow.is_some() { "bold" } else { "normal" };
+        let _ = writeln!(svg, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{colour}\"/>", p[0], p[1]);
+        let label_width = label.chars().count() as f64 * FONT * GLYPH;
+        let label_centre = [anchor[0] + label_width / 2.0, anchor[1] + FONT / 2.0];
+        let near_x = label_centre[0].clamp(anchor[0], anchor[0] + label_width);
+        let distance = ((label_centre[0] - p[0]).powi(2) + (label_centre[1] - p[1]).powi(2)).sqrt();
+        if distance > 28.0 + label_width / 2.0 {
+            // A label pushed away from its point gets a leader line back to it.
+            let edge_y = if anchor[1] > p[1] { anchor[1] } else { anchor[1] + FONT };
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{near_x:.1}\" y2=\"{edge_y:.1}\" stroke=\"#999\" stroke-width=\"0.6\"/>",
+                p[0], p[1]
+            );
+        }
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{FONT}\" font-weight=\"{weight}\" fill=\"#222\">{}</text>",
+            anchor[0],
+            anchor[1] + FONT * 0.85,
+            escape(label)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_svg_has_every_point_label_and_arrow() {
+        let layout = Layout {
+            points: vec![[0.0, 0.0], [1.0, 0.2], [0.1, 1.0], [1.1, 1.2]],
+            axes: ["PC1 (60.0 % of variance)".into(), "PC2 (30.0 % of variance)".into()],
+        };
+        let labels: Vec<String> = ["man", "woman", "king", "queen & co"].map(String::from).to_vec();
+        let svg =
+            to_svg(&Scatter { title: "PCA of 4 words", layout: &layout, labels: &labels, arrows: &[(0, 1), (2, 3)] });
+        assert_eq!(svg.matches("<circle").count(), 4);
+        assert_eq!(svg.matches("marker-end").count(), 2);
+        assert!(svg.contains(">queen &amp; co</text>") && svg.contains("PCA of 4 words"));
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn labels_avoid_each_other_when_there_is_room() {
+        let points: Vec<[f64; 2]> = (0..6).map(|i| [400.0 + 10.0 * i as f64, 300.0]).collect();
+        let labels: Vec<String> = (0..6).map(|i| format!("word{i}")).collect();
+        let anchors = place_labels(&points, &labels);
+        let rects: Vec<Rect> =
+            anchors.iter().zip(&labels).map(|(a, l)| [a[0], a[1], l.len() as f64 * FONT * GLYPH, FONT]).collect();
+        for i in 0..rects.len() {
+            for j in i + 1..rects.len() {
+                assert_eq!(overlap(&rects[i], &rects[j]), 0.0, "labels {i} and {j} overlap");
+            }
+        }
+    }
+
+    #[test]
+    fn the_frame_keeps_one_scale_for_both_axes() {
+        let frame = Frame::new(&[[0.0, 0.0], [2.0, 1.0]]);
+        let (a, b) = (frame.page([0.0, 0.0]), frame.page([2.0, 1.0]));
+        assert!(((b[0] - a[0]) / 2.0 - (a[1] - b[1])).abs() < 1e-9);
+    }
+}
