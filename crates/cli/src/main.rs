@@ -171,7 +171,7 @@ enum Command {
         #[arg(long)]
         skip_evaluation: bool,
     },
-    /// A labelled 2-D picture of words (SVG): PCA, t-SNE, or two chosen axes; analogies as arrows.
+    /// A labelled 2-D picture of words (SVG or PNG): PCA, t-SNE, or two chosen axes; analogies as arrows.
     Plot {
         /// Words to place.
         words: Vec<String>,
@@ -190,7 +190,7 @@ enum Command {
         /// t-SNE perplexity (at most a third of the number of words).
         #[arg(long, default_value_t = 30.0)]
         perplexity: f64,
-        /// The SVG file to write.
+        /// The file to write: .svg, or .png (rendered at twice the size).
         #[arg(long)]
         out: PathBuf,
         /// Use raw word vectors instead of unit-normalised ones.

@@ -38,9 +38,11 @@ fn axis(space: &vecspace::Space, spec: &str, raw: bool) -> Result<Vec<f32>> {
 }
 
 pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
-    if plot.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("svg") {
-        bail!("plots are written as SVG: give --out a .svg file name (any browser shows it)");
-    }
+    let png = match plot.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => false,
+        Some("png") => true,
+        _ => bail!("give --out a .svg or .png file name"),
+    };
     let opened = spaces::open(args)?;
     let space = &opened.space;
     let mut words: Vec<String> = Vec::new();
@@ -102,7 +104,11 @@ pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
         }
     };
     let svg = to_svg(&Scatter { title: &title, layout: &layout, labels: &words, arrows: &arrows });
-    write(&plot.out, &svg)?;
+    if png {
+        write(&plot.out, &vecspace::plot::to_png(&svg, 2.0)?)?;
+    } else {
+        write(&plot.out, svg.as_bytes())?;
+    }
     if args.json {
         #[derive(Serialize)]
         struct Point<'a> {
@@ -126,9 +132,9 @@ pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
     Ok(())
 }
 
-fn write(path: &Path, svg: &str) -> Result<()> {
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     vecspace::formats::write_atomically(path, |out| {
-        out.write_all(svg.as_bytes()).map_err(|e| vecspace::formats::Error::Io { path: path.to_owned(), source: e })
+        out.write_all(bytes).map_err(|e| vecspace::formats::Error::Io { path: path.to_owned(), source: e })
     })?;
     Ok(())
 }

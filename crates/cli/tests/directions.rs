@@ -360,8 +360,13 @@ fn custom_axes_and_tsne_plots() {
     assert_eq!(tsne("3"), tsne("3"), "the same seed gives the same picture");
     let err = on_glove(&["plot", "--out", svg.to_str().unwrap(), "cat", "dog"]).fails();
     assert!(err.contains("at least 3 words"), "{err}");
-    let err = on_glove(&["plot", "--out", dir.path().join("x.png").to_str().unwrap(), "cat", "dog", "cow"]).fails();
-    assert!(err.contains(".svg"), "{err}");
+    let png = dir.path().join("animals.png");
+    on_glove(&["plot", "--out", png.to_str().unwrap(), "cat", "dog", "cow", "--analogy", "puppy:dog"]).ok();
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 1920, "rendered at twice the SVG's 960 px");
+    let err = on_glove(&["plot", "--out", dir.path().join("x.gif").to_str().unwrap(), "cat", "dog", "cow"]).fails();
+    assert!(err.contains(".svg or .png"), "{err}");
     let err = on_glove(&["plot", "--out", svg.to_str().unwrap(), "cat", "dog", "qqnotaword"]).fails();
     assert!(err.contains("unknown word \"qqnotaword\""), "{err}");
 }

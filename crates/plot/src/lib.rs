@@ -1,6 +1,7 @@
-//! Labelled 2-D scatter plots of word layouts as SVG: points, non-overlapping labels where the
-//! page allows, analogy arrows (king → queen beside man → woman), a title that says what was
-//! projected, and axis titles. Pure Rust, no fonts needed: the viewer renders the text.
+//! Labelled 2-D scatter plots of word layouts: points, non-overlapping labels where the page
+//! allows, analogy arrows (king → queen beside man → woman), a title that says what was projected,
+//! and axis titles. Drawn as SVG; [`to_png`] rasterises the SVG in Rust (resvg) with the system's
+//! fonts.
 
 use std::fmt::Write as _;
 
@@ -213,6 +214,34 @@ pub fn to_svg(scatter: &Scatter<'_>) -> String {
     svg
 }
 
+/// Why a picture could not be rendered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(
+        "no fonts were found on this system to draw the labels with; install one (Debian: fonts-dejavu-core) or write .svg"
+    )]
+    NoFonts,
+    #[error("rendering the picture failed: {0}")]
+    Render(String),
+}
+
+/// The SVG document rasterised to a PNG image at `scale` times its size (2 gives crisp text on
+/// high-density screens).
+pub fn to_png(svg: &str, scale: f32) -> Result<Vec<u8>, Error> {
+    let mut options = resvg::usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    if options.fontdb.is_empty() {
+        return Err(Error::NoFonts);
+    }
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| Error::Render(e.to_string()))?;
+    let size = tree.size().to_int_size().scale_by(scale).ok_or_else(|| Error::Render("empty picture".into()))?;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or_else(|| Error::Render("the picture is too large".into()))?;
+    resvg::render(&tree, resvg::tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| Error::Render(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +259,20 @@ mod tests {
         assert_eq!(svg.matches("marker-end").count(), 2);
         assert!(svg.contains(">queen &amp; co</text>") && svg.contains("PCA of 4 words"));
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn png_rendering_draws_the_picture() {
+        let layout = Layout { points: vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], axes: ["x".into(), "y".into()] };
+        let labels: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let svg = to_svg(&Scatter { title: "three", layout: &layout, labels: &labels, arrows: &[(0, 1)] });
+        // .ci/run installs fonts-dejavu-core, so a missing font is a failure here.
+        let png = to_png(&svg, 1.0).expect("a PNG");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // Width and height from the IHDR chunk.
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!((width, height), (WIDTH as u32, HEIGHT as u32));
     }
 
     #[test]
