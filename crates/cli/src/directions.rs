@@ -218,7 +218,7 @@ fn show(opened: &Opened, direction: &Direction, name: &str, top: usize, restrict
     let negative: Vec<Projection> =
         order.iter().rev().take(top).map(|&r| Projection { word: space.word(r), projection: projections[r] }).collect();
     let info = &direction.info;
-    let length = direction.vector.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    let length = vecspace::length(&direction.vector);
     if json {
         #[derive(Serialize)]
         struct Out<'a> {

@@ -22,7 +22,7 @@ pub fn hard_debias(space: &Space, direction: &[f32], plan: &DebiasPlan<'_>) -> R
     if direction.len() != dims {
         return Err(Error::DimensionMismatch { expected: dims, found: direction.len() });
     }
-    let length = direction.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    let length = crate::length(direction);
     if length == 0.0 {
         return Err(Error::ZeroQuery);
     }

@@ -121,7 +121,7 @@ impl Direction {
 
     /// The vector scaled to unit length.
     pub fn unit(&self) -> Vec<f32> {
-        let length = norm(&self.vector);
+        let length = crate::length(&self.vector);
         self.vector.iter().map(|x| (f64::from(*x) / length) as f32).collect()
     }
 
@@ -129,10 +129,6 @@ impl Direction {
     pub fn check_dims(&self, dims: usize) -> Result<()> {
         if self.dims() == dims { Ok(()) } else { Err(Error::DimensionMismatch { expected: dims, found: self.dims() }) }
     }
-}
-
-fn norm(v: &[f32]) -> f64 {
-    v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()
 }
 
 fn check_same_dims(vectors: &[&[f32]]) -> Result<usize> {

@@ -40,5 +40,5 @@ pub use direction::{BuildMethod, Direction, DirectionInfo};
 pub use error::{Error, Result};
 pub use expr::{Expr, Resolver, Value};
 pub use search::{Metric, Neighbor};
-pub use space::{DenseMatrix, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver, cosine};
+pub use space::{DenseMatrix, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver, cosine, length};
 pub use vocab::{Vocabulary, WordList};

@@ -59,7 +59,7 @@ pub fn pca(vectors: &[Vec<f32>]) -> Option<Layout> {
 /// Layout on two chosen axes: each vector's scalar projection on each axis's unit vector.
 pub fn on_axes(vectors: &[Vec<f32>], axes: [&[f32]; 2], titles: [String; 2]) -> Option<Layout> {
     let unit = |axis: &[f32]| -> Option<Vec<f64>> {
-        let length = axis.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+        let length = crate::length(axis);
         (length > 0.0).then(|| axis.iter().map(|&x| f64::from(x) / length).collect())
     };
     let (x, y) = (unit(axes[0])?, unit(axes[1])?);

@@ -241,7 +241,7 @@ impl Space {
         if direction.len() != self.dims() {
             return Err(Error::DimensionMismatch { expected: self.dims(), found: direction.len() });
         }
-        let length = direction.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+        let length = length(direction);
         if length == 0.0 {
             return Err(Error::ZeroQuery);
         }
@@ -331,6 +331,11 @@ impl Space {
             .map(|hit| Scored { word: self.word(hit.row).to_owned(), row: hit.row, score: hit.score })
             .collect()
     }
+}
+
+/// Euclidean length, accumulated in f64 so long vectors keep full precision.
+pub fn length(v: &[f32]) -> f64 {
+    v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()
 }
 
 /// Cosine similarity (accumulated in f64), 0 when either vector is zero.

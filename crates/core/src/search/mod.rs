@@ -315,9 +315,7 @@ fn sorted(rows: &[usize]) -> Vec<usize> {
 
 /// Euclidean length of every row, accumulated in f64 so long rows keep full f32 precision.
 pub fn row_norms(data: &[f32], dims: usize) -> Vec<f32> {
-    data.chunks_exact(dims)
-        .map(|row| row.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt() as f32)
-        .collect()
+    data.chunks_exact(dims).map(|row| crate::length(row) as f32).collect()
 }
 
 #[cfg(test)]
