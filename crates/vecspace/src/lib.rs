@@ -27,6 +27,7 @@ pub use vecspace_core::*;
 pub use vecspace_eval as eval;
 pub use vecspace_fetch as fetch;
 pub use vecspace_formats as formats;
+pub use vecspace_latent as latent;
 pub use vecspace_plot as plot;
 
 /// The names most programs need.

@@ -1,0 +1,393 @@
+//! The subset of Python's pickle machine that PyTorch checkpoints use (protocol 2–4 opcodes for
+//! dicts, tuples, lists, numbers, strings, globals, REDUCE and persistent ids).
+//!
+//! Nothing is executed: a `REDUCE` of a global becomes a [`Value::Call`] describing the call, and
+//! the few constructors checkpoints need (`collections.OrderedDict`, torch's tensor rebuilders) are
+//! interpreted by the caller. Input is untrusted: unknown opcodes, stack underflow and
+//! out-of-range memo references are errors, never panics.
+
+use std::collections::HashMap;
+
+/// A pickled value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Bytes(Vec<u8>),
+    Tuple(Vec<Value>),
+    List(Vec<Value>),
+    /// Key/value pairs in insertion order (dicts and OrderedDicts alike).
+    Dict(Vec<(Value, Value)>),
+    /// `module.name`, as a GLOBAL or STACK_GLOBAL names it.
+    Global {
+        module: String,
+        name: String,
+    },
+    /// A REDUCE (or NEWOBJ) that was not interpreted: the callable and its arguments.
+    Call {
+        callable: Box<Value>,
+        args: Box<Value>,
+    },
+    /// The argument of a persistent id (BINPERSID): for torch, a storage reference.
+    Persistent(Box<Value>),
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    }
+
+    /// Items of a tuple or list.
+    pub fn items(&self) -> Option<&[Value]> {
+        match self {
+            Value::Tuple(items) | Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in a dict.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Dict(pairs) => pairs.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+/// Why a pickle could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("pickle, byte {offset}: {message}")]
+pub struct PickleError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Reads one pickle from the start of `bytes`, returning the value and the bytes it used.
+/// `interpret` may replace a `REDUCE` of a known global by the value it constructs.
+pub fn load(bytes: &[u8], interpret: &dyn Fn(&Value, &Value) -> Option<Value>) -> Result<(Value, usize), PickleError> {
+    let mut machine = Machine { bytes, pos: 0, stack: Vec::new(), marks: Vec::new(), memo: HashMap::new() };
+    let value = machine.run(interpret)?;
+    Ok((value, machine.pos))
+}
+
+struct Machine<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: HashMap<u32, Value>,
+}
+
+/// Deepest nesting accepted, so a hostile file cannot exhaust memory through marks.
+const MAX_MARKS: usize = 10_000;
+
+impl Machine<'_> {
+    fn error(&self, message: impl Into<String>) -> PickleError {
+        PickleError { offset: self.pos, message: message.into() }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], PickleError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| self.error("truncated"))?;
+        let slice = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn u8(&mut self) -> Result<u8, PickleError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, PickleError> {
+        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+    }
+
+    fn u32(&mut self) -> Result<u32, PickleError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    fn line(&mut self) -> Result<String, PickleError> {
+        let rest = &self.bytes[self.pos..];
+        let end = rest.iter().position(|&b| b == b'\n').ok_or_else(|| self.error("unterminated text line"))?;
+        let text = String::from_utf8_lossy(&rest[..end]).into_owned();
+        self.pos += end + 1;
+        Ok(text)
+    }
+
+    fn pop(&mut self) -> Result<Value, PickleError> {
+        if self.marks.last().is_some_and(|&m| m >= self.stack.len()) {
+            return Err(self.error("stack underflow past a mark"));
+        }
+        self.stack.pop().ok_or_else(|| self.error("stack underflow"))
+    }
+
+    fn pop_mark(&mut self) -> Result<Vec<Value>, PickleError> {
+        let mark = self.marks.pop().ok_or_else(|| self.error("no mark to pop to"))?;
+        Ok(self.stack.split_off(mark))
+    }
+
+    fn top(&mut self) -> Result<&mut Value, PickleError> {
+        let error = self.error("stack underflow");
+        self.stack.last_mut().ok_or(error)
+    }
+
+    fn text(&mut self, len: usize) -> Result<Value, PickleError> {
+        let bytes = self.take(len)?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| PickleError { offset: 0, message: "invalid UTF-8".into() })?;
+        Ok(Value::String(text.to_owned()))
+    }
+
+    fn run(&mut self, interpret: &dyn Fn(&Value, &Value) -> Option<Value>) -> Result<Value, PickleError> {
+        loop {
+            let opcode = self.u8()?;
+            match opcode {
+                b'\x80' => {
+                    self.u8()?; // PROTO n
+                }
+                b'\x95' => {
+                    self.take(8)?; // FRAME length: the bytes follow inline
+                }
+                b'.' => return self.pop(),
+                b'(' => {
+                    if self.marks.len() >= MAX_MARKS {
+                        return Err(self.error("marks nested too deeply"));
+                    }
+                    self.marks.push(self.stack.len());
+                }
+                b'N' => self.stack.push(Value::None),
+                b'\x88' => self.stack.push(Value::Bool(true)),
+                b'\x89' => self.stack.push(Value::Bool(false)),
+                b'K' => {
+                    let v = self.u8()?;
+                    self.stack.push(Value::Int(i64::from(v)));
+                }
+                b'M' => {
+                    let v = self.u16()?;
+                    self.stack.push(Value::Int(i64::from(v)));
+                }
+                b'J' => {
+                    let v = self.u32()? as i32;
+                    self.stack.push(Value::Int(i64::from(v)));
+                }
+                b'\x8a' => {
+                    // LONG1: little-endian two's complement of n bytes.
+                    let n = usize::from(self.u8()?);
+                    let bytes = self.take(n)?.to_vec();
+                    if n > 8 {
+                        // Larger than i64 (torch's legacy magic number is 10 bytes): keep the bytes.
+                        self.stack.push(Value::Bytes(bytes));
+                    } else {
+                        let mut buffer = if bytes.last().is_some_and(|&b| b & 0x80 != 0) { [0xff; 8] } else { [0; 8] };
+                        buffer[..n].copy_from_slice(&bytes);
+                        self.stack.push(Value::Int(i64::from_le_bytes(buffer)));
+                    }
+                }
+                b'G' => {
+                    let v = f64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes"));
+                    self.stack.push(Value::Float(v));
+                }
+                b'X' => {
+                    let len = self.u32()? as usize;
+                    let v = self.text(len)?;
+                    self.stack.push(v);
+                }
+                b'\x8c' => {
+                    let len = usize::from(self.u8()?);
+                    let v = self.text(len)?;
+                    self.stack.push(v);
+                }
+                b'U' => {
+                    let len = usize::from(self.u8()?);
+                    let v = self.text(len)?;
+                    self.stack.push(v);
+                }
+                b'T' => {
+                    let len = self.u32()? as usize;
+                    let v = self.text(len)?;
+                    self.stack.push(v);
+                }
+                b'C' => {
+                    let len = usize::from(self.u8()?);
+                    let v = self.take(len)?.to_vec();
+                    self.stack.push(Value::Bytes(v));
+                }
+                b'B' => {
+                    let len = self.u32()? as usize;
+                    let v = self.take(len)?.to_vec();
+                    self.stack.push(Value::Bytes(v));
+                }
+                b')' => self.stack.push(Value::Tuple(Vec::new())),
+                b']' => self.stack.push(Value::List(Vec::new())),
+                b'}' => self.stack.push(Value::Dict(Vec::new())),
+                b't' => {
+                    let items = self.pop_mark()?;
+                    self.stack.push(Value::Tuple(items));
+                }
+                b'l' => {
+                    let items = self.pop_mark()?;
+                    self.stack.push(Value::List(items));
+                }
+                b'\x85' | b'\x86' | b'\x87' => {
+                    let n = usize::from(opcode - b'\x84');
+                    let mut items = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        items.push(self.pop()?);
+                    }
+                    items.reverse();
+                    self.stack.push(Value::Tuple(items));
+                }
+                b'a' => {
+                    let item = self.pop()?;
+                    match self.top()? {
+                        Value::List(items) => items.push(item),
+                        _ => return Err(self.error("APPEND to a non-list")),
+                    }
+                }
+                b'e' => {
+                    let items = self.pop_mark()?;
+                    match self.top()? {
+                        Value::List(list) => list.extend(items),
+                        _ => return Err(self.error("APPENDS to a non-list")),
+                    }
+                }
+                b's' => {
+                    let value = self.pop()?;
+                    let key = self.pop()?;
+                    match self.top()? {
+                        Value::Dict(pairs) => pairs.push((key, value)),
+                        _ => return Err(self.error("SETITEM on a non-dict")),
+                    }
+                }
+                b'u' => {
+                    let items = self.pop_mark()?;
+                    if items.len() % 2 != 0 {
+                        return Err(self.error("SETITEMS with an odd number of items"));
+                    }
+                    let mut items = items.into_iter();
+                    let error = self.error("SETITEMS on a non-dict");
+                    match self.top()? {
+                        Value::Dict(pairs) => {
+                            while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                                pairs.push((k, v));
+                            }
+                        }
+                        _ => return Err(error),
+                    }
+                }
+                b'c' => {
+                    let module = self.line()?;
+                    let name = self.line()?;
+                    self.stack.push(Value::Global { module, name });
+                }
+                b'\x93' => {
+                    let name = self.pop()?;
+                    let module = self.pop()?;
+                    match (module, name) {
+                        (Value::String(module), Value::String(name)) => self.stack.push(Value::Global { module, name }),
+                        _ => return Err(self.error("STACK_GLOBAL needs two strings")),
+                    }
+                }
+                b'R' | b'\x81' => {
+                    let args = self.pop()?;
+                    let callable = self.pop()?;
+                    let value = interpret(&callable, &args)
+                        .unwrap_or(Value::Call { callable: Box::new(callable), args: Box::new(args) });
+                    self.stack.push(value);
+                }
+                b'b' => {
+                    // BUILD: object state (an OrderedDict's _metadata, say) is not needed.
+                    self.pop()?;
+                }
+                b'Q' => {
+                    let id = self.pop()?;
+                    self.stack.push(Value::Persistent(Box::new(id)));
+                }
+                b'q' => {
+                    let index = u32::from(self.u8()?);
+                    let value = self.top()?.clone();
+                    self.memo.insert(index, value);
+                }
+                b'r' => {
+                    let index = self.u32()?;
+                    let value = self.top()?.clone();
+                    self.memo.insert(index, value);
+                }
+                b'\x94' => {
+                    let index = self.memo.len() as u32;
+                    let value = self.top()?.clone();
+                    self.memo.insert(index, value);
+                }
+                b'h' | b'j' => {
+                    let index = if opcode == b'h' { u32::from(self.u8()?) } else { self.u32()? };
+                    let value =
+                        self.memo.get(&index).cloned().ok_or_else(|| self.error(format!("memo {index} is unset")))?;
+                    self.stack.push(value);
+                }
+                b'0' => {
+                    self.pop()?;
+                }
+                b'2' => {
+                    let value = self.top()?.clone();
+                    self.stack.push(value);
+                }
+                other => return Err(self.error(format!("unsupported pickle opcode 0x{other:02x}"))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(bytes: &[u8]) -> Result<Value, PickleError> {
+        load(bytes, &|_, _| None).map(|(v, _)| v)
+    }
+
+    #[test]
+    fn reads_the_structures_checkpoints_use() {
+        // pickle.dumps({"a": (1, 300, -2), "b": [True, None, 1.5], "c": "é"}, protocol=2)
+        let bytes = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01M,\x01J\xfe\xff\xff\xff\x87q\x02X\x01\x00\x00\x00bq\x03]q\x04(\x88NG?\xf8\x00\x00\x00\x00\x00\x00eX\x01\x00\x00\x00cq\x05X\x02\x00\x00\x00\xc3\xa9q\x06u.";
+        let value = plain(bytes).unwrap();
+        assert_eq!(value.get("a"), Some(&Value::Tuple(vec![Value::Int(1), Value::Int(300), Value::Int(-2)])));
+        assert_eq!(value.get("b"), Some(&Value::List(vec![Value::Bool(true), Value::None, Value::Float(1.5)])));
+        assert_eq!(value.get("c").and_then(Value::as_str), Some("é"));
+    }
+
+    #[test]
+    fn globals_reduce_and_memo_work() {
+        // GLOBAL collections.OrderedDict, (), REDUCE, memoised and fetched twice.
+        let bytes = b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01h\x01\x86.";
+        let value = plain(bytes).unwrap();
+        let Value::Tuple(items) = value else { panic!() };
+        assert!(
+            matches!(&items[0], Value::Call { callable, .. } if **callable == Value::Global { module: "collections".into(), name: "OrderedDict".into() })
+        );
+        assert_eq!(items[0], items[1]);
+        let interpreted = load(bytes, &|_, _| Some(Value::Dict(vec![]))).unwrap().0;
+        assert_eq!(interpreted, Value::Tuple(vec![Value::Dict(vec![]), Value::Dict(vec![])]));
+    }
+
+    #[test]
+    fn hostile_input_is_an_error() {
+        for bytes in [&b""[..], b"\x80", b"X\xff\xff\xff\xff", b"h\x05.", b"t.", b"a.", b"\xff", b"(((((", b"K\x01u."] {
+            assert!(plain(bytes).is_err(), "{bytes:?}");
+        }
+        let deep = vec![b'('; MAX_MARKS + 5];
+        assert!(plain(&deep).is_err());
+    }
+}
