@@ -58,3 +58,58 @@ fn damaged_checkpoints_are_errors() {
     std::fs::write(&text, b"hello").unwrap();
     assert!(Checkpoint::read(&text, None).unwrap_err().to_string().contains("not a PyTorch checkpoint"));
 }
+
+/// The NumPy reference images (tests/reference/dcgan_reference.py): rows are digiface seeds
+/// 0, 1, 42, then celeba seeds 0, 1, 42.
+fn reference_images() -> Vec<Vec<f32>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden/dcgan-faces.npy");
+    let bytes = std::fs::read(path).unwrap();
+    let mut reader = bytes.as_slice();
+    let header = vecspace::formats::npy::read_header(&mut reader).unwrap();
+    let available = reader.len() as u64;
+    let data =
+        vecspace::formats::npy::read_matrix(&mut reader, &header, available, &vecspace::progress::Silent).unwrap();
+    data.chunks(header.cols as usize).map(<[f32]>::to_vec).collect()
+}
+
+#[test]
+fn both_generators_match_the_numpy_forward_pass() {
+    use vecspace::latent::{Dcgan, dcgan, seed_latent};
+    let reference = reference_images();
+    let latents: Vec<Vec<f32>> = [0, 1, 42].iter().map(|&seed| seed_latent(seed, 100)).collect();
+    let models = [
+        (Checkpoint::read(&fetched("face-dcgan-digiface"), Some("netG_state_dict")).unwrap(), dcgan::SEQUENTIAL),
+        (Checkpoint::read(&fetched("face-dcgan-celeba"), None).unwrap(), dcgan::NAMED),
+    ];
+    for (model, (checkpoint, layout)) in models.iter().enumerate() {
+        let generator = Dcgan::from_checkpoint(checkpoint, layout).unwrap();
+        // One batched pass for all three seeds.
+        let images = generator.generate(&latents).unwrap();
+        assert_eq!(images.count, 3);
+        for seed in 0..3 {
+            let ours = &images.data[seed * 12288..(seed + 1) * 12288];
+            let theirs = &reference[model * 3 + seed];
+            let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "model {model} seed {seed}: largest pixel difference {worst}");
+        }
+        // The same latent alone gives the same image as inside the batch.
+        let alone = generator.generate(&latents[2..]).unwrap();
+        let batched = &images.data[2 * 12288..];
+        assert!(alone.data.iter().zip(batched).all(|(a, b)| (a - b).abs() < 1e-5));
+    }
+}
+
+#[test]
+fn bad_latents_are_clear_errors() {
+    use vecspace::latent::{Dcgan, dcgan};
+    let checkpoint = Checkpoint::read(&fetched("face-dcgan-celeba"), None).unwrap();
+    let generator = Dcgan::from_checkpoint(&checkpoint, &dcgan::NAMED).unwrap();
+    let err = generator.generate(&[vec![0.0; 99]]).unwrap_err().to_string();
+    assert!(err.contains("99 values") && err.contains("100"), "{err}");
+    let mut nan = vec![0.0; 100];
+    nan[3] = f32::NAN;
+    assert!(generator.generate(&[vec![0.0; 100], nan]).unwrap_err().to_string().contains("latent 1"));
+    // The wrong layout for a checkpoint names the missing tensor.
+    let err = Dcgan::from_checkpoint(&checkpoint, &dcgan::SEQUENTIAL).unwrap_err().to_string();
+    assert!(err.contains("main.0.weight"), "{err}");
+}

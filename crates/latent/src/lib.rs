@@ -1,10 +1,12 @@
-//! Image-generator latent spaces: reading pretrained generators and their latents.
-//!
-//! This first part reads PyTorch checkpoints without Python or torch: both the zip format that
-//! `torch.save` has written since PyTorch 1.6 and the legacy (pre-1.6) stream format that many
-//! published GAN checkpoints still use.
+//! Image-generator latent spaces: pretrained DCGAN face generators read from PyTorch checkpoints
+//! (zip and legacy formats, without Python), reproducible `seed:N` latents, and batched image
+//! generation on the CPU with candle.
 
+pub mod dcgan;
 pub mod pickle;
+pub mod seeds;
 pub mod torch;
 
+pub use dcgan::{Dcgan, GeneratorError, Images};
+pub use seeds::seed_latent;
 pub use torch::{Checkpoint, Error, Tensor};
