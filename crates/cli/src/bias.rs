@@ -209,7 +209,7 @@ pub fn run_debias(args: &SpaceArgs, options: DebiasArgs) -> Result<()> {
     };
     let opened = spaces::open(args)?;
     let space = &opened.space;
-    let direction = crate::directions::load(&options.direction, space)?;
+    let direction = crate::directions::load(&options.direction, space.dims())?;
 
     let neutral_words = words_from(&options.neutral_words)?;
     let mut missing: Vec<String> = Vec::new();

@@ -59,8 +59,8 @@ pub fn direction_path(reference: &str) -> Result<PathBuf> {
     Ok(Cache::from_env()?.direction_path(reference))
 }
 
-/// Loads a direction and checks that it fits the space.
-pub fn load(reference: &str, space: &Space) -> Result<Direction> {
+/// Loads a direction and checks that it fits a space of `dims` dimensions.
+pub fn load(reference: &str, dims: usize) -> Result<Direction> {
     let path = direction_path(reference)?;
     if !path.exists() {
         let saved = saved_names().unwrap_or_default();
@@ -68,20 +68,20 @@ pub fn load(reference: &str, space: &Space) -> Result<Direction> {
         bail!("no direction {reference:?} ({} does not exist); saved directions: {listed}", path.display());
     }
     let direction = formats::direction::read(&path)?;
-    direction.check_dims(space.dims()).with_context(|| {
+    direction.check_dims(dims).with_context(|| {
         format!("direction {reference:?} was built in {:?} and does not fit this space", direction.info.space)
     })?;
     Ok(direction)
 }
 
-/// The directions an expression names with `@`, loaded.
-pub fn referenced(expression: &str, space: &Space) -> Result<Directions> {
+/// The directions an expression names with `@`, loaded and checked against `dims`.
+pub fn referenced(expression: &str, dims: usize) -> Result<Directions> {
     let mut directions = Directions::new();
     // A parse error is reported by the evaluation itself, with its caret.
     let Ok(expr) = vecspace::expr::parse(expression) else { return Ok(directions) };
     for name in expr.names() {
         if let Some(reference) = name.strip_prefix('@') {
-            directions.insert(reference.to_owned(), load(reference, space)?.vector);
+            directions.insert(reference.to_owned(), load(reference, dims)?.vector);
         }
     }
     Ok(directions)
@@ -114,7 +114,7 @@ pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
         }
         DirectionCommand::Show { direction, top, restrict_vocab } => {
             let opened = spaces::open(args)?;
-            let loaded = load(&direction, &opened.space)?;
+            let loaded = load(&direction, opened.space.dims())?;
             show(&opened, &loaded, &direction, top, restrict_vocab, args.json)
         }
         DirectionCommand::List => {
@@ -274,7 +274,7 @@ fn show(opened: &Opened, direction: &Direction, name: &str, top: usize, restrict
 pub fn along(args: &SpaceArgs, reference: &str, words: &[String], top: Option<usize>, restrict: usize) -> Result<()> {
     let opened = spaces::open(args)?;
     let space = &opened.space;
-    let direction = load(reference, space)?;
+    let direction = load(reference, space.dims())?;
     let projections = space.projections(&direction.vector, true)?;
     let mut rows: Vec<usize> = if words.is_empty() {
         let Some(top) = top else { bail!("name words to place, or ask for the ends with --top N") };

@@ -7,6 +7,7 @@
 mod bias;
 mod directions;
 mod evaluate;
+mod latent;
 mod output;
 mod plot;
 mod progress;
@@ -197,6 +198,9 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Faces from an image generator's latent space: grids of seeds, renders of expressions.
+    #[command(subcommand)]
+    Latent(latent::LatentCommand),
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
@@ -233,7 +237,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Query { expression, top, metric, raw, include_inputs } => {
             let opened = spaces::open(space)?;
             let printer = Printer::new(space.json);
-            let named = directions::referenced(&expression, &opened.space)?;
+            let named = directions::referenced(&expression, opened.space.dims())?;
             let (expr, value) = opened.space.evaluate_with(&expression, !raw, &named)?;
             match value {
                 Value::Scalar(number) => printer.scalar(&expr.to_string(), number),
@@ -259,7 +263,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Similarity { a, b, raw } => {
             let opened = spaces::open(space)?;
             let vector = |source: &str| -> Result<Vec<f32>> {
-                let named = directions::referenced(source, &opened.space)?;
+                let named = directions::referenced(source, opened.space.dims())?;
                 match opened.space.evaluate_with(source, !raw, &named)?.1 {
                     Value::Vector(v) => Ok(v),
                     Value::Scalar(_) => bail!("{source:?} is a number, not a vector"),
@@ -353,6 +357,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         }
         Command::Eval(command) => evaluate::run(command, space),
         Command::Direction(command) => directions::run(command, space),
+        Command::Latent(command) => latent::run(command),
         Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
             let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
             bias::run_debias(space, options)

@@ -28,9 +28,9 @@ pub struct PlotArgs {
 fn axis(space: &vecspace::Space, spec: &str, raw: bool) -> Result<Vec<f32>> {
     let saved = directions::direction_path(spec).map(|p| p.is_file()).unwrap_or(false);
     if saved {
-        return Ok(directions::load(spec, space)?.vector);
+        return Ok(directions::load(spec, space.dims())?.vector);
     }
-    let named = directions::referenced(spec, space)?;
+    let named = directions::referenced(spec, space.dims())?;
     match space.evaluate_with(spec, !raw, &named)?.1 {
         Value::Vector(v) => Ok(v),
         Value::Scalar(_) => bail!("the axis {spec:?} is a number, not a direction"),

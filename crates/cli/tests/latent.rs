@@ -113,3 +113,67 @@ fn bad_latents_are_clear_errors() {
     let err = Dcgan::from_checkpoint(&checkpoint, &dcgan::SEQUENTIAL).unwrap_err().to_string();
     assert!(err.contains("main.0.weight"), "{err}");
 }
+
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()))
+}
+
+#[test]
+fn sample_grids_and_expression_renders_are_pictures() {
+    let dir = crate::support::temp_dir();
+    let grid = dir.path().join("grid.png");
+    vecspace(&[
+        "latent",
+        "sample",
+        "--model",
+        "face-dcgan-digiface",
+        "--seeds",
+        "0..5,42",
+        "--columns",
+        "4",
+        "--scale",
+        "1",
+        "--grid",
+        grid.to_str().unwrap(),
+    ])
+    .ok();
+    // Seven 64-pixel faces in rows of four: 8 + 4 × 72 wide, title + 2 × (64 + 22 + 8) high.
+    assert_eq!(png_size(&grid), (296, 44 + 2 * 94));
+    let render = dir.path().join("render.png");
+    vecspace(&[
+        "latent",
+        "render",
+        "seed:1",
+        "slerp(seed:1, seed:2, 0.5)",
+        "scale(seed:1, seed:2 - seed:1, 1)",
+        "--scale",
+        "2",
+        "--out",
+        render.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(png_size(&render), (8 + 3 * (128 + 8), 44 + 128 + 22 + 8));
+}
+
+#[test]
+fn latent_commands_reject_bad_input() {
+    let dir = crate::support::temp_dir();
+    let out = dir.path().join("x.png");
+    let out = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (&["latent", "sample", "--model", "stylegan9", "--grid", out], "unknown image generator \"stylegan9\""),
+        (&["latent", "sample", "--seeds", "0..5000", "--grid", out], "at most 1024"),
+        (&["latent", "sample", "--seeds", "x..3", "--grid", out], "is not a seed"),
+        (&["latent", "sample", "--grid", "/no/such/dir/grid.png"], "/no/such/dir"),
+        (&["latent", "render", "seed:1", "--out", "faces.jpg"], "should be a .png"),
+        (&["latent", "render", "1e300 * 1e300 * seed:1", "--out", out], "not finite"),
+        (&["latent", "render", "king", "--out", out], "seed:N"),
+    ];
+    for (args, expected) in cases {
+        let err = vecspace(args).fails();
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    assert!(!std::path::Path::new(out).exists());
+}

@@ -5,8 +5,10 @@
 pub mod dcgan;
 pub mod pickle;
 pub mod seeds;
+pub mod space;
 pub mod torch;
 
 pub use dcgan::{Dcgan, GeneratorError, Images};
 pub use seeds::seed_latent;
+pub use space::{DEFAULT_MODEL, LatentResolver, MODELS, ModelSpec, model, parse_seeds};
 pub use torch::{Checkpoint, Error, Tensor};

@@ -242,6 +242,81 @@ pub fn to_png(svg: &str, scale: f32) -> Result<Vec<u8>, Error> {
     pixmap.encode_png().map_err(|e| Error::Render(e.to_string()))
 }
 
+/// One picture of a grid: RGB pixels, row by row, and the caption under it.
+#[derive(Debug, Clone)]
+pub struct Tile {
+    pub rgb: Vec<u8>,
+    pub width: usize,
+    pub height: usize,
+    pub caption: String,
+}
+
+/// Tiles in rows of `columns`, each enlarged `scale` times (nearest neighbour, so pixels stay
+/// sharp), captioned underneath, with an optional title: a PNG.
+pub fn grid_png(tiles: &[Tile], columns: usize, scale: usize, title: Option<&str>) -> Result<Vec<u8>, Error> {
+    let (Some(first), true) = (tiles.first(), columns > 0 && scale > 0) else {
+        return Err(Error::Render("a grid needs at least one tile, one column and a scale of 1 or more".into()));
+    };
+    if tiles.iter().any(|t| t.width != first.width || t.height != first.height || t.rgb.len() != t.width * t.height * 3)
+    {
+        return Err(Error::Render("grid tiles differ in size or hold the wrong number of pixels".into()));
+    }
+    const GAP: usize = 8;
+    const CAPTION: usize = 22;
+    let top = if title.is_some() { 44 } else { GAP };
+    let (cell_w, cell_h) = (first.width * scale, first.height * scale);
+    let columns = columns.min(tiles.len());
+    let rows = tiles.len().div_ceil(columns);
+    let width = GAP + columns * (cell_w + GAP);
+    let height = top + rows * (cell_h + CAPTION + GAP);
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width as u32, height as u32)
+        .ok_or_else(|| Error::Render(format!("a {width}×{height} picture is too large")))?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    let stride = width * 4;
+    let pixels = pixmap.data_mut();
+    for (index, tile) in tiles.iter().enumerate() {
+        let (x0, y0) = (GAP + (index % columns) * (cell_w + GAP), top + (index / columns) * (cell_h + CAPTION + GAP));
+        for y in 0..cell_h {
+            for x in 0..cell_w {
+                let source = ((y / scale) * tile.width + x / scale) * 3;
+                let target = (y0 + y) * stride + (x0 + x) * 4;
+                pixels[target..target + 3].copy_from_slice(&tile.rgb[source..source + 3]);
+                pixels[target + 3] = 255;
+            }
+        }
+    }
+    // Captions and title are drawn over the pixels by rendering an SVG of text alone.
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
+    );
+    if let Some(title) = title {
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"30\" font-size=\"18\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
+            width / 2,
+            escape(title)
+        );
+    }
+    for (index, tile) in tiles.iter().enumerate() {
+        let x = GAP + (index % columns) * (cell_w + GAP) + cell_w / 2;
+        let y = top + (index / columns) * (cell_h + CAPTION + GAP) + cell_h + 16;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{x}\" y=\"{y}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
+            escape(&tile.caption)
+        );
+    }
+    svg.push_str("</svg>\n");
+    let mut options = resvg::usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    if options.fontdb.is_empty() {
+        return Err(Error::NoFonts);
+    }
+    let tree = resvg::usvg::Tree::from_str(&svg, &options).map_err(|e| Error::Render(e.to_string()))?;
+    resvg::render(&tree, resvg::tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| Error::Render(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +348,19 @@ mod tests {
         let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
         let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
         assert_eq!((width, height), (WIDTH as u32, HEIGHT as u32));
+    }
+
+    #[test]
+    fn grids_enlarge_tiles_and_keep_their_pixels() {
+        let red = Tile { rgb: [255, 0, 0].repeat(4), width: 2, height: 2, caption: "seed:1".into() };
+        let blue = Tile { rgb: [0, 0, 255].repeat(4), width: 2, height: 2, caption: "seed:2".into() };
+        let png = grid_png(&[red.clone(), blue, red], 2, 10, Some("three")).unwrap();
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!((width, height), (8 + 2 * 28, 44 + 2 * (20 + 22 + 8)));
+        let bad = Tile { rgb: vec![0; 5], width: 2, height: 2, caption: String::new() };
+        assert!(grid_png(&[bad], 1, 1, None).is_err());
+        assert!(grid_png(&[], 1, 1, None).is_err());
     }
 
     #[test]

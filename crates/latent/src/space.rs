@@ -1,0 +1,111 @@
+//! The latent space of a generator as a space of the expression language: `seed:N` names a
+//! latent, `@name` a direction, and everything else the language offers works unchanged.
+
+use vecspace_core::expr::{ResolveError, Resolver};
+
+use crate::dcgan::{self, DcganLayout, LATENT_DIMS};
+use crate::seeds::seed_latent;
+
+/// How to load a registered generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// The registry name (`vecspace fetch NAME`).
+    pub name: &'static str,
+    pub layout: DcganLayout,
+    /// The checkpoint entry that holds the generator's state dict, if not the top level.
+    pub key: Option<&'static str>,
+}
+
+/// The generators vecspace knows.
+pub const MODELS: &[ModelSpec] = &[
+    ModelSpec { name: "face-dcgan-celeba", layout: dcgan::NAMED, key: None },
+    ModelSpec { name: "face-dcgan-digiface", layout: dcgan::SEQUENTIAL, key: Some("netG_state_dict") },
+];
+
+/// The generator `vecspace latent` uses when none is named.
+pub const DEFAULT_MODEL: &str = "face-dcgan-celeba";
+
+pub fn model(name: &str) -> Option<&'static ModelSpec> {
+    MODELS.iter().find(|m| m.name == name)
+}
+
+/// Resolves `seed:N` to that seed's latent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LatentResolver;
+
+impl Resolver for LatentResolver {
+    fn dims(&self) -> usize {
+        LATENT_DIMS
+    }
+
+    fn resolve(&self, name: &str) -> Result<Vec<f32>, ResolveError> {
+        match name.strip_prefix("seed:").map(str::parse::<u64>) {
+            Some(Ok(seed)) => Ok(seed_latent(seed, LATENT_DIMS)),
+            Some(Err(_)) => Err(ResolveError::Failed(format!("a seed is a whole number from 0 to {}", u64::MAX))),
+            None => Err(ResolveError::Unknown { suggestions: vec!["seed:N".into(), "@direction".into()] }),
+        }
+    }
+
+    /// Latents are standard normal, so their projection on any unit vector has spread 1.
+    fn spread(&self, _direction: &[f32]) -> Option<f64> {
+        Some(1.0)
+    }
+}
+
+/// Seeds from `0..63` (inclusive), `1,5,9`, or both (`0..7,42`), at most `limit` of them.
+pub fn parse_seeds(spec: &str, limit: usize) -> Result<Vec<u64>, String> {
+    let mut seeds = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let number = |text: &str| {
+            text.trim().parse::<u64>().map_err(|_| format!("{text:?} in {spec:?} is not a seed (a whole number ≥ 0)"))
+        };
+        match part.split_once("..") {
+            Some((from, to)) => {
+                let (from, to) = (number(from)?, number(to.trim_start_matches('='))?);
+                if to < from {
+                    return Err(format!("the range {part:?} is empty"));
+                }
+                if to - from >= limit as u64 {
+                    return Err(format!("{part:?} holds {} seeds; at most {limit} at a time", to - from + 1));
+                }
+                seeds.extend(from..=to);
+            }
+            None => seeds.push(number(part)?),
+        }
+        if seeds.len() > limit {
+            return Err(format!("{spec:?} names more than {limit} seeds"));
+        }
+    }
+    if seeds.is_empty() {
+        return Err(format!("{spec:?} names no seeds"));
+    }
+    Ok(seeds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vecspace_core::expr::{evaluate, parse};
+
+    #[test]
+    fn seed_ranges_and_lists_parse() {
+        assert_eq!(parse_seeds("0..3", 100).unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(parse_seeds("5, 1..2,42", 100).unwrap(), vec![5, 1, 2, 42]);
+        assert!(parse_seeds("3..1", 100).unwrap_err().contains("empty"));
+        assert!(parse_seeds("0..1000", 64).unwrap_err().contains("at most 64"));
+        assert!(parse_seeds("-1", 64).unwrap_err().contains("not a seed"));
+        assert!(parse_seeds("", 64).is_err());
+    }
+
+    #[test]
+    fn expressions_work_over_latents() {
+        let value = evaluate(&parse("seed:1 - seed:1 + seed:2").unwrap(), &LatentResolver).unwrap();
+        let expected = seed_latent(2, LATENT_DIMS);
+        let got = value.into_vector().unwrap();
+        assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-6));
+        let err = evaluate(&parse("seed:x").unwrap(), &LatentResolver).unwrap_err().to_string();
+        assert!(err.contains("cannot resolve \"seed:x\": a seed is a whole number"), "{err}");
+        let err = evaluate(&parse("face").unwrap(), &LatentResolver).unwrap_err().to_string();
+        assert!(err.contains("seed:N"), "{err}");
+    }
+}
