@@ -9,7 +9,7 @@ use serde::Serialize;
 use vecspace::direction::{self, Directions};
 use vecspace::fetch::Cache;
 use vecspace::formats;
-use vecspace::{BuildMethod, Direction, DirectionInfo, Space};
+use vecspace::{BuildMethod, Direction, DirectionInfo};
 
 use crate::SpaceArgs;
 use crate::spaces::{self, Opened};
@@ -28,11 +28,12 @@ pub enum DirectionCommand {
         /// Word pairs A:B; the direction points from A to B (he:she points she-ward).
         #[arg(long, num_args = 1..)]
         pairs: Vec<String>,
-        /// The negative side's words, for centroid and classifier.
-        #[arg(long, num_args = 1..)]
+        /// The negative side's examples, for centroid and classifier (words, or latent
+        /// expressions such as seed:12 when --space is an image generator).
+        #[arg(long, visible_alias = "negative", num_args = 1..)]
         left: Vec<String>,
-        /// The positive side's words, for centroid and classifier.
-        #[arg(long, num_args = 1..)]
+        /// The positive side's examples.
+        #[arg(long, visible_alias = "positive", num_args = 1..)]
         right: Vec<String>,
         /// Use raw word vectors instead of unit-normalised ones.
         #[arg(long)]
@@ -102,15 +103,44 @@ fn saved_names() -> Result<Vec<String>> {
 pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
     match command {
         DirectionCommand::Build { out, method, pairs, left, right, raw } => {
-            let opened = spaces::open(args)?;
-            let direction = build(&opened, method, &pairs, &left, &right, raw)?;
             let path = direction_path(&out)?;
+            let generator = vecspace::fetch::registry::find(&args.space)
+                .filter(|e| e.kind == vecspace::fetch::Kind::ImageGenerator);
+            let (direction, opened) = match generator {
+                Some(entry) => {
+                    // A generator's latent space: examples are latent expressions.
+                    let latent = |example: &str| crate::latent::evaluate(example);
+                    (build(entry.name, &latent, method, &pairs, &left, &right, raw)?, None)
+                }
+                None => {
+                    let opened = spaces::open(args)?;
+                    let space = &opened.space;
+                    let word = |w: &str| -> Result<Vec<f32>> {
+                        let row = space.lookup(w)?;
+                        Ok(if raw { space.raw_vector(row).to_vec() } else { space.unit_vector(row) })
+                    };
+                    (build(&opened.name, &word, method, &pairs, &left, &right, raw)?, Some(opened))
+                }
+            };
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
             formats::direction::write(&direction, &path)?;
             eprintln!("saved {} ({} dims) to {}", out, direction.dims(), path.display());
-            show(&opened, &direction, &out, 8, 50_000, args.json)
+            match opened {
+                Some(opened) => show(&opened, &direction, &out, 8, 50_000, args.json),
+                None => {
+                    let info = &direction.info;
+                    println!(
+                        "@{out}: {} in {} ({} dims), from {}",
+                        info.method,
+                        info.space,
+                        direction.dims(),
+                        info.examples
+                    );
+                    Ok(())
+                }
+            }
         }
         DirectionCommand::Show { direction, top, restrict_vocab } => {
             let opened = spaces::open(args)?;
@@ -131,29 +161,31 @@ pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
     }
 }
 
-fn vectors(space: &Space, words: &[String], raw: bool) -> Result<Vec<Vec<f32>>> {
-    words
-        .iter()
-        .map(|w| {
-            let row = space.lookup(w)?;
-            Ok(if raw { space.raw_vector(row).to_vec() } else { space.unit_vector(row) })
-        })
-        .collect()
-}
-
+/// Builds a direction from examples, each turned into a vector by `vector` (a word lookup, or a
+/// latent expression's evaluation).
 fn build(
-    opened: &Opened,
+    space: &str,
+    vector: &dyn Fn(&str) -> Result<Vec<f32>>,
     method: BuildMethod,
     pairs: &[String],
     left: &[String],
     right: &[String],
     raw: bool,
 ) -> Result<Direction> {
-    let space = &opened.space;
+    let vectors = |examples: &[String]| examples.iter().map(|e| vector(e)).collect::<Result<Vec<_>>>();
+    let sets = !left.is_empty() || !right.is_empty();
     let (vector, examples, positive, accuracy) = match method {
+        // With two sets, the mean difference is the difference of the means.
+        BuildMethod::MeanDiff if sets && pairs.is_empty() => {
+            let (l, r) = (vectors(left)?, vectors(right)?);
+            let lr: Vec<&[f32]> = l.iter().map(Vec::as_slice).collect();
+            let rr: Vec<&[f32]> = r.iter().map(Vec::as_slice).collect();
+            let examples = format!("negative: {} | positive: {}", left.join(" "), right.join(" "));
+            (direction::centroid(&lr, &rr)?, examples, "the positive (right) set".to_owned(), None)
+        }
         BuildMethod::MeanDiff | BuildMethod::Pca => {
-            if !left.is_empty() || !right.is_empty() {
-                bail!("{method} builds from --pairs A:B; --left/--right are for centroid and classifier");
+            if sets {
+                bail!("{method} builds from --pairs A:B, or (mean-diff) from --negative and --positive sets");
             }
             let split: Vec<(String, String)> = pairs
                 .iter()
@@ -163,20 +195,24 @@ fn build(
                 })
                 .collect::<Result<_>>()?;
             let (a_words, b_words): (Vec<String>, Vec<String>) = split.into_iter().unzip();
-            let (a, b) = (vectors(space, &a_words, raw)?, vectors(space, &b_words, raw)?);
+            let (a, b) = (vectors(&a_words)?, vectors(&b_words)?);
             let refs: Vec<(&[f32], &[f32])> = a.iter().zip(&b).map(|(x, y)| (x.as_slice(), y.as_slice())).collect();
             let vector = match method {
                 BuildMethod::MeanDiff => direction::mean_diff(&refs)?,
                 _ => direction::pca(&refs)?,
             };
-            let positive = format!("the right side of each pair ({} in {})", b_words[0], pairs[0]);
+            let positive = format!(
+                "the right side of each pair ({} in {})",
+                b_words.first().map_or("", String::as_str),
+                pairs.first().map_or("", String::as_str)
+            );
             (vector, pairs.join(" "), positive, None)
         }
         BuildMethod::Centroid | BuildMethod::Classifier => {
             if !pairs.is_empty() {
                 bail!("{method} builds from --left and --right word sets; --pairs is for mean-diff and pca");
             }
-            let (l, r) = (vectors(space, left, raw)?, vectors(space, right, raw)?);
+            let (l, r) = (vectors(left)?, vectors(right)?);
             let lr: Vec<&[f32]> = l.iter().map(Vec::as_slice).collect();
             let rr: Vec<&[f32]> = r.iter().map(Vec::as_slice).collect();
             let (vector, accuracy) = match method {
@@ -191,7 +227,7 @@ fn build(
         }
     };
     let info = DirectionInfo {
-        space: opened.name.clone(),
+        space: space.to_owned(),
         method: format!("{method}{}", if raw { " (raw vectors)" } else { "" }),
         examples,
         positive,

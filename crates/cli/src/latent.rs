@@ -49,6 +49,79 @@ pub enum LatentCommand {
         #[arg(long, default_value_t = 3)]
         scale: usize,
     },
+    /// Frames between two latents (expressions), by spherical or linear interpolation.
+    Interpolate {
+        from: String,
+        to: String,
+        #[arg(long, default_value_t = 8)]
+        steps: usize,
+        /// slerp (default; stays on the sphere where Gaussian latents live) or lerp.
+        #[arg(long, default_value = "slerp")]
+        method: String,
+        #[arg(long, default_value = latent::DEFAULT_MODEL)]
+        model: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        scale: usize,
+    },
+    /// A sweep along a direction: the latent moved k units along its unit vector, k across a range.
+    Edit {
+        /// The latent to edit (an expression such as seed:7).
+        latent: String,
+        /// The direction (a saved name or a .safetensors path).
+        #[arg(long)]
+        direction: String,
+        /// The range of k, in units of the latents' standard deviation (1 for these Gaussian latents).
+        #[arg(long, default_value = "-3..3", allow_hyphen_values = true)]
+        range: String,
+        #[arg(long, default_value_t = 7)]
+        steps: usize,
+        /// Directions to keep unchanged: the edit direction is made orthogonal to them first
+        /// (InterFaceGAN's conditional manipulation).
+        #[arg(long, num_args = 1..)]
+        keep: Vec<String>,
+        #[arg(long, default_value = latent::DEFAULT_MODEL)]
+        model: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        scale: usize,
+    },
+}
+
+/// `steps` evenly spaced numbers from `from` to `to`.
+fn spaced(from: f64, to: f64, steps: usize) -> Result<Vec<f64>> {
+    if !(2..=MOST_FACES).contains(&steps) {
+        bail!("--steps must be between 2 and {MOST_FACES}");
+    }
+    Ok((0..steps).map(|i| from + (to - from) * i as f64 / (steps - 1) as f64).collect())
+}
+
+/// `unit(d)` made orthogonal to every direction in `keep` (Gram–Schmidt), then unit length.
+fn orthogonal_unit(direction: &[f32], keep: &[Vec<f32>]) -> Result<Vec<f64>> {
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    for k in keep {
+        let mut v: Vec<f64> = k.iter().map(|&x| f64::from(x)).collect();
+        for b in &basis {
+            let along: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(b).for_each(|(x, y)| *x -= along * y);
+        }
+        let length = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if length > 1e-9 {
+            basis.push(v.iter().map(|x| x / length).collect());
+        }
+    }
+    let mut d: Vec<f64> = direction.iter().map(|&x| f64::from(x)).collect();
+    for b in &basis {
+        let along: f64 = d.iter().zip(b).map(|(x, y)| x * y).sum();
+        d.iter_mut().zip(b).for_each(|(x, y)| *x -= along * y);
+    }
+    let length = d.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if length < 1e-9 {
+        bail!("the direction lies within the directions to keep; nothing is left to edit");
+    }
+    Ok(d.iter().map(|x| x / length).collect())
 }
 
 /// Fetches (on first use) and loads a registered generator.
@@ -113,6 +186,43 @@ pub fn run(command: LatentCommand) -> Result<()> {
             let generator = generator(&model)?;
             let images = generator.generate(&latents)?;
             save(&images, expressions.clone(), columns, scale, &model, &out)
+        }
+        LatentCommand::Interpolate { from, to, steps, method, model, out, scale } => {
+            check_png(&out)?;
+            if method != "slerp" && method != "lerp" {
+                bail!("unknown interpolation {method:?}: use slerp or lerp");
+            }
+            let ts = spaced(0.0, 1.0, steps)?;
+            let latents =
+                ts.iter().map(|t| evaluate(&format!("{method}({from}, {to}, {t})"))).collect::<Result<Vec<_>>>()?;
+            let images = generator(&model)?.generate(&latents)?;
+            let captions = ts.iter().map(|t| format!("t = {t:.2}")).collect();
+            save(&images, captions, steps, scale, &format!("{model}: {method} from {from} to {to}"), &out)
+        }
+        LatentCommand::Edit { latent, direction, range, steps, keep, model, out, scale } => {
+            check_png(&out)?;
+            let (low, high) = range
+                .split_once("..")
+                .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .with_context(|| format!("--range takes LOW..HIGH, like -3..3, not {range:?}"))?;
+            let z = evaluate(&latent)?;
+            let d = directions::load(&direction, dcgan::LATENT_DIMS)?.vector;
+            let kept =
+                keep.iter().map(|k| Ok(directions::load(k, dcgan::LATENT_DIMS)?.vector)).collect::<Result<Vec<_>>>()?;
+            let unit = orthogonal_unit(&d, &kept)?;
+            let ks = spaced(low, high, steps)?;
+            let latents: Vec<Vec<f32>> = ks
+                .iter()
+                .map(|k| z.iter().zip(&unit).map(|(&x, &u)| (f64::from(x) + k * u) as f32).collect())
+                .collect();
+            let images = generator(&model)?.generate(&latents)?;
+            let captions = ks.iter().map(|k| format!("k = {k:+.1}")).collect();
+            let title = format!(
+                "{model}: {latent} along @{direction}{}",
+                if keep.is_empty() { String::new() } else { format!(" keeping {}", keep.join(", ")) }
+            );
+            save(&images, captions, steps, scale, &title, &out)
         }
     }
 }

@@ -177,3 +177,122 @@ fn latent_commands_reject_bad_input() {
     }
     assert!(!std::path::Path::new(out).exists());
 }
+
+#[test]
+fn latent_directions_edits_and_interpolations() {
+    let dir = crate::support::temp_dir();
+    let smile = dir.path().join("smile.safetensors");
+    let smile = smile.to_str().unwrap();
+    // The DCGAN paper's recipe: the mean of exemplars minus the mean of others (seeds picked by
+    // looking at `vecspace latent sample --seeds 0..31`).
+    vecspace(&[
+        "--space",
+        "face-dcgan-celeba",
+        "direction",
+        "build",
+        "--out",
+        smile,
+        "--method",
+        "mean-diff",
+        "--positive",
+        "seed:0",
+        "seed:4",
+        "seed:8",
+        "seed:9",
+        "seed:18",
+        "seed:24",
+        "--negative",
+        "seed:5",
+        "seed:6",
+        "seed:7",
+        "seed:21",
+        "seed:30",
+        "seed:13",
+    ])
+    .ok();
+    let sweep = dir.path().join("sweep.png");
+    vecspace(&[
+        "latent",
+        "edit",
+        "seed:3",
+        "--direction",
+        smile,
+        "--range",
+        "-6..6",
+        "--steps",
+        "5",
+        "--scale",
+        "1",
+        "--out",
+        sweep.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(png_size(&sweep), (8 + 5 * 72, 44 + 64 + 22 + 8));
+    let frames = dir.path().join("frames.png");
+    vecspace(&[
+        "latent",
+        "interpolate",
+        "seed:6",
+        "seed:9",
+        "--steps",
+        "4",
+        "--scale",
+        "1",
+        "--out",
+        frames.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(png_size(&frames), (8 + 4 * 72, 44 + 64 + 22 + 8));
+    // A word direction does not fit a latent space, and a direction cannot be kept away from itself.
+    let words = dir.path().join("words.safetensors");
+    crate::support::on_glove(&["direction", "build", "--out", words.to_str().unwrap(), "--pairs", "he:she"]).ok();
+    let err = vecspace(&[
+        "latent",
+        "edit",
+        "seed:3",
+        "--direction",
+        words.to_str().unwrap(),
+        "--out",
+        sweep.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("does not fit"), "{err}");
+    let err = vecspace(&[
+        "latent",
+        "edit",
+        "seed:3",
+        "--direction",
+        smile,
+        "--keep",
+        smile,
+        "--out",
+        sweep.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("nothing is left to edit"), "{err}");
+    let err = vecspace(&[
+        "latent",
+        "edit",
+        "seed:3",
+        "--direction",
+        smile,
+        "--range",
+        "a..b",
+        "--out",
+        sweep.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("--range takes LOW..HIGH"), "{err}");
+    let err = vecspace(&[
+        "latent",
+        "interpolate",
+        "seed:1",
+        "seed:2",
+        "--method",
+        "cubic",
+        "--out",
+        frames.to_str().unwrap(),
+    ])
+    .fails();
+    assert!(err.contains("slerp or lerp"), "{err}");
+}

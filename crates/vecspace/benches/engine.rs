@@ -105,3 +105,14 @@ fn evaluate_google_analogies(bencher: Bencher, method: &str) {
     let options = AnalogyOptions { method: method.parse().unwrap(), ..AnalogyOptions::default() };
     bencher.bench(|| evaluate_analogies(&SPACE, &set, &options, &vecspace::progress::Silent).unwrap());
 }
+
+/// One 64×64 face, and a batch of 64 through the batch dimension, from the CelebA-like DCGAN.
+#[divan::bench(args = [1, 64], sample_count = 10)]
+fn generate_faces(bencher: Bencher, count: usize) {
+    use vecspace::latent::{Checkpoint, Dcgan, dcgan, seed_latent};
+    let cache = vecspace::fetch::Cache::from_env().unwrap();
+    let path = vecspace::fetch::ensure("face-dcgan-celeba", &cache, &vecspace::progress::Silent).unwrap();
+    let generator = Dcgan::from_checkpoint(&Checkpoint::read(&path, None).unwrap(), &dcgan::NAMED).unwrap();
+    let latents: Vec<Vec<f32>> = (0..count as u64).map(|seed| seed_latent(seed, dcgan::LATENT_DIMS)).collect();
+    bencher.counter(divan::counter::ItemsCount::new(count)).bench(|| generator.generate(black_box(&latents)).unwrap());
+}
