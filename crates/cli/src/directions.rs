@@ -243,12 +243,17 @@ struct Projection<'a> {
     projection: f32,
 }
 
+/// Rows sorted from the most positive projection down (ties by row), non-finite ones left out.
+fn ranked(projections: &[f32], rows: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut order: Vec<usize> = rows.filter(|&r| projections[r].is_finite()).collect();
+    order.sort_by(|&a, &b| projections[b].total_cmp(&projections[a]).then(a.cmp(&b)));
+    order
+}
+
 fn show(opened: &Opened, direction: &Direction, name: &str, top: usize, restrict: usize, json: bool) -> Result<()> {
     let space = &opened.space;
     let projections = space.projections(&direction.vector, true)?;
-    let limit = restrict.min(space.len());
-    let mut order: Vec<usize> = (0..limit).filter(|&r| projections[r].is_finite()).collect();
-    order.sort_by(|&a, &b| projections[b].total_cmp(&projections[a]).then(a.cmp(&b)));
+    let order = ranked(&projections, 0..restrict.min(space.len()));
     let positive: Vec<Projection> =
         order.iter().take(top).map(|&r| Projection { word: space.word(r), projection: projections[r] }).collect();
     let negative: Vec<Projection> =
@@ -314,9 +319,7 @@ pub fn along(args: &SpaceArgs, reference: &str, words: &[String], top: Option<us
     let projections = space.projections(&direction.vector, true)?;
     let mut rows: Vec<usize> = if words.is_empty() {
         let Some(top) = top else { bail!("name words to place, or ask for the ends with --top N") };
-        let limit = restrict.min(space.len());
-        let mut order: Vec<usize> = (0..limit).filter(|&r| projections[r].is_finite()).collect();
-        order.sort_by(|&a, &b| projections[b].total_cmp(&projections[a]).then(a.cmp(&b)));
+        let order = ranked(&projections, 0..restrict.min(space.len()));
         let mut ends: Vec<usize> = order.iter().take(top).copied().collect();
         ends.extend(order.iter().rev().take(top).rev());
         ends

@@ -193,8 +193,15 @@ pub fn run(command: LatentCommand) -> Result<()> {
                 bail!("unknown interpolation {method:?}: use slerp or lerp");
             }
             let ts = spaced(0.0, 1.0, steps)?;
-            let latents =
-                ts.iter().map(|t| evaluate(&format!("{method}({from}, {to}, {t})"))).collect::<Result<Vec<_>>>()?;
+            // Each end is evaluated (and its directions loaded) once, not once per frame.
+            let (a, b) = (evaluate(&from)?, evaluate(&to)?);
+            let latents = ts
+                .iter()
+                .map(|&t| match method.as_str() {
+                    "lerp" => Ok(vecspace::expr::lerp(&a, &b, t)),
+                    _ => vecspace::expr::slerp(&a, &b, t).context("slerp is undefined when an end is the zero vector"),
+                })
+                .collect::<Result<Vec<_>>>()?;
             let images = generator(&model)?.generate(&latents)?;
             let captions = ts.iter().map(|t| format!("t = {t:.2}")).collect();
             save(&images, captions, steps, scale, &format!("{model}: {method} from {from} to {to}"), &out)

@@ -243,56 +243,30 @@ fn latent_directions_edits_and_interpolations() {
     ])
     .ok();
     assert_eq!(png_size(&frames), (8 + 4 * 72, 44 + 64 + 22 + 8));
+    let linear = dir.path().join("linear.png");
+    // An end may use a direction; it is loaded once for all frames.
+    let smiling = format!("seed:9 + \"@{smile}\"");
+    let args = ["latent", "interpolate", "seed:6", &smiling, "--method", "lerp", "--steps", "3", "--scale", "1"];
+    vecspace(&[&args[..], &["--out", linear.to_str().unwrap()]].concat()).ok();
+    assert_eq!(png_size(&linear), (8 + 3 * 72, 44 + 64 + 22 + 8));
     // A word direction does not fit a latent space, and a direction cannot be kept away from itself.
     let words = dir.path().join("words.safetensors");
     crate::support::on_glove(&["direction", "build", "--out", words.to_str().unwrap(), "--pairs", "he:she"]).ok();
-    let err = vecspace(&[
-        "latent",
-        "edit",
-        "seed:3",
-        "--direction",
-        words.to_str().unwrap(),
-        "--out",
-        sweep.to_str().unwrap(),
-    ])
-    .fails();
-    assert!(err.contains("does not fit"), "{err}");
-    let err = vecspace(&[
-        "latent",
-        "edit",
-        "seed:3",
-        "--direction",
-        smile,
-        "--keep",
-        smile,
-        "--out",
-        sweep.to_str().unwrap(),
-    ])
-    .fails();
-    assert!(err.contains("nothing is left to edit"), "{err}");
-    let err = vecspace(&[
-        "latent",
-        "edit",
-        "seed:3",
-        "--direction",
-        smile,
-        "--range",
-        "a..b",
-        "--out",
-        sweep.to_str().unwrap(),
-    ])
-    .fails();
-    assert!(err.contains("--range takes LOW..HIGH"), "{err}");
-    let err = vecspace(&[
-        "latent",
-        "interpolate",
-        "seed:1",
-        "seed:2",
-        "--method",
-        "cubic",
-        "--out",
-        frames.to_str().unwrap(),
-    ])
-    .fails();
-    assert!(err.contains("slerp or lerp"), "{err}");
+    let (sweep, frames, words) = (sweep.to_str().unwrap(), frames.to_str().unwrap(), words.to_str().unwrap());
+    let cases: [(&[&str], &str); 4] = [
+        (&["latent", "edit", "seed:3", "--direction", words, "--out", sweep], "does not fit"),
+        (
+            &["latent", "edit", "seed:3", "--direction", smile, "--keep", smile, "--out", sweep],
+            "nothing is left to edit",
+        ),
+        (
+            &["latent", "edit", "seed:3", "--direction", smile, "--range", "a..b", "--out", sweep],
+            "--range takes LOW..HIGH",
+        ),
+        (&["latent", "interpolate", "seed:1", "seed:2", "--method", "cubic", "--out", frames], "slerp or lerp"),
+    ];
+    for (args, expected) in cases {
+        let err = vecspace(args).fails();
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
 }

@@ -306,8 +306,7 @@ fn call(
             let t = scalar(2)?;
             let (a, b) = (vector(0)?, vector(1)?);
             same_dims(a, b)?;
-            let lerped = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) + t * (f64::from(y) - f64::from(x))) as f32);
-            Ok(Value::Vector(lerped.collect()))
+            Ok(Value::Vector(lerp(a, b, t)))
         }
         Function::Scale => {
             let k = scalar(2)?;
@@ -330,10 +329,16 @@ fn call(
     }
 }
 
+/// `a + t·(b − a)`, computed in f64.
+pub fn lerp(a: &[f32], b: &[f32], t: f64) -> Vec<f32> {
+    a.iter().zip(b).map(|(&x, &y)| (f64::from(x) + t * (f64::from(y) - f64::from(x))) as f32).collect()
+}
+
 /// Spherical interpolation between two vectors of any length (the form used for GAN latents,
 /// White 2016): the angle comes from the directions, the weights apply to the vectors as given,
-/// so lengths interpolate smoothly too. Parallel or opposite vectors fall back to `lerp`.
-fn slerp(a: &[f32], b: &[f32], t: f64) -> Option<Vec<f32>> {
+/// so lengths interpolate smoothly too. Parallel or opposite vectors fall back to `lerp`; `None`
+/// when either vector is zero (no angle).
+pub fn slerp(a: &[f32], b: &[f32], t: f64) -> Option<Vec<f32>> {
     let (na, nb) = (dot(a, a).sqrt(), dot(b, b).sqrt());
     if na == 0.0 || nb == 0.0 {
         return None;

@@ -34,7 +34,7 @@ mod parser;
 
 use std::fmt;
 
-pub use eval::{EvalError, EvalErrorKind, ResolveError, Resolver, Value, evaluate};
+pub use eval::{EvalError, EvalErrorKind, ResolveError, Resolver, Value, evaluate, lerp, slerp};
 pub use parser::{ParseError, parse};
 
 /// A byte range in the source text, for pointing at the part of an expression an error is about.
