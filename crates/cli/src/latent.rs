@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use serde::Serialize;
 use vecspace::direction::WithDirections;
 use vecspace::fetch::{self, Cache};
-use vecspace::latent::{self, Checkpoint, Dcgan, Images, LatentResolver, dcgan};
+use vecspace::latent::{self, Attribute, Checkpoint, Dcgan, Images, LatentResolver, dcgan};
 use vecspace::plot::{Tile, grid_png};
 
 use crate::directions;
@@ -16,13 +17,24 @@ use crate::progress::Bars;
 /// Most faces one picture holds.
 const MOST_FACES: usize = 1024;
 
+/// Options every `latent` subcommand takes.
+#[derive(Args)]
+pub struct LatentArgs {
+    #[command(subcommand)]
+    command: LatentCommand,
+    /// The generator: face-dcgan-celeba or face-dcgan-digiface.
+    #[arg(long, global = true, default_value = latent::DEFAULT_MODEL)]
+    model: String,
+    /// Latents of your own: a .npy array of shape (100,) or (n, 100), named z:0, z:1, … in
+    /// expressions.
+    #[arg(long, global = true)]
+    z_file: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
-pub enum LatentCommand {
+enum LatentCommand {
     /// A labelled grid of the faces of many seeds.
     Sample {
-        /// face-dcgan-celeba or face-dcgan-digiface.
-        #[arg(long, default_value = latent::DEFAULT_MODEL)]
-        model: String,
         /// Seeds: a range 0..63 (inclusive), a list 1,5,9, or both.
         #[arg(long, default_value = "0..31")]
         seeds: String,
@@ -35,18 +47,16 @@ pub enum LatentCommand {
         #[arg(long, default_value_t = 2)]
         scale: usize,
     },
-    /// Faces of latent expressions (seed:N, @direction, mean, slerp, …) in one picture.
+    /// Faces of latent expressions (seed:N, z:N, @direction, mean, slerp, …) in one picture; with
+    /// --z-file and no expressions, every given latent.
     Render {
-        #[arg(required = true)]
         expressions: Vec<String>,
-        #[arg(long, default_value = latent::DEFAULT_MODEL)]
-        model: String,
         /// The PNG to write.
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 8)]
         columns: usize,
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 2)]
         scale: usize,
     },
     /// Frames between two latents (expressions), by spherical or linear interpolation.
@@ -58,8 +68,6 @@ pub enum LatentCommand {
         /// slerp (default; stays on the sphere where Gaussian latents live) or lerp.
         #[arg(long, default_value = "slerp")]
         method: String,
-        #[arg(long, default_value = latent::DEFAULT_MODEL)]
-        model: String,
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 2)]
@@ -69,25 +77,133 @@ pub enum LatentCommand {
     Edit {
         /// The latent to edit (an expression such as seed:7).
         latent: String,
-        /// The direction (a saved name or a .safetensors path).
+        #[command(flatten)]
+        sweep: SweepArgs,
+        /// Print this attribute's value (see `latent score`) under each frame.
         #[arg(long)]
-        direction: String,
-        /// The range of k, in units of the latents' standard deviation (1 for these Gaussian latents).
-        #[arg(long, default_value = "-3..3", allow_hyphen_values = true)]
-        range: String,
-        #[arg(long, default_value_t = 7)]
-        steps: usize,
-        /// Directions to keep unchanged: the edit direction is made orthogonal to them first
-        /// (InterFaceGAN's conditional manipulation).
-        #[arg(long, num_args = 1..)]
-        keep: Vec<String>,
-        #[arg(long, default_value = latent::DEFAULT_MODEL)]
-        model: String,
+        attribute: Option<String>,
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 2)]
         scale: usize,
     },
+    /// A visual analogy as in the DCGAN paper: A is to B as C is to B − A + C. Each of A, B, C is
+    /// an expression, typically the mean of a few exemplars: "mean(seed:5, seed:6, seed:7)".
+    Analogy {
+        a: String,
+        b: String,
+        c: String,
+        /// How many variants of the result with uniform noise added, to show it is not one lucky
+        /// point.
+        #[arg(long, default_value_t = 8)]
+        variants: usize,
+        /// The half-width of the uniform noise added to each coordinate of a variant.
+        #[arg(long, default_value_t = 0.25)]
+        noise: f64,
+        /// Seed of the noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        scale: usize,
+    },
+    /// Measure faces from their pixels (brightness, background, eye-darkness, mouth-contrast) and
+    /// write the scores as CSV, for `direction build --method classifier --scores`.
+    Score {
+        /// Seeds to score (with --z-file, every given latent is scored instead).
+        #[arg(long, default_value = "0..1999")]
+        seeds: String,
+        /// Which attributes (comma-separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        attributes: Vec<String>,
+        /// The CSV to write: latent,ATTRIBUTE,…
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measure an edit direction: sweep many latents along it, score every frame with an
+    /// attribute, and compare with random directions of the same length.
+    Measure {
+        #[command(flatten)]
+        sweep: SweepArgs,
+        /// The attribute the direction should move.
+        #[arg(long)]
+        attribute: String,
+        /// The latents to sweep (seeds outside the default scoring range 0..1999, so a direction
+        /// learned from those scores is measured on faces it never saw).
+        #[arg(long, default_value = "5000..5023")]
+        seeds: String,
+        /// Random directions are seed:(BASE + i), made unit length, for the i-th latent.
+        #[arg(long, default_value_t = 1 << 40)]
+        random_base: u64,
+        /// Also draw the first few latents' sweeps, one row each, with their scores, into this PNG.
+        #[arg(long)]
+        sweeps: Option<PathBuf>,
+        /// How many rows the picture shows.
+        #[arg(long, default_value_t = 4)]
+        rows: usize,
+    },
+    /// Make a direction local: keep its effect while changing the image outside an attribute's
+    /// region as little as possible (a ridge solve against the generator's Jacobian, LowRankGAN-
+    /// style). Saves a new direction.
+    Localize {
+        /// The direction to localise (a saved name or a .safetensors path).
+        direction: String,
+        /// The attribute whose region the edit should stay in.
+        #[arg(long)]
+        attribute: String,
+        /// The localised direction: a name or a .safetensors path.
+        #[arg(long)]
+        out: String,
+        /// The latents whose Jacobians are averaged (each costs 101 generator runs).
+        #[arg(long, default_value = "3000..3031")]
+        seeds: String,
+        /// Regularisation as a share of the mean sensitivity: smaller is more local, larger keeps
+        /// more of the original direction.
+        #[arg(long, default_value_t = 0.05)]
+        ridge: f64,
+    },
+}
+
+/// A direction and the strengths to move along it.
+#[derive(Args)]
+struct SweepArgs {
+    /// The direction (a saved name or a .safetensors path).
+    #[arg(long)]
+    direction: String,
+    /// The range of k, in units of the latents' standard deviation (1 for these Gaussian latents).
+    #[arg(long, default_value = "-3..3", allow_hyphen_values = true)]
+    range: String,
+    #[arg(long, default_value_t = 7)]
+    steps: usize,
+    /// Directions to keep unchanged: the edit direction is made orthogonal to them first
+    /// (InterFaceGAN's conditional manipulation).
+    #[arg(long, num_args = 1..)]
+    keep: Vec<String>,
+}
+
+impl SweepArgs {
+    /// The unit edit direction (orthogonal to the kept ones) and the strengths.
+    fn resolve(&self) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (low, high) = self
+            .range
+            .split_once("..")
+            .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .with_context(|| format!("--range takes LOW..HIGH, like -3..3, not {:?}", self.range))?;
+        let d = directions::load(&self.direction, dcgan::LATENT_DIMS)?.vector;
+        let kept = self
+            .keep
+            .iter()
+            .map(|k| Ok(directions::load(k, dcgan::LATENT_DIMS)?.vector))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((orthogonal_unit(&d, &kept)?, spaced(low, high, self.steps)?))
+    }
+
+    fn describe(&self) -> String {
+        let keep = if self.keep.is_empty() { String::new() } else { format!(" keeping {}", self.keep.join(", ")) };
+        format!("@{}{keep}", self.direction)
+    }
 }
 
 /// `steps` evenly spaced numbers from `from` to `to`.
@@ -135,21 +251,36 @@ pub fn generator(name: &str) -> Result<Dcgan> {
     Ok(Dcgan::from_checkpoint(&checkpoint, &spec.layout)?)
 }
 
-/// The latent an expression evaluates to.
-pub fn evaluate(expression: &str) -> Result<Vec<f32>> {
+/// Most latents a `--z-file` may hold.
+const MOST_GIVEN: usize = 1_000_000;
+
+/// The latents of a `--z-file`, or none.
+pub fn given_latents(z_file: Option<&Path>) -> Result<Vec<Vec<f32>>> {
+    match z_file {
+        Some(path) => Ok(vecspace::formats::npy::read_vectors(path, dcgan::LATENT_DIMS, MOST_GIVEN)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The latent an expression evaluates to; `z:N` names the N-th of the `given` latents.
+pub fn evaluate(expression: &str, given: &[Vec<f32>]) -> Result<Vec<f32>> {
     let named = directions::referenced(expression, dcgan::LATENT_DIMS)?;
     let expr = vecspace::expr::parse(expression)?;
-    let resolver = WithDirections { inner: LatentResolver, directions: &named };
+    let resolver = WithDirections { inner: LatentResolver { given }, directions: &named };
     let value = vecspace::expr::evaluate(&expr, &resolver)
         .map_err(|error| vecspace::Error::Expression { expression: expression.to_owned(), error })?;
     value.into_vector().with_context(|| format!("{expression:?} is a number, not a latent"))
 }
 
-fn check_png(path: &Path) -> Result<()> {
-    if path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("png") {
-        bail!("{} should be a .png file", path.display());
+fn check_extension(path: &Path, extension: &str) -> Result<()> {
+    if path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some(extension) {
+        bail!("{} should be a .{extension} file", path.display());
     }
     Ok(())
+}
+
+fn check_png(path: &Path) -> Result<()> {
+    check_extension(path, "png")
 }
 
 fn save(images: &Images, captions: Vec<String>, columns: usize, scale: usize, title: &str, path: &Path) -> Result<()> {
@@ -166,9 +297,24 @@ fn save(images: &Images, captions: Vec<String>, columns: usize, scale: usize, ti
     Ok(())
 }
 
-pub fn run(command: LatentCommand) -> Result<()> {
+fn attribute(name: &str) -> Result<&'static Attribute> {
+    latent::attribute(name).with_context(|| {
+        let known: Vec<&str> = latent::ATTRIBUTES.iter().map(|a| a.name).collect();
+        format!("unknown attribute {name:?}; known: {}", known.join(", "))
+    })
+}
+
+/// `z` moved `k` units along the unit vector `unit`.
+fn moved(z: &[f32], unit: &[f64], k: f64) -> Vec<f32> {
+    z.iter().zip(unit).map(|(&x, &u)| (f64::from(x) + k * u) as f32).collect()
+}
+
+pub fn run(args: LatentArgs, json: bool) -> Result<()> {
+    let LatentArgs { command, model, z_file } = args;
+    let given = given_latents(z_file.as_deref())?;
+    let evaluate = |expression: &str| evaluate(expression, &given);
     match command {
-        LatentCommand::Sample { model, seeds, grid, columns, scale } => {
+        LatentCommand::Sample { seeds, grid, columns, scale } => {
             check_png(&grid)?;
             let seeds = latent::parse_seeds(&seeds, MOST_FACES).map_err(anyhow::Error::msg)?;
             let generator = generator(&model)?;
@@ -177,17 +323,25 @@ pub fn run(command: LatentCommand) -> Result<()> {
             let captions = seeds.iter().map(|s| format!("seed:{s}")).collect();
             save(&images, captions, columns, scale, &format!("{model}: {} seeds", seeds.len()), &grid)
         }
-        LatentCommand::Render { expressions, model, out, columns, scale } => {
+        LatentCommand::Render { mut expressions, out, columns, scale } => {
             check_png(&out)?;
+            if expressions.is_empty() {
+                if given.is_empty() {
+                    bail!(
+                        "name the latents to render (such as seed:1 \"seed:2 + @smile\"), or give them with --z-file"
+                    );
+                }
+                expressions = (0..given.len()).map(|i| format!("z:{i}")).collect();
+            }
             if expressions.len() > MOST_FACES {
-                bail!("at most {MOST_FACES} expressions at a time");
+                bail!("{} latents to render; at most {MOST_FACES} at a time", expressions.len());
             }
             let latents = expressions.iter().map(|e| evaluate(e)).collect::<Result<Vec<_>>>()?;
             let generator = generator(&model)?;
             let images = generator.generate(&latents)?;
             save(&images, expressions.clone(), columns, scale, &model, &out)
         }
-        LatentCommand::Interpolate { from, to, steps, method, model, out, scale } => {
+        LatentCommand::Interpolate { from, to, steps, method, out, scale } => {
             check_png(&out)?;
             if method != "slerp" && method != "lerp" {
                 bail!("unknown interpolation {method:?}: use slerp or lerp");
@@ -206,30 +360,284 @@ pub fn run(command: LatentCommand) -> Result<()> {
             let captions = ts.iter().map(|t| format!("t = {t:.2}")).collect();
             save(&images, captions, steps, scale, &format!("{model}: {method} from {from} to {to}"), &out)
         }
-        LatentCommand::Edit { latent, direction, range, steps, keep, model, out, scale } => {
+        LatentCommand::Edit { latent, sweep, attribute: measured, out, scale } => {
             check_png(&out)?;
-            let (low, high) = range
-                .split_once("..")
-                .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
-                .filter(|(a, b)| a.is_finite() && b.is_finite())
-                .with_context(|| format!("--range takes LOW..HIGH, like -3..3, not {range:?}"))?;
+            let measured = measured.as_deref().map(attribute).transpose()?;
             let z = evaluate(&latent)?;
-            let d = directions::load(&direction, dcgan::LATENT_DIMS)?.vector;
-            let kept =
-                keep.iter().map(|k| Ok(directions::load(k, dcgan::LATENT_DIMS)?.vector)).collect::<Result<Vec<_>>>()?;
-            let unit = orthogonal_unit(&d, &kept)?;
-            let ks = spaced(low, high, steps)?;
-            let latents: Vec<Vec<f32>> = ks
-                .iter()
-                .map(|k| z.iter().zip(&unit).map(|(&x, &u)| (f64::from(x) + k * u) as f32).collect())
-                .collect();
+            let (unit, ks) = sweep.resolve()?;
+            let latents: Vec<Vec<f32>> = ks.iter().map(|&k| moved(&z, &unit, k)).collect();
             let images = generator(&model)?.generate(&latents)?;
-            let captions = ks.iter().map(|k| format!("k = {k:+.1}")).collect();
-            let title = format!(
-                "{model}: {latent} along @{direction}{}",
-                if keep.is_empty() { String::new() } else { format!(" keeping {}", keep.join(", ")) }
+            let captions = ks
+                .iter()
+                .enumerate()
+                .map(|(i, k)| match measured {
+                    Some(a) => format!("k {k:+.1}: {:.3}", a.score(images.image(i))),
+                    None => format!("k = {k:+.1}"),
+                })
+                .collect();
+            let scored = measured.map_or(String::new(), |a| format!(", {} under each", a.name));
+            let title = format!("{model}: {latent} along {}{scored}", sweep.describe());
+            save(&images, captions, ks.len(), scale, &title, &out)
+        }
+        LatentCommand::Analogy { a, b, c, variants, noise, seed, out, scale } => {
+            check_png(&out)?;
+            if variants > MOST_FACES - 4 {
+                bail!("at most {} variants", MOST_FACES - 4);
+            }
+            if !(noise.is_finite() && noise >= 0.0) {
+                bail!("--noise must be a number ≥ 0");
+            }
+            let (za, zb, zc) = (evaluate(&a)?, evaluate(&b)?, evaluate(&c)?);
+            let result: Vec<f32> = zb.iter().zip(&za).zip(&zc).map(|((b, a), c)| b - a + c).collect();
+            let mut rng = latent::seeds::SplitMix64(seed);
+            let mut latents = vec![za, zb, zc, result.clone()];
+            for _ in 0..variants {
+                // Uniform in [-noise, noise], from the top 53 bits of each draw.
+                let jitter = |x: &f32, rng: &mut latent::seeds::SplitMix64| {
+                    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                    (f64::from(*x) + noise * (2.0 * u - 1.0)) as f32
+                };
+                latents.push(result.iter().map(|x| jitter(x, &mut rng)).collect());
+            }
+            let images = generator(&model)?.generate(&latents)?;
+            let mut captions: Vec<String> = ["A", "B", "C", "B − A + C"].map(String::from).to_vec();
+            captions.extend((1..=variants).map(|i| format!("+ noise {i}")));
+            eprintln!("A = {a}\nB = {b}\nC = {c}");
+            save(&images, captions, 4, scale, &format!("{model}: A is to B as C is to B − A + C"), &out)
+        }
+        LatentCommand::Score { seeds, attributes, out } => {
+            check_extension(&out, "csv")?;
+            let chosen: Vec<&Attribute> = if attributes.is_empty() {
+                latent::ATTRIBUTES.iter().collect()
+            } else {
+                attributes.iter().map(|a| attribute(a)).collect::<Result<_>>()?
+            };
+            let (labels, latents): (Vec<String>, Vec<Vec<f32>>) = if given.is_empty() {
+                let seeds = latent::parse_seeds(&seeds, MOST_GIVEN).map_err(anyhow::Error::msg)?;
+                seeds.iter().map(|&s| (format!("seed:{s}"), latent::seed_latent(s, dcgan::LATENT_DIMS))).unzip()
+            } else {
+                given.iter().enumerate().map(|(i, z)| (format!("z:{i}"), z.clone())).unzip()
+            };
+            let generator = generator(&model)?;
+            let scores = latent::score_latents(&generator, &chosen, &latents, &Bars::new())?;
+            let names: Vec<&str> = chosen.iter().map(|a| a.name).collect();
+            let rows: Vec<(String, Vec<f64>)> = labels.into_iter().zip(scores).collect();
+            vecspace::formats::scores::write(&out, &names, &rows)?;
+            print_score_summary(&names, &rows, json)?;
+            eprintln!("{} latents scored → {}", rows.len(), out.display());
+            Ok(())
+        }
+        LatentCommand::Localize { direction, attribute: name, out, seeds, ridge } => {
+            let region = attribute(&name)?;
+            if !region.is_local() {
+                bail!("{name} reads the whole image; localise to an attribute with a region");
+            }
+            if !(ridge.is_finite() && ridge > 0.0) {
+                bail!("--ridge must be a number > 0");
+            }
+            let seeds = latent::parse_seeds(&seeds, MOST_FACES).map_err(anyhow::Error::msg)?;
+            let original = directions::load(&direction, dcgan::LATENT_DIMS)?;
+            let latents: Vec<Vec<f32>> = seeds.iter().map(|&s| latent::seed_latent(s, dcgan::LATENT_DIMS)).collect();
+            let generator = generator(&model)?;
+            let sensitivity = latent::localize::outside_sensitivity(&generator, region, &latents, &Bars::new())?;
+            let d: Vec<f64> = original.unit().iter().map(|&x| f64::from(x)).collect();
+            let local = latent::localize::localize(&d, &sensitivity, ridge)
+                .context("the localising solve failed (the sensitivity matrix is degenerate); try a larger --ridge")?;
+            let rate = |v: &[f64]| latent::localize::outside_change_rate(v, &sensitivity).sqrt();
+            let kept: f64 = local.iter().zip(&d).map(|(a, b)| a * b).sum();
+            let mut info = original.info.clone();
+            info.method =
+                format!("{}, localised to the {name} region ({} latents, ridge {ridge})", info.method, seeds.len());
+            // The original's accuracy belonged to the original boundary.
+            info.accuracy = None;
+            let localized = vecspace::Direction { vector: local.iter().map(|&x| x as f32).collect(), info };
+            let path = directions::direction_path(&out)?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            vecspace::formats::direction::write(&localized, &path)?;
+            println!(
+                "@{out}: cosine {kept:.3} with @{direction}; RMS change per outside value per unit step {:.4} (was {:.4})",
+                rate(&local),
+                rate(&d)
             );
-            save(&images, captions, steps, scale, &title, &out)
+            eprintln!("saved to {}", path.display());
+            Ok(())
+        }
+        LatentCommand::Measure { sweep, attribute: name, seeds, random_base, sweeps, rows } => {
+            if let Some(path) = &sweeps {
+                check_png(path)?;
+            }
+            let measured = attribute(&name)?;
+            let seeds = latent::parse_seeds(&seeds, MOST_FACES).map_err(anyhow::Error::msg)?;
+            let (unit, ks) = sweep.resolve()?;
+            let latents: Vec<(String, Vec<f32>)> =
+                seeds.iter().map(|&s| (format!("seed:{s}"), latent::seed_latent(s, dcgan::LATENT_DIMS))).collect();
+            let generator = generator(&model)?;
+            let measurement =
+                latent::measure_edit(&generator, measured, &unit, &latents, &ks, random_base, &Bars::new())?;
+            print_measurement(&measurement, &sweep.describe(), json)?;
+            if let Some(path) = sweeps {
+                let shown = &latents[..rows.clamp(1, latents.len())];
+                let frames: Vec<Vec<f32>> =
+                    shown.iter().flat_map(|(_, z)| ks.iter().map(|&k| moved(z, &unit, k))).collect();
+                let images = generator.generate(&frames)?;
+                let captions = (0..frames.len())
+                    .map(|i| format!("k {:+.1}: {:.3}", ks[i % ks.len()], measured.score(images.image(i))))
+                    .collect();
+                let labels: Vec<&str> = shown.iter().map(|(label, _)| label.as_str()).collect();
+                let title = format!("{} along {}; rows: {}", measured.name, sweep.describe(), labels.join(", "));
+                save(&images, captions, ks.len(), 2, &title, &path)?;
+            }
+            Ok(())
         }
     }
+}
+
+/// Per attribute: the spread of the scores, and the latents at each end (exemplars to look at).
+fn print_score_summary(names: &[&str], rows: &[(String, Vec<f64>)], json: bool) -> Result<()> {
+    #[derive(Serialize)]
+    struct Summary<'a> {
+        attribute: &'a str,
+        mean: f64,
+        std: f64,
+        lowest: Vec<&'a str>,
+        highest: Vec<&'a str>,
+    }
+    let summaries: Vec<Summary> = names
+        .iter()
+        .enumerate()
+        .map(|(column, &attribute)| {
+            let values: Vec<f64> = rows.iter().map(|(_, v)| v[column]).collect();
+            let n = values.len() as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+            let label = |&i: &usize| rows[i].0.as_str();
+            let lowest = order.iter().take(5).map(label).collect();
+            let highest = order.iter().rev().take(5).map(label).collect();
+            Summary { attribute, mean, std, lowest, highest }
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summaries)?);
+        return Ok(());
+    }
+    println!("{:<16} {:>8} {:>8}  lowest → highest", "attribute", "mean", "std");
+    for s in &summaries {
+        println!(
+            "{:<16} {:>8.4} {:>8.4}  {} … {}",
+            s.attribute,
+            s.mean,
+            s.std,
+            s.lowest.join(" "),
+            s.highest.join(" ")
+        );
+    }
+    Ok(())
+}
+
+fn print_measurement(m: &latent::EditMeasurement, direction: &str, json: bool) -> Result<()> {
+    let local = m.attribute.is_local();
+    if json {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            latent: &'a str,
+            scores: &'a [f64],
+            spearman: f64,
+            random_spearman: f64,
+            inside_change: f64,
+            outside_change: Option<f64>,
+            random_inside_change: f64,
+            random_outside_change: Option<f64>,
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            direction: &'a str,
+            attribute: &'a str,
+            strengths: &'a [f64],
+            mean_spearman: f64,
+            share_spearman_at_least_0_9: f64,
+            random_mean_spearman: f64,
+            mean_outside_change: Option<f64>,
+            random_mean_outside_change: Option<f64>,
+            latents: Vec<Row<'a>>,
+        }
+        let outside = |v: f64| local.then_some(v);
+        let out = Out {
+            direction,
+            attribute: m.attribute.name,
+            strengths: &m.strengths,
+            mean_spearman: m.mean(false, |s| s.spearman),
+            share_spearman_at_least_0_9: m.share_monotonic(0.9),
+            random_mean_spearman: m.mean(true, |s| s.spearman),
+            mean_outside_change: outside(m.mean(false, |s| s.outside_change)),
+            random_mean_outside_change: outside(m.mean(true, |s| s.outside_change)),
+            latents: m
+                .latents
+                .iter()
+                .map(|l| Row {
+                    latent: &l.label,
+                    scores: &l.edit.scores,
+                    spearman: l.edit.spearman,
+                    random_spearman: l.random.spearman,
+                    inside_change: l.edit.inside_change,
+                    outside_change: outside(l.edit.outside_change),
+                    random_inside_change: l.random.inside_change,
+                    random_outside_change: outside(l.random.outside_change),
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "{} along {direction}, k from {:+} to {:+} in {} steps, {} latents",
+        m.attribute.name,
+        m.strengths[0],
+        m.strengths[m.strengths.len() - 1],
+        m.strengths.len(),
+        m.latents.len()
+    );
+    println!(
+        "{:<12} {:>9} {:>9}  {:>12} {:>12}  scores along the sweep",
+        "latent", "ρ edit", "ρ random", "outside edit", "outside rand"
+    );
+    for l in &m.latents {
+        let scores: Vec<String> = l.edit.scores.iter().map(|s| format!("{s:.3}")).collect();
+        println!(
+            "{:<12} {:>9.3} {:>9.3}  {:>12.4} {:>12.4}  {}",
+            l.label,
+            l.edit.spearman,
+            l.random.spearman,
+            l.edit.outside_change,
+            l.random.outside_change,
+            scores.join(" ")
+        );
+    }
+    let moved = |s: &latent::measure::Sweep| s.scores[s.scores.len() - 1] - s.scores[0];
+    println!(
+        "mean score change from first to last frame: {:+.4} along the direction, {:+.4} along random directions",
+        m.mean(false, moved),
+        m.mean(true, moved)
+    );
+    println!(
+        "mean Spearman ρ: {:.3} along the direction ({:.0} % of latents ≥ 0.9), {:.3} along random directions",
+        m.mean(false, |s| s.spearman),
+        m.share_monotonic(0.9) * 100.0,
+        m.mean(true, |s| s.spearman)
+    );
+    if local {
+        let (edit, random) = (m.mean(false, |s| s.outside_change), m.mean(true, |s| s.outside_change));
+        let (edit_in, random_in) = (m.mean(false, |s| s.inside_change), m.mean(true, |s| s.inside_change));
+        println!(
+            "mean change outside the {} region: {edit:.4} along the direction, {random:.4} along random ({:.2}×); inside: {edit_in:.4} vs {random_in:.4}",
+            m.attribute.name,
+            edit / random
+        );
+    } else {
+        println!("{} reads the whole image, so there is no outside to compare", m.attribute.name);
+    }
+    Ok(())
 }

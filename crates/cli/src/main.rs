@@ -198,9 +198,9 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
-    /// Faces from an image generator's latent space: grids of seeds, renders of expressions.
-    #[command(subcommand)]
-    Latent(latent::LatentCommand),
+    /// Faces from an image generator's latent space: grids, renders of expressions, edits,
+    /// analogies, and attributes measured from pixels.
+    Latent(latent::LatentArgs),
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
@@ -357,7 +357,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         }
         Command::Eval(command) => evaluate::run(command, space),
         Command::Direction(command) => directions::run(command, space),
-        Command::Latent(command) => latent::run(command),
+        Command::Latent(args) => latent::run(args, space.json),
         Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
             let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
             bias::run_debias(space, options)

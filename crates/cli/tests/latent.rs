@@ -221,6 +221,8 @@ fn latent_directions_edits_and_interpolations() {
         "-6..6",
         "--steps",
         "5",
+        "--attribute",
+        "mouth-contrast",
         "--scale",
         "1",
         "--out",
@@ -253,8 +255,12 @@ fn latent_directions_edits_and_interpolations() {
     let words = dir.path().join("words.safetensors");
     crate::support::on_glove(&["direction", "build", "--out", words.to_str().unwrap(), "--pairs", "he:she"]).ok();
     let (sweep, frames, words) = (sweep.to_str().unwrap(), frames.to_str().unwrap(), words.to_str().unwrap());
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["latent", "edit", "seed:3", "--direction", words, "--out", sweep], "does not fit"),
+        (
+            &["latent", "edit", "seed:3", "--direction", smile, "--attribute", "teeth", "--out", sweep],
+            "unknown attribute",
+        ),
         (
             &["latent", "edit", "seed:3", "--direction", smile, "--keep", smile, "--out", sweep],
             "nothing is left to edit",
@@ -269,4 +275,200 @@ fn latent_directions_edits_and_interpolations() {
         let err = vecspace(args).fails();
         assert!(err.contains(expected), "{args:?}: {err}");
     }
+}
+
+/// Writes latents as an `(n, 100)` .npy file.
+fn z_file(path: &std::path::Path, latents: &[Vec<f32>]) {
+    let flat: Vec<f32> = latents.iter().flatten().copied().collect();
+    vecspace::formats::npy::write_matrix(path, latents.len(), 100, &flat).unwrap();
+}
+
+#[test]
+fn given_latents_are_named_z_and_bad_ones_are_refused() {
+    use vecspace::latent::seed_latent;
+    let dir = crate::support::temp_dir();
+    let path = dir.path().join("z.npy");
+    let z = path.to_str().unwrap();
+    z_file(&path, &[seed_latent(1, 100), seed_latent(2, 100)]);
+    // Every given latent, rendered.
+    let grid = dir.path().join("given.png");
+    vecspace(&["latent", "render", "--z-file", z, "--scale", "1", "--out", grid.to_str().unwrap()]).ok();
+    assert_eq!(png_size(&grid), (8 + 2 * 72, 44 + 64 + 22 + 8));
+    // z:0 and z:1 are the faces of seed:1 and seed:2: their pixel scores agree exactly.
+    let (given, seeds) = (dir.path().join("given.csv"), dir.path().join("seeds.csv"));
+    vecspace(&["latent", "score", "--z-file", z, "--out", given.to_str().unwrap()]).ok();
+    vecspace(&["latent", "score", "--seeds", "1..2", "--out", seeds.to_str().unwrap()]).ok();
+    let (given, seeds) = (std::fs::read_to_string(given).unwrap(), std::fs::read_to_string(seeds).unwrap());
+    assert_eq!(given.replace("z:0,", "seed:1,").replace("z:1,", "seed:2,"), seeds);
+    assert_eq!(seeds.lines().next(), Some("latent,brightness,background,eye-darkness,mouth-contrast"));
+    // Expressions mix given latents, seeds and functions.
+    let mixed = dir.path().join("mixed.png");
+    vecspace(&[
+        "latent",
+        "render",
+        "z:1 - seed:2 + z:0",
+        "slerp(z:0, z:1, 0.5)",
+        "--z-file",
+        z,
+        "--out",
+        mixed.to_str().unwrap(),
+    ])
+    .ok();
+    let out = dir.path().join("x.png");
+    let out = out.to_str().unwrap();
+    let (short, nan) = (dir.path().join("short.npy"), dir.path().join("nan.npy"));
+    vecspace::formats::npy::write_matrix(&short, 1, 99, &[0.5; 99]).unwrap();
+    let mut bad = seed_latent(3, 100);
+    bad[7] = f32::NAN;
+    z_file(&nan, &[seed_latent(3, 100), bad]);
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["latent", "render", "--z-file", short.to_str().unwrap(), "--out", out],
+            "shape (1, 99); expected vectors of 100",
+        ),
+        (&["latent", "render", "--z-file", nan.to_str().unwrap(), "--out", out], "vector 1 holds a non-finite value"),
+        (&["latent", "render", "z:2", "--z-file", z, "--out", out], "z:0 to z:1"),
+        (&["latent", "render", "z:0", "--out", out], "pass them with --z-file"),
+        (&["latent", "render", "--out", out], "name the latents to render"),
+        (&["latent", "render", "--z-file", "/no/such/z.npy", "--out", out], "/no/such/z.npy"),
+    ];
+    for (args, expected) in cases {
+        let err = vecspace(args).fails();
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    assert!(!std::path::Path::new(out).exists());
+}
+
+fn measured(direction: &str, attribute: &str) -> serde_json::Value {
+    let args = ["latent", "measure", "--direction", direction, "--attribute", attribute, "--seeds", "5000..5019"];
+    vecspace(&[&args[..], &["--json"]].concat()).json()
+}
+
+/// InterFaceGAN's recipe end to end on real faces: score samples from their pixels, learn a
+/// boundary, edit along its normal, and check that the score follows the edit; then localise the
+/// direction and check that the rest of the image moves less than along random directions.
+#[test]
+fn scored_samples_give_classifier_directions_that_move_the_score() {
+    let dir = crate::support::temp_dir();
+    let scores = dir.path().join("scores.csv");
+    let scores = scores.to_str().unwrap();
+    vecspace(&["latent", "score", "--seeds", "0..799", "--attributes", "brightness,eye-darkness", "--out", scores])
+        .ok();
+    assert_eq!(std::fs::read_to_string(scores).unwrap().lines().count(), 801);
+    let build = |column: &str, out: &str| {
+        let args = ["--space", "face-dcgan-celeba", "direction", "build", "--method", "classifier", "--scores", scores];
+        vecspace(&[&args[..], &["--column", column, "--out", out]].concat()).ok()
+    };
+    let bright = dir.path().join("bright.safetensors");
+    let printed = build("brightness", bright.to_str().unwrap());
+    let accuracy: f64 = printed.split("held-out accuracy ").nth(1).unwrap().trim_end_matches(" %\n").parse().unwrap();
+    assert!(accuracy > 90.0, "{printed}");
+    let report = measured(bright.to_str().unwrap(), "brightness");
+    assert!(report["mean_spearman"].as_f64().unwrap() > 0.9, "{report}");
+    assert!(report["random_mean_spearman"].as_f64().unwrap().abs() < 0.5, "{report}");
+    assert!(report["mean_outside_change"].is_null(), "brightness reads every pixel");
+
+    let eyes = dir.path().join("eyes.safetensors");
+    build("eye-darkness", eyes.to_str().unwrap());
+    let local = dir.path().join("eyes-local.safetensors");
+    let printed = vecspace(&[
+        "latent",
+        "localize",
+        eyes.to_str().unwrap(),
+        "--attribute",
+        "eye-darkness",
+        "--seeds",
+        "3000..3007",
+        "--out",
+        local.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(printed.contains("cosine"), "{printed}");
+    let report = measured(local.to_str().unwrap(), "eye-darkness");
+    let (rho, outside, random) = (
+        report["mean_spearman"].as_f64().unwrap(),
+        report["mean_outside_change"].as_f64().unwrap(),
+        report["random_mean_outside_change"].as_f64().unwrap(),
+    );
+    assert!(rho >= 0.9, "{report}");
+    assert!(outside < 0.7 * random, "outside change {outside} vs random {random}");
+    assert_eq!(report["latents"].as_array().unwrap().len(), 20);
+
+    let eyes = eyes.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--space", "face-dcgan-celeba", "direction", "build", "--scores", scores, "--out", eyes],
+            "add --method classifier",
+        ),
+        (
+            &[
+                "--space",
+                "face-dcgan-celeba",
+                "direction",
+                "build",
+                "--method",
+                "classifier",
+                "--scores",
+                scores,
+                "--out",
+                eyes,
+            ],
+            "several score columns (brightness, eye-darkness)",
+        ),
+        (
+            &[
+                "--space",
+                "face-dcgan-celeba",
+                "direction",
+                "build",
+                "--method",
+                "classifier",
+                "--scores",
+                scores,
+                "--column",
+                "brightness",
+                "--fraction",
+                "0.9",
+                "--out",
+                eyes,
+            ],
+            "--fraction",
+        ),
+        (
+            &["latent", "measure", "--direction", eyes, "--attribute", "smile", "--seeds", "1"],
+            "unknown attribute \"smile\"",
+        ),
+    ];
+    for (args, expected) in cases {
+        let err = vecspace(args).fails();
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+/// The DCGAN paper's visual analogy: neutral woman is to smiling woman as neutral man is to …
+/// a smiling man. Exemplars picked by looking at `vecspace latent sample --seeds 0..47`.
+#[test]
+fn visual_analogy_makes_the_neutral_man_smile() {
+    use vecspace::latent::{LatentResolver, attribute, dcgan::LATENT_DIMS};
+    let (a, b, c) =
+        ("mean(seed:5, seed:21, seed:30)", "mean(seed:0, seed:4, seed:8)", "mean(seed:6, seed:38, seed:46)");
+    let dir = crate::support::temp_dir();
+    let out = dir.path().join("analogy.png");
+    vecspace(&["latent", "analogy", a, b, c, "--variants", "4", "--scale", "1", "--out", out.to_str().unwrap()]).ok();
+    assert_eq!(png_size(&out), (8 + 4 * 72, 44 + 2 * (64 + 22 + 8)));
+    let latent = |e: &str| {
+        let value = vecspace::expr::evaluate(&vecspace::expr::parse(e).unwrap(), &LatentResolver::default()).unwrap();
+        value.into_vector().unwrap()
+    };
+    let (za, zb, zc) = (latent(a), latent(b), latent(c));
+    let result: Vec<f32> = (0..LATENT_DIMS).map(|i| zb[i] - za[i] + zc[i]).collect();
+    let checkpoint = Checkpoint::read(&fetched("face-dcgan-celeba"), None).unwrap();
+    let generator = vecspace::latent::Dcgan::from_checkpoint(&checkpoint, &vecspace::latent::dcgan::NAMED).unwrap();
+    let images = generator.generate(&[za, zb, zc, result]).unwrap();
+    // A smile shows teeth: the mouth region's contrast rises from the neutral man to the result,
+    // as it does from the neutral woman to the smiling one.
+    let mouth = attribute("mouth-contrast").unwrap();
+    let score: Vec<f64> = (0..4).map(|i| mouth.score(images.image(i))).collect();
+    assert!(score[1] > score[0] + 0.03, "{score:?}");
+    assert!(score[3] > score[2] + 0.03, "{score:?}");
 }

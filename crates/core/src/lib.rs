@@ -28,11 +28,13 @@ pub mod debias;
 pub mod direction;
 mod error;
 pub mod expr;
+pub mod linalg;
 pub mod progress;
 pub mod projection;
 pub mod search;
 mod space;
 pub mod spelling;
+pub mod stats;
 mod vocab;
 
 pub use analogy::AnalogyMethod;

@@ -28,7 +28,7 @@ mod analogies;
 mod error;
 pub mod sets;
 mod similarity;
-pub mod stats;
+pub use vecspace_core::stats;
 mod vocab;
 pub mod weat;
 

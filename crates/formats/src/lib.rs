@@ -24,6 +24,7 @@ pub mod direction;
 mod error;
 pub mod native;
 pub mod npy;
+pub mod scores;
 mod text;
 mod word2vec_binary;
 

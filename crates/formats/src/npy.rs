@@ -37,6 +37,8 @@ pub struct NpyHeader {
     pub fortran_order: bool,
     pub rows: u64,
     pub cols: u64,
+    /// Whether the shape was one-dimensional, `(cols,)`; such an array is read as one row.
+    pub vector: bool,
     /// Bytes taken by the magic, version, header length and header text.
     pub header_len: u64,
 }
@@ -50,6 +52,15 @@ impl NpyHeader {
 
 /// Reads and checks the header of a 2-D float array.
 pub fn read_header(reader: &mut dyn Read) -> std::result::Result<NpyHeader, String> {
+    let header = read_header_1d_or_2d(reader)?;
+    if header.vector {
+        return Err(format!("expected a 2-D array (words × dimensions), found shape ({},)", header.cols));
+    }
+    Ok(header)
+}
+
+/// Reads and checks the header of a 1-D or 2-D float array.
+fn read_header_1d_or_2d(reader: &mut dyn Read) -> std::result::Result<NpyHeader, String> {
     let mut preamble = [0u8; 8];
     reader.read_exact(&mut preamble).map_err(|_| "shorter than a .npy header".to_string())?;
     if &preamble[..6] != MAGIC {
@@ -97,10 +108,12 @@ pub fn read_header(reader: &mut dyn Read) -> std::result::Result<NpyHeader, Stri
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<u64>().map_err(|_| format!("unreadable shape {shape}")))
         .collect::<std::result::Result<_, _>>()?;
-    let [rows, cols] = dims[..] else {
-        return Err(format!("expected a 2-D array (words × dimensions), found shape {shape}"));
+    let (rows, cols, vector) = match dims[..] {
+        [cols] => (1, cols, true),
+        [rows, cols] => (rows, cols, false),
+        _ => return Err(format!("expected a 1-D or 2-D array, found shape {shape}")),
     };
-    Ok(NpyHeader { dtype, fortran_order, rows, cols, header_len: prefix + text_len })
+    Ok(NpyHeader { dtype, fortran_order, rows, cols, vector, header_len: prefix + text_len })
 }
 
 /// The text of a value in the header's Python dict literal, such as `(400000, 50)` for `shape`.
@@ -193,6 +206,58 @@ pub fn read_space(npy_path: &Path, vocab_path: &Path, warnings: &mut Vec<String>
     crate::assemble(npy_path, words, data, header.cols as usize, warnings)
 }
 
+/// Reads vectors of `dims` values from a `.npy` file of shape `(dims,)` (one vector) or
+/// `(n, dims)`, at most `most` of them, refusing NaN and infinite values.
+pub fn read_vectors(path: &Path, dims: usize, most: usize) -> Result<Vec<Vec<f32>>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut reader = BufReader::new(file);
+    let header = read_header_1d_or_2d(&mut reader).map_err(|m| Error::malformed(path, Location::Header, m))?;
+    let shape =
+        if header.vector { format!("({},)", header.cols) } else { format!("({}, {})", header.rows, header.cols) };
+    if header.cols != dims as u64 {
+        return Err(Error::malformed(
+            path,
+            Location::Header,
+            format!("the array has shape {shape}; expected vectors of {dims} values: shape ({dims},) or (n, {dims})"),
+        ));
+    }
+    if header.rows == 0 || header.rows > most as u64 {
+        return Err(Error::malformed(
+            path,
+            Location::Header,
+            format!("the array has shape {shape}; between 1 and {most} vectors are accepted"),
+        ));
+    }
+    let data = read_matrix(&mut reader, &header, file_len.saturating_sub(header.header_len), &Silent)
+        .map_err(|m| Error::malformed(path, Location::Byte(header.header_len), m))?;
+    if let Some(bad) = data.iter().position(|x| !x.is_finite()) {
+        let (row, column) = (bad / dims, bad % dims);
+        return Err(Error::malformed(
+            path,
+            Location::Header,
+            format!("vector {row} holds a non-finite value ({}) at index {column}", data[bad]),
+        ));
+    }
+    Ok(data.chunks_exact(dims).map(<[f32]>::to_vec).collect())
+}
+
+/// Writes a row-major `rows × cols` matrix as a little-endian f32 `.npy` file (atomically).
+pub fn write_matrix(path: &Path, rows: usize, cols: usize, data: &[f32]) -> Result<()> {
+    assert_eq!(data.len(), rows * cols, "the data must hold rows × cols values");
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    // The header (magic, version, length, text and newline) is padded to a multiple of 64 bytes.
+    let padded = format!("{dict:<width$}\n", width = (dict.len() + 11).div_ceil(64) * 64 - 11);
+    crate::write_atomically(path, |out| {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[1, 0]);
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        bytes.extend(data.iter().flat_map(|x| x.to_le_bytes()));
+        out.write_all(&bytes).map_err(|e| Error::io(path, e))
+    })
+}
+
 /// One word per line; the count must match the matrix.
 fn read_vocabulary(path: &Path, expected: u64) -> Result<Vec<String>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -268,6 +333,31 @@ mod tests {
         assert!(read(&npy("<i8", false, (1, 1), &[0; 8])).unwrap_err().contains("dtype"));
         assert!(read(&npy("<f4", false, (4, 0), &[])).is_ok());
         assert!(read(b"\x93NUMPY\x01\x00\xff").unwrap_err().contains("truncated"));
+    }
+
+    #[test]
+    fn vectors_round_trip_and_bad_shapes_or_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("z.npy");
+        let values: Vec<f32> = (0..6).map(|i| i as f32 - 2.5).collect();
+        write_matrix(&path, 2, 3, &values).unwrap();
+        assert_eq!(read_vectors(&path, 3, 10).unwrap(), vec![values[..3].to_vec(), values[3..].to_vec()]);
+        let err = read_vectors(&path, 4, 10).unwrap_err().to_string();
+        assert!(err.contains("shape (2, 3)") && err.contains("(4,) or (n, 4)"), "{err}");
+        assert!(read_vectors(&path, 3, 1).unwrap_err().to_string().contains("between 1 and 1"));
+        // One-dimensional arrays are one vector, and are not a space's matrix.
+        let data: Vec<u8> = [1.0f32, 2.0, 3.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let mut bytes = npy("<f4", false, (3, 0), &data);
+        let at = bytes.windows(6).position(|w| w == b"(3, 0)").unwrap();
+        bytes[at..at + 6].copy_from_slice(b"(3,)  ");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_vectors(&path, 3, 10).unwrap(), vec![vec![1.0, 2.0, 3.0]]);
+        assert!(read_header(&mut bytes.as_slice()).unwrap_err().contains("found shape (3,)"));
+        let mut with_nan = values.clone();
+        with_nan[4] = f32::NAN;
+        write_matrix(&path, 2, 3, &with_nan).unwrap();
+        let err = read_vectors(&path, 3, 10).unwrap_err().to_string();
+        assert!(err.contains("vector 1 holds a non-finite value (NaN) at index 1"), "{err}");
     }
 
     #[test]

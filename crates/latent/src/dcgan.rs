@@ -61,9 +61,14 @@ pub struct Images {
 impl Images {
     pub const PIXELS: usize = 3 * IMAGE_SIZE * IMAGE_SIZE;
 
+    /// Image `index`: `3 × 64 × 64` values in [-1, 1], channel planes one after another.
+    pub fn image(&self, index: usize) -> &[f32] {
+        &self.data[index * Self::PIXELS..(index + 1) * Self::PIXELS]
+    }
+
     /// Image `index` as 8-bit RGB, row by row (`(x + 1) / 2 · 255`, rounded, clamped).
     pub fn rgb8(&self, index: usize) -> Vec<u8> {
-        let image = &self.data[index * Self::PIXELS..(index + 1) * Self::PIXELS];
+        let image = self.image(index);
         let plane = IMAGE_SIZE * IMAGE_SIZE;
         let mut rgb = Vec::with_capacity(plane * 3);
         for pixel in 0..plane {

@@ -29,20 +29,33 @@ pub fn model(name: &str) -> Option<&'static ModelSpec> {
     MODELS.iter().find(|m| m.name == name)
 }
 
-/// Resolves `seed:N` to that seed's latent.
+/// Resolves `seed:N` to that seed's latent and `z:N` to the N-th of the latents given (read from
+/// a file with `--z-file`, say).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct LatentResolver;
+pub struct LatentResolver<'a> {
+    pub given: &'a [Vec<f32>],
+}
 
-impl Resolver for LatentResolver {
+impl Resolver for LatentResolver<'_> {
     fn dims(&self) -> usize {
         LATENT_DIMS
     }
 
     fn resolve(&self, name: &str) -> Result<Vec<f32>, ResolveError> {
+        if let Some(index) = name.strip_prefix("z:") {
+            let given = self.given.len();
+            return match index.parse::<usize>() {
+                Ok(i) if i < given => Ok(self.given[i].clone()),
+                _ if given == 0 => Err(ResolveError::Failed("no latents were given (pass them with --z-file)".into())),
+                _ => Err(ResolveError::Failed(format!("the given latents are z:0 to z:{}", given - 1))),
+            };
+        }
         match name.strip_prefix("seed:").map(str::parse::<u64>) {
             Some(Ok(seed)) => Ok(seed_latent(seed, LATENT_DIMS)),
             Some(Err(_)) => Err(ResolveError::Failed(format!("a seed is a whole number from 0 to {}", u64::MAX))),
-            None => Err(ResolveError::Unknown { suggestions: vec!["seed:N".into(), "@direction".into()] }),
+            None => {
+                Err(ResolveError::Unknown { suggestions: vec!["seed:N".into(), "z:N".into(), "@direction".into()] })
+            }
         }
     }
 
@@ -99,13 +112,21 @@ mod tests {
 
     #[test]
     fn expressions_work_over_latents() {
-        let value = evaluate(&parse("seed:1 - seed:1 + seed:2").unwrap(), &LatentResolver).unwrap();
+        let value = evaluate(&parse("seed:1 - seed:1 + seed:2").unwrap(), &LatentResolver::default()).unwrap();
         let expected = seed_latent(2, LATENT_DIMS);
         let got = value.into_vector().unwrap();
         assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-6));
-        let err = evaluate(&parse("seed:x").unwrap(), &LatentResolver).unwrap_err().to_string();
+        let given = LatentResolver::default();
+        let err = evaluate(&parse("seed:x").unwrap(), &given).unwrap_err().to_string();
         assert!(err.contains("cannot resolve \"seed:x\": a seed is a whole number"), "{err}");
-        let err = evaluate(&parse("face").unwrap(), &LatentResolver).unwrap_err().to_string();
+        let err = evaluate(&parse("face").unwrap(), &given).unwrap_err().to_string();
         assert!(err.contains("seed:N"), "{err}");
+        assert!(evaluate(&parse("z:0").unwrap(), &given).unwrap_err().to_string().contains("--z-file"));
+        let latents = vec![vec![1.0; LATENT_DIMS], vec![2.0; LATENT_DIMS]];
+        let given = LatentResolver { given: &latents };
+        let value = evaluate(&parse("z:1 - z:0").unwrap(), &given).unwrap().into_vector().unwrap();
+        assert_eq!(value, vec![1.0; LATENT_DIMS]);
+        let err = evaluate(&parse("z:2").unwrap(), &given).unwrap_err().to_string();
+        assert!(err.contains("z:0 to z:1"), "{err}");
     }
 }

@@ -1,4 +1,4 @@
-//! Correlation coefficients as SciPy computes them.
+//! Correlation coefficients as SciPy computes them (word-similarity benchmarks, edit sweeps).
 
 /// Pearson's r, accumulated in f64. NaN when either side has no variance (as SciPy warns).
 pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
