@@ -200,9 +200,18 @@ impl SweepArgs {
         Ok((orthogonal_unit(&d, &kept)?, spaced(low, high, self.steps)?))
     }
 
+    /// `@name`, or `@stem` for a direction given as a path (titles stay short), with the kept ones.
     fn describe(&self) -> String {
-        let keep = if self.keep.is_empty() { String::new() } else { format!(" keeping {}", self.keep.join(", ")) };
-        format!("@{}{keep}", self.direction)
+        let short = |reference: &str| {
+            let stem = Path::new(reference).file_stem().and_then(|s| s.to_str()).unwrap_or(reference);
+            format!("@{stem}")
+        };
+        let mut text = short(&self.direction);
+        if !self.keep.is_empty() {
+            let kept: Vec<String> = self.keep.iter().map(|k| short(k)).collect();
+            text = format!("{text} keeping {}", kept.join(", "));
+        }
+        text
     }
 }
 
@@ -545,6 +554,7 @@ fn print_measurement(m: &latent::EditMeasurement, direction: &str, json: bool) -
         struct Row<'a> {
             latent: &'a str,
             scores: &'a [f64],
+            random_scores: &'a [f64],
             spearman: f64,
             random_spearman: f64,
             inside_change: f64,
@@ -580,6 +590,7 @@ fn print_measurement(m: &latent::EditMeasurement, direction: &str, json: bool) -
                 .map(|l| Row {
                     latent: &l.label,
                     scores: &l.edit.scores,
+                    random_scores: &l.random.scores,
                     spearman: l.edit.spearman,
                     random_spearman: l.random.spearman,
                     inside_change: l.edit.inside_change,
