@@ -130,7 +130,8 @@ enum LatentCommand {
         #[arg(long)]
         attribute: String,
         /// The latents to sweep (seeds outside the default scoring range 0..1999, so a direction
-        /// learned from those scores is measured on faces it never saw).
+        /// learned from those scores is measured on faces it never saw); with --z-file, the given
+        /// latents instead.
         #[arg(long, default_value = "5000..5023")]
         seeds: String,
         /// Random directions are seed:(BASE + i), made unit length, for the i-th latent.
@@ -155,7 +156,8 @@ enum LatentCommand {
         /// The localised direction: a name or a .safetensors path.
         #[arg(long)]
         out: String,
-        /// The latents whose Jacobians are averaged (each costs 101 generator runs).
+        /// The latents whose Jacobians are averaged (each costs 101 generator runs); with --z-file,
+        /// the given latents instead.
         #[arg(long, default_value = "3000..3031")]
         seeds: String,
         /// Regularisation as a share of the mean sensitivity: smaller is more local, larger keeps
@@ -313,6 +315,19 @@ fn attribute(name: &str) -> Result<&'static Attribute> {
     })
 }
 
+/// The given latents (`z:0`, …) if there are any, otherwise the seeds of `seeds`, with their
+/// names; at most `limit`.
+fn labelled_latents(seeds: &str, given: &[Vec<f32>], limit: usize) -> Result<Vec<(String, Vec<f32>)>> {
+    if given.is_empty() {
+        let seeds = latent::parse_seeds(seeds, limit).map_err(anyhow::Error::msg)?;
+        return Ok(seeds.iter().map(|&s| (format!("seed:{s}"), latent::seed_latent(s, dcgan::LATENT_DIMS))).collect());
+    }
+    if given.len() > limit {
+        bail!("{} latents given; at most {limit} at a time", given.len());
+    }
+    Ok(given.iter().enumerate().map(|(i, z)| (format!("z:{i}"), z.clone())).collect())
+}
+
 /// `z` moved `k` units along the unit vector `unit`.
 fn moved(z: &[f32], unit: &[f64], k: f64) -> Vec<f32> {
     z.iter().zip(unit).map(|(&x, &u)| (f64::from(x) + k * u) as f32).collect()
@@ -325,6 +340,9 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
     match command {
         LatentCommand::Sample { seeds, grid, columns, scale } => {
             check_png(&grid)?;
+            if !given.is_empty() {
+                bail!("sample draws seeds; render given latents with `latent render --z-file`");
+            }
             let seeds = latent::parse_seeds(&seeds, MOST_FACES).map_err(anyhow::Error::msg)?;
             let generator = generator(&model)?;
             let latents: Vec<Vec<f32>> = seeds.iter().map(|&s| latent::seed_latent(s, dcgan::LATENT_DIMS)).collect();
@@ -421,12 +439,8 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             } else {
                 attributes.iter().map(|a| attribute(a)).collect::<Result<_>>()?
             };
-            let (labels, latents): (Vec<String>, Vec<Vec<f32>>) = if given.is_empty() {
-                let seeds = latent::parse_seeds(&seeds, MOST_GIVEN).map_err(anyhow::Error::msg)?;
-                seeds.iter().map(|&s| (format!("seed:{s}"), latent::seed_latent(s, dcgan::LATENT_DIMS))).unzip()
-            } else {
-                given.iter().enumerate().map(|(i, z)| (format!("z:{i}"), z.clone())).unzip()
-            };
+            let (labels, latents): (Vec<String>, Vec<Vec<f32>>) =
+                labelled_latents(&seeds, &given, MOST_GIVEN)?.into_iter().unzip();
             let generator = generator(&model)?;
             let scores = latent::score_latents(&generator, &chosen, &latents, &Bars::new())?;
             let names: Vec<&str> = chosen.iter().map(|a| a.name).collect();
@@ -444,9 +458,9 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             if !(ridge.is_finite() && ridge > 0.0) {
                 bail!("--ridge must be a number > 0");
             }
-            let seeds = latent::parse_seeds(&seeds, MOST_FACES).map_err(anyhow::Error::msg)?;
+            let latents: Vec<Vec<f32>> =
+                labelled_latents(&seeds, &given, MOST_FACES)?.into_iter().map(|(_, z)| z).collect();
             let original = directions::load(&direction, dcgan::LATENT_DIMS)?;
-            let latents: Vec<Vec<f32>> = seeds.iter().map(|&s| latent::seed_latent(s, dcgan::LATENT_DIMS)).collect();
             let generator = generator(&model)?;
             let sensitivity = latent::localize::outside_sensitivity(&generator, region, &latents, &Bars::new())?;
             let d: Vec<f64> = original.unit().iter().map(|&x| f64::from(x)).collect();
@@ -456,7 +470,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             let kept: f64 = local.iter().zip(&d).map(|(a, b)| a * b).sum();
             let mut info = original.info.clone();
             info.method =
-                format!("{}, localised to the {name} region ({} latents, ridge {ridge})", info.method, seeds.len());
+                format!("{}, localised to the {name} region ({} latents, ridge {ridge})", info.method, latents.len());
             // The original's accuracy belonged to the original boundary.
             info.accuracy = None;
             let localized = vecspace::Direction { vector: local.iter().map(|&x| x as f32).collect(), info };
@@ -478,16 +492,17 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
                 check_png(path)?;
             }
             let measured = attribute(&name)?;
-            let seeds = latent::parse_seeds(&seeds, MOST_FACES).map_err(anyhow::Error::msg)?;
+            let latents = labelled_latents(&seeds, &given, MOST_FACES)?;
             let (unit, ks) = sweep.resolve()?;
-            let latents: Vec<(String, Vec<f32>)> =
-                seeds.iter().map(|&s| (format!("seed:{s}"), latent::seed_latent(s, dcgan::LATENT_DIMS))).collect();
+            let shown = &latents[..rows.clamp(1, latents.len())];
+            if sweeps.is_some() && shown.len() * ks.len() > MOST_FACES {
+                bail!("{} rows of {} frames is more than one picture holds ({MOST_FACES})", shown.len(), ks.len());
+            }
             let generator = generator(&model)?;
             let measurement =
                 latent::measure_edit(&generator, measured, &unit, &latents, &ks, random_base, &Bars::new())?;
             print_measurement(&measurement, &sweep.describe(), json)?;
             if let Some(path) = sweeps {
-                let shown = &latents[..rows.clamp(1, latents.len())];
                 let frames: Vec<Vec<f32>> =
                     shown.iter().flat_map(|(_, z)| ks.iter().map(|&k| moved(z, &unit, k))).collect();
                 let images = generator.generate(&frames)?;

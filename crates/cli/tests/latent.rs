@@ -321,7 +321,8 @@ fn given_latents_are_named_z_and_bad_ones_are_refused() {
     let mut bad = seed_latent(3, 100);
     bad[7] = f32::NAN;
     z_file(&nan, &[seed_latent(3, 100), bad]);
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (&["latent", "sample", "--z-file", z, "--grid", out], "render given latents with `latent render --z-file`"),
         (
             &["latent", "render", "--z-file", short.to_str().unwrap(), "--out", out],
             "shape (1, 99); expected vectors of 100",
