@@ -419,10 +419,9 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             let mut rng = latent::seeds::SplitMix64(seed);
             let mut latents = vec![za, zb, zc, result.clone()];
             for _ in 0..variants {
-                // Uniform in [-noise, noise], from the top 53 bits of each draw.
+                // Uniform in [-noise, noise].
                 let jitter = |x: &f32, rng: &mut latent::seeds::SplitMix64| {
-                    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-                    (f64::from(*x) + noise * (2.0 * u - 1.0)) as f32
+                    (f64::from(*x) + noise * (2.0 * rng.next_f64() - 1.0)) as f32
                 };
                 latents.push(result.iter().map(|x| jitter(x, &mut rng)).collect());
             }

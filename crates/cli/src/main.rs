@@ -8,6 +8,7 @@ mod bias;
 mod directions;
 mod evaluate;
 mod latent;
+mod lm;
 mod output;
 mod plot;
 mod progress;
@@ -201,6 +202,9 @@ enum Command {
     /// Faces from an image generator's latent space: grids, renders of expressions, edits,
     /// analogies, and attributes measured from pixels.
     Latent(latent::LatentArgs),
+    /// A language model (SmolLM2-135M) run in Rust: generation.
+    #[command(subcommand)]
+    Lm(lm::LmCommand),
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
@@ -358,6 +362,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Eval(command) => evaluate::run(command, space),
         Command::Direction(command) => directions::run(command, space),
         Command::Latent(args) => latent::run(args, space.json),
+        Command::Lm(command) => lm::run(command),
         Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
             let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
             bias::run_debias(space, options)

@@ -31,6 +31,7 @@ pub mod expr;
 pub mod linalg;
 pub mod progress;
 pub mod projection;
+pub mod random;
 pub mod search;
 mod space;
 pub mod spelling;

@@ -34,14 +34,17 @@ impl Cache {
         self.root.join("spaces").join(format!("{name}.vsp"))
     }
 
-    /// Where an entry's file is kept: `spaces/NAME.vsp`, `models/NAME.EXT` for generators, or
+    /// Where an entry's file is kept: `spaces/NAME.vsp`, `models/NAME.EXT` for generators and language models, or
     /// `benchmarks/NAME.EXT`, with the extension of the file in the package.
     pub fn entry_path(&self, entry: &Entry) -> PathBuf {
         match entry.recipe {
             Recipe::NpyWithParquetVocab { .. } => self.space_path(entry.name),
             Recipe::Member { member, .. } => {
                 let extension = Path::new(member).extension().and_then(|e| e.to_str()).unwrap_or("txt");
-                let dir = if entry.kind == Kind::ImageGenerator { "models" } else { "benchmarks" };
+                let dir = match entry.kind {
+                    Kind::ImageGenerator | Kind::LanguageModel => "models",
+                    _ => "benchmarks",
+                };
                 self.root.join(dir).join(format!("{}.{extension}", entry.name))
             }
         }

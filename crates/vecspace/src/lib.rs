@@ -28,6 +28,7 @@ pub use vecspace_eval as eval;
 pub use vecspace_fetch as fetch;
 pub use vecspace_formats as formats;
 pub use vecspace_latent as latent;
+pub use vecspace_lm as lm;
 pub use vecspace_plot as plot;
 
 /// The names most programs need.

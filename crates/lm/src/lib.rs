@@ -1,0 +1,45 @@
+//! Language-model activations for vecspace: a llama-architecture model (SmolLM2-135M) read from
+//! GGUF and run on the CPU with quantised kernels of our own, one token at a time with a
+//! key–value cache and a hook after every block — where steering vectors are added and the
+//! residual stream is read.
+//!
+//! ```
+//! use vecspace_lm::quant::{GgmlType, QMatrix, quantize};
+//! // A 1×32 Q8_0 matrix (scale 0.5, every weight 2) times a vector of ones.
+//! let mut block = half::f16::from_f32(0.5).to_le_bytes().to_vec();
+//! block.extend([2u8; 32]);
+//! let m = QMatrix::new(GgmlType::Q8_0, 1, 32, block).unwrap();
+//! let x = vec![1.0f32; 32];
+//! let mut out = [0.0];
+//! m.matvec(&x, &quantize(&x), &mut out);
+//! assert_eq!(out[0], 32.0);
+//! ```
+
+pub mod generate;
+pub mod gguf;
+pub mod model;
+pub mod quant;
+pub mod tokenizer;
+
+pub use generate::{Sampling, Stats, generate};
+pub use gguf::{Gguf, GgufError};
+pub use model::{Cache, Config, Hook, Llama, NoHook};
+pub use tokenizer::Tokenizer;
+
+/// Everything that can go wrong loading or running a language model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LmError {
+    #[error(transparent)]
+    Gguf(#[from] GgufError),
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    #[error("token {token} is outside the vocabulary of {vocab}")]
+    Token { token: u32, vocab: usize },
+    #[error("the context is full ({context} tokens)")]
+    ContextFull { context: usize },
+    #[error("{0}")]
+    Invalid(String),
+}

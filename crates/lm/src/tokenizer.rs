@@ -1,0 +1,238 @@
+//! The model's tokenizer, built from the GGUF metadata: byte-level BPE (GPT-2's byte-to-character
+//! mapping, the merges in rank order) after SmolLM's pre-tokenizer — every digit on its own, then
+//! GPT-2's split into contractions, letter runs, number runs, punctuation runs and whitespace.
+//! Encoding runs in the `tokenizers` crate; decoding maps tokens back to bytes here, so text can
+//! be streamed a token at a time without splitting a UTF-8 character.
+
+use std::collections::HashMap;
+
+use tokenizers::models::bpe::{BPE, Vocab};
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::{AddedToken, PreTokenizerWrapper};
+
+use crate::LmError;
+use crate::gguf::Gguf;
+
+/// Token types in `tokenizer.ggml.token_type` (llama.cpp's enum).
+const CONTROL: u64 = 3;
+
+pub struct Tokenizer {
+    inner: tokenizers::Tokenizer,
+    /// Each token's bytes (control tokens: their text).
+    bytes: Vec<Vec<u8>>,
+    control: Vec<bool>,
+    pub eos: u32,
+    pub bos: Option<u32>,
+    /// Whether the file asks for a BOS token before the text.
+    pub add_bos: bool,
+}
+
+/// GPT-2's reversible map from bytes to printable characters: printable Latin-1 bytes stand for
+/// themselves, the rest are shifted to U+0100 and up.
+fn byte_to_char() -> [char; 256] {
+    let mut table = ['\0'; 256];
+    let mut shifted = 0u32;
+    for byte in 0..=255u8 {
+        let printable = matches!(byte, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
+        table[byte as usize] = if printable {
+            char::from(byte)
+        } else {
+            shifted += 1;
+            char::from_u32(255 + shifted).expect("a valid character")
+        };
+    }
+    table
+}
+
+impl Tokenizer {
+    pub fn from_gguf(file: &Gguf) -> Result<Tokenizer, LmError> {
+        let model = file.get_str("tokenizer.ggml.model")?;
+        if model != "gpt2" {
+            return Err(LmError::Unsupported(format!(
+                "tokenizer model {model:?} (vecspace reads gpt2 byte-level BPE)"
+            )));
+        }
+        let pre = file.get_str("tokenizer.ggml.pre").unwrap_or("default");
+        if !matches!(pre, "smollm" | "starcoder" | "refact" | "codeshell") {
+            return Err(LmError::Unsupported(format!(
+                "pre-tokenizer {pre:?} (vecspace implements the smollm/starcoder one)"
+            )));
+        }
+        let strings = |key: &str| -> Result<Vec<String>, LmError> {
+            let values = file.get(key)?.as_array().ok_or_else(|| file.invalid(format!("{key} is not a list")))?;
+            values
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| file.invalid(format!("{key} holds a non-string"))))
+                .collect::<Result<_, _>>()
+                .map_err(Into::into)
+        };
+        let tokens = strings("tokenizer.ggml.tokens")?;
+        let types: Vec<u64> = match file.metadata.get("tokenizer.ggml.token_type").and_then(|v| v.as_array()) {
+            Some(values) => values.iter().map(|v| v.as_u64().unwrap_or(1)).collect(),
+            None => vec![1; tokens.len()],
+        };
+        if types.len() != tokens.len() {
+            return Err(file.invalid("token types and tokens differ in number".into()).into());
+        }
+        let merges: Vec<(String, String)> = strings("tokenizer.ggml.merges")?
+            .into_iter()
+            .map(|m| match m.split_once(' ') {
+                Some((a, b)) => Ok((a.to_owned(), b.to_owned())),
+                None => Err(file.invalid(format!("merge {m:?} is not two tokens"))),
+            })
+            .collect::<Result<_, _>>()?;
+        let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        let bpe =
+            BPE::builder().vocab_and_merges(vocab, merges).build().map_err(|e| LmError::Tokenizer(e.to_string()))?;
+        let mut inner = tokenizers::Tokenizer::new(bpe);
+        let pre_tokenizer = Sequence::new(vec![
+            PreTokenizerWrapper::Digits(Digits::new(true)),
+            PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true)),
+        ]);
+        inner.with_pre_tokenizer(Some(pre_tokenizer));
+        let control: Vec<bool> = types.iter().map(|&t| t == CONTROL).collect();
+        let specials: Vec<AddedToken> =
+            tokens.iter().zip(&control).filter(|(_, c)| **c).map(|(t, _)| AddedToken::from(t.clone(), true)).collect();
+        inner.add_special_tokens(specials).map_err(|e| LmError::Tokenizer(e.to_string()))?;
+        let from_char: HashMap<char, u8> = byte_to_char().iter().enumerate().map(|(b, &c)| (c, b as u8)).collect();
+        let bytes = tokens
+            .iter()
+            .zip(&control)
+            .map(|(t, &c)| {
+                if c {
+                    t.as_bytes().to_vec()
+                } else {
+                    t.chars().map(|ch| from_char.get(&ch).copied().unwrap_or(b'?')).collect()
+                }
+            })
+            .collect();
+        let id = |key: &str| file.metadata.get(key).and_then(|v| v.as_u64()).map(|v| v as u32);
+        let eos = id("tokenizer.ggml.eos_token_id").ok_or_else(|| file.invalid("no EOS token".into()))?;
+        let add_bos = matches!(file.metadata.get("tokenizer.ggml.add_bos_token"), Some(crate::gguf::Value::Bool(true)));
+        Ok(Tokenizer { inner, bytes, control, eos, bos: id("tokenizer.ggml.bos_token_id"), add_bos })
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Token ids of `text`; control tokens written in the text (`<|im_start|>`) are recognised.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, LmError> {
+        let encoding = self.inner.encode(text, false).map_err(|e| LmError::Tokenizer(e.to_string()))?;
+        let mut ids = Vec::with_capacity(encoding.len() + 1);
+        if self.add_bos {
+            ids.extend(self.bos);
+        }
+        ids.extend_from_slice(encoding.get_ids());
+        Ok(ids)
+    }
+
+    /// The bytes a token stands for (a control token's own text).
+    pub fn token_bytes(&self, id: u32) -> &[u8] {
+        self.bytes.get(id as usize).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn is_control(&self, id: u32) -> bool {
+        self.control.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// The text of `ids` (invalid UTF-8 replaced), control tokens included.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        let bytes: Vec<u8> = ids.iter().flat_map(|&id| self.token_bytes(id).iter().copied()).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// A token's text for display: its bytes, with GPT-2's stand-ins for invisible bytes kept
+    /// (`Ġ` for a leading space), as token lists usually show them.
+    pub fn token_text(&self, id: u32) -> String {
+        let table = byte_to_char();
+        if self.is_control(id) {
+            return String::from_utf8_lossy(self.token_bytes(id)).into_owned();
+        }
+        self.token_bytes(id).iter().map(|&b| table[b as usize]).collect()
+    }
+}
+
+/// Turns a stream of token bytes into text, holding back an incomplete UTF-8 character until the
+/// rest of it arrives.
+#[derive(Debug, Default)]
+pub struct TextStream {
+    pending: Vec<u8>,
+}
+
+impl TextStream {
+    /// The text that `bytes` completes.
+    pub fn push(&mut self, bytes: &[u8]) -> String {
+        self.pending.extend_from_slice(bytes);
+        let mut text = String::new();
+        loop {
+            let (ready, done) = match std::str::from_utf8(&self.pending) {
+                Ok(_) => (self.pending.len(), true),
+                // No error length: a character cut short at the end; wait for the rest.
+                Err(e) if e.error_len().is_none() => (e.valid_up_to(), true),
+                // Bytes that can never become valid are replaced, as lossy decoding would.
+                Err(e) => (e.valid_up_to() + e.error_len().unwrap_or(0), false),
+            };
+            let chunk: Vec<u8> = self.pending.drain(..ready).collect();
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if done {
+                return text;
+            }
+        }
+    }
+
+    /// Whatever is still held back.
+    pub fn finish(&mut self) -> String {
+        let rest = std::mem::take(&mut self.pending);
+        String::from_utf8_lossy(&rest).into_owned()
+    }
+}
+
+/// The chat prompt of this model family (ChatML), as the GGUF's chat template renders one user
+/// message with the generation prompt: the default system message first.
+pub fn chat_prompt(user: &str, system: Option<&str>) -> String {
+    let system = system.unwrap_or(DEFAULT_SYSTEM);
+    format!("<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+}
+
+/// The system message SmolLM2's template adds when the conversation has none.
+pub const DEFAULT_SYSTEM: &str = "You are a helpful AI assistant named SmolLM, trained by Hugging Face";
+
+/// Checks that the file's chat template is the ChatML one [`chat_prompt`] reproduces.
+pub fn check_chat_template(file: &Gguf) -> Result<(), LmError> {
+    let template = file.get_str("tokenizer.chat_template")?;
+    if template.contains("<|im_start|>") && template.contains(DEFAULT_SYSTEM) {
+        Ok(())
+    } else {
+        Err(LmError::Unsupported("this model's chat template (vecspace applies SmolLM2's ChatML template)".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_table_is_gpt2s() {
+        let table = byte_to_char();
+        assert_eq!(table[b' ' as usize], 'Ġ');
+        assert_eq!(table[b'\n' as usize], 'Ċ');
+        assert_eq!(table[b'A' as usize], 'A');
+        let distinct: std::collections::HashSet<char> = table.iter().copied().collect();
+        assert_eq!(distinct.len(), 256);
+    }
+
+    #[test]
+    fn streams_hold_back_cut_characters() {
+        let mut stream = TextStream::default();
+        let euro = "€".as_bytes();
+        assert_eq!(stream.push(b"a"), "a");
+        assert_eq!(stream.push(&euro[..2]), "");
+        assert_eq!(stream.push(&euro[2..]), "€");
+        assert_eq!(stream.push(&[0xff, b'b']), "\u{fffd}b");
+        assert_eq!(stream.push(&euro[..1]), "");
+        assert_eq!(stream.finish(), "\u{fffd}");
+    }
+}
