@@ -29,7 +29,7 @@ pub enum LmCommand {
         #[arg(long, default_value_t = 64)]
         max_tokens: usize,
         /// 0 picks the most likely token every time; above 0, tokens are sampled.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
         temperature: f32,
         /// Sample from the smallest set of tokens whose probabilities reach this sum.
         #[arg(long, default_value_t = 1.0)]

@@ -23,7 +23,7 @@ pub mod tokenizer;
 
 pub use generate::{Sampling, Stats, generate};
 pub use gguf::{Gguf, GgufError};
-pub use model::{Cache, Config, Hook, Llama, NoHook};
+pub use model::{Cache, Config, Hook, Llama, NoHook, Precision};
 pub use tokenizer::Tokenizer;
 
 /// Everything that can go wrong loading or running a language model.

@@ -39,9 +39,20 @@ struct Block {
     down: QMatrix,
 }
 
+/// How the matrix products are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// Inputs quantised to 8 bits per block and integer block products, as llama.cpp does.
+    #[default]
+    Fast,
+    /// Dequantised weights times unquantised inputs, summed in f64: the reference.
+    Exact,
+}
+
 /// A loaded model.
 pub struct Llama {
     pub config: Config,
+    pub precision: Precision,
     embeddings: QMatrix,
     blocks: Vec<Block>,
     output_norm: Vec<f32>,
@@ -74,12 +85,6 @@ fn rms_norm(x: &[f32], gain: &[f32], epsilon: f32) -> Vec<f32> {
     let mean_square = x.iter().map(|v| f64::from(*v) * f64::from(*v)).sum::<f64>() / x.len() as f64;
     let scale = (1.0 / (mean_square + f64::from(epsilon)).sqrt()) as f32;
     x.iter().zip(gain).map(|(v, g)| v * scale * g).collect()
-}
-
-fn matvec(matrix: &QMatrix, x: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0; matrix.rows];
-    matrix.matvec(x, &quantize(x), &mut out);
-    out
 }
 
 impl Llama {
@@ -160,6 +165,7 @@ impl Llama {
             output,
             blocks,
             config,
+            precision: Precision::Fast,
         })
     }
 
@@ -188,7 +194,17 @@ impl Llama {
 
     /// Logits of a residual-stream vector: final normalisation, then the output projection.
     pub fn logits(&self, residual: &[f32]) -> Vec<f32> {
-        matvec(self.unembedding(), &rms_norm(residual, &self.output_norm, self.config.norm_epsilon))
+        self.product(self.unembedding(), &rms_norm(residual, &self.output_norm, self.config.norm_epsilon))
+    }
+
+    /// `matrix · x` at the model's precision.
+    fn product(&self, matrix: &QMatrix, x: &[f32]) -> Vec<f32> {
+        let mut out = vec![0.0; matrix.rows];
+        match self.precision {
+            Precision::Fast => matrix.matvec(x, &quantize(x), &mut out),
+            Precision::Exact => matrix.matvec_exact(x, &mut out),
+        }
+        out
     }
 
     /// Runs `token` at the next position of `cache`, calling `hook` after each block; returns the
@@ -210,13 +226,8 @@ impl Llama {
         let scale = 1.0 / (c.head_dim as f32).sqrt();
         for (layer, block) in self.blocks.iter().enumerate() {
             let n = rms_norm(&x, &block.attention_norm, c.norm_epsilon);
-            let xq = quantize(&n);
-            let mut q = vec![0.0; c.width];
-            let mut k = vec![0.0; block.key.rows];
-            let mut v = vec![0.0; block.value.rows];
-            block.query.matvec(&n, &xq, &mut q);
-            block.key.matvec(&n, &xq, &mut k);
-            block.value.matvec(&n, &xq, &mut v);
+            let (mut q, mut k, v) =
+                (self.product(&block.query, &n), self.product(&block.key, &n), self.product(&block.value, &n));
             rope(&mut q, c.head_dim, position, c.rope_base);
             rope(&mut k, c.head_dim, position, c.rope_base);
             cache.keys[layer].extend_from_slice(&k);
@@ -240,15 +251,12 @@ impl Llama {
                     out.iter_mut().zip(vh).for_each(|(o, v)| *o += weight * v);
                 }
             }
-            let projected = matvec(&block.output, &attended);
+            let projected = self.product(&block.output, &attended);
             x.iter_mut().zip(&projected).for_each(|(a, b)| *a += b);
             let n = rms_norm(&x, &block.ffn_norm, c.norm_epsilon);
-            let nq = quantize(&n);
-            let (mut gate, mut up) = (vec![0.0; c.feed_forward], vec![0.0; c.feed_forward]);
-            block.gate.matvec(&n, &nq, &mut gate);
-            block.up.matvec(&n, &nq, &mut up);
+            let (gate, up) = (self.product(&block.gate, &n), self.product(&block.up, &n));
             let hidden: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
-            let down = matvec(&block.down, &hidden);
+            let down = self.product(&block.down, &hidden);
             x.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
             hook.after_block(layer, position, &mut x);
         }
