@@ -1,13 +1,18 @@
-//! `vecspace lm …`: a language model (SmolLM2-135M) run in Rust — generation now; steering and
-//! activations build on the same hook.
+//! `vecspace lm …`: a language model (SmolLM2-135M) run in Rust — generation, the residual
+//! stream, steering vectors (llama.cpp control-vector files) and what they mean in tokens.
 
 use std::io::Write;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use vecspace::eval::lexicon::Lexicon;
 use vecspace::fetch::{self, Cache};
+use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
 use vecspace::lm::tokenizer::{TextStream, chat_prompt, check_chat_template};
-use vecspace::lm::{Gguf, Llama, NoHook, Sampling, Tokenizer};
+use vecspace::lm::{Gguf, Hook, Llama, NoHook, Sampling, Tokenizer};
+use vecspace::progress::Progress;
 
 use crate::progress::Bars;
 
@@ -37,9 +42,171 @@ pub enum LmCommand {
         /// The seed of the sampler: the same seed gives the same text.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        steer: SteerArgs,
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
+    /// The residual stream after each block: its norm per layer, or the vectors as .npy.
+    Activations {
+        #[arg(long)]
+        prompt: String,
+        /// Blocks to read (0-based, inclusive), e.g. 0..29.
+        #[arg(long, default_value = "0..29")]
+        layers: String,
+        /// mean (over the prompt's tokens) or last (the last token).
+        #[arg(long, default_value = "mean")]
+        position: Position,
+        /// Write the vectors (one row per block read) to this .npy file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: String,
+    },
+    /// Control vectors (llama.cpp's GGUF format).
+    #[command(subcommand)]
+    Vector(VectorCommand),
+    /// The tokens a control vector's layer points to: through the output matrix ("logit lens")
+    /// and by cosine with the input embeddings.
+    NearestTokens {
+        /// A control vector (.gguf).
+        file: PathBuf,
+        #[arg(long)]
+        layer: usize,
+        #[arg(long, short = 'k', default_value_t = 10)]
+        top: usize,
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: String,
+    },
+    /// Measure a steering vector: continue many prompts at several coefficients and layer
+    /// ranges, score the continuations with a lexicon, and the cost as perplexity on neutral text.
+    Evaluate {
+        /// The control vector (.gguf).
+        #[arg(long)]
+        vector: PathBuf,
+        /// Prompts, one per line.
+        #[arg(long)]
+        prompts: PathBuf,
+        /// Coefficients to try (0 is the unsteered baseline), comma-separated.
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_value = "-2,-1,0,1,2")]
+        coefficients: Vec<f32>,
+        /// Layer ranges to try, each A..B or N (llama.cpp's numbering).
+        #[arg(long, num_args = 1.., default_value = "6")]
+        layers: Vec<String>,
+        /// vader (the VADER sentiment lexicon), a file of words (one per line) for a topic, or
+        /// words:a,b,c.
+        #[arg(long, default_value = "vader")]
+        lexicon: String,
+        /// A neutral text whose perplexity shows what steering costs off target.
+        #[arg(long)]
+        neutral: PathBuf,
+        #[arg(long, default_value_t = 32)]
+        max_tokens: usize,
+        /// Continuations shown per row (of the first prompts).
+        #[arg(long, default_value_t = 1)]
+        examples: usize,
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: String,
+    },
+    /// Perplexity of a text, unsteered and with steering: what steering costs off target.
+    Perplexity {
+        #[arg(long)]
+        text: String,
+        #[command(flatten)]
+        steer: SteerArgs,
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum VectorCommand {
+    /// Build a control vector from contrasting prompts: one pair (ActAdd) or many (CAA, or PCA).
+    Build {
+        /// The positive prompt of one pair, such as "Love".
+        #[arg(long, requires = "negative")]
+        positive: Option<String>,
+        #[arg(long, requires = "positive")]
+        negative: Option<String>,
+        /// Many pairs: a JSONL file of {"positive": …, "negative": …} objects.
+        #[arg(long, conflicts_with = "positive")]
+        pairs: Option<PathBuf>,
+        /// mean-diff (ActAdd / CAA) or pca-diff (repeng).
+        #[arg(long, default_value = "mean-diff")]
+        method: Method,
+        /// mean (over each prompt's tokens) or last (the last token).
+        #[arg(long, default_value = "mean")]
+        position: Position,
+        /// Scale each layer's vector to unit length (as llama.cpp's generator does).
+        #[arg(long)]
+        normalize: bool,
+        /// The control vector to write (.gguf).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: String,
+    },
+    /// A control vector's layers and lengths.
+    Show { file: PathBuf },
+}
+
+/// Steering options shared by the commands that run the model.
+#[derive(Args)]
+pub struct SteerArgs {
+    /// A control vector and its coefficient, FILE or FILE:COEFF (default 1); several are summed.
+    #[arg(long, num_args = 1..)]
+    steer: Vec<String>,
+    /// The layers to steer (llama.cpp's numbering, inclusive): A..B.
+    #[arg(long)]
+    layers: Option<String>,
+    /// Steer only the generated tokens, not the prompt.
+    #[arg(long)]
+    generated_only: bool,
+}
+
+impl SteerArgs {
+    /// The steering hook, or `None` when no vector is given.
+    fn hook(&self, model: &Llama) -> Result<Option<Steering>> {
+        if self.steer.is_empty() {
+            if self.layers.is_some() || self.generated_only {
+                bail!("--layers and --generated-only choose how to steer; give a vector with --steer FILE[:COEFF]");
+            }
+            return Ok(None);
+        }
+        let vectors = self
+            .steer
+            .iter()
+            .map(|spec| {
+                let (file, coefficient) = match spec.rsplit_once(':') {
+                    Some((file, c)) if c.parse::<f32>().is_ok() => (file, c.parse::<f32>().expect("checked")),
+                    _ => (spec.as_str(), 1.0),
+                };
+                if !coefficient.is_finite() {
+                    bail!("the coefficient of {file} is not finite");
+                }
+                let vector = ControlVector::read(Path::new(file))?;
+                Ok((vector, coefficient))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let last = model.config.layers - 1;
+        let layers = match &self.layers {
+            Some(text) => parse_range(text, "--layers")?,
+            None => 1..=last,
+        };
+        Ok(Some(Steering::new(&vectors, layers, model)?))
+    }
+}
+
+/// `A..B` (inclusive) or a single number.
+fn parse_range(text: &str, what: &str) -> Result<RangeInclusive<usize>> {
+    let number = |t: &str| t.trim().parse::<usize>().with_context(|| format!("{what} takes A..B or N, not {text:?}"));
+    match text.split_once("..") {
+        Some((a, b)) => Ok(number(a)?..=number(b.trim_start_matches('='))?),
+        None => {
+            let n = number(text)?;
+            Ok(n..=n)
+        }
+    }
 }
 
 /// A loaded model with its tokenizer and file.
@@ -61,9 +228,9 @@ pub fn load(name: &str) -> Result<Loaded> {
     Ok(Loaded { file, model, tokenizer })
 }
 
-pub fn run(command: LmCommand) -> Result<()> {
+pub fn run(command: LmCommand, json: bool) -> Result<()> {
     match command {
-        LmCommand::Generate { prompt, chat, max_tokens, temperature, top_p, seed, model } => {
+        LmCommand::Generate { prompt, chat, max_tokens, temperature, top_p, seed, steer, model } => {
             if !(1..=MOST_TOKENS).contains(&max_tokens) {
                 bail!("--max-tokens must be between 1 and {MOST_TOKENS}");
             }
@@ -81,6 +248,17 @@ pub fn run(command: LmCommand) -> Result<()> {
                 prompt
             };
             let ids = loaded.tokenizer.encode(&text)?;
+            check_prompt(&ids, max_tokens, &loaded.model)?;
+            let steering = steer.hook(&loaded.model)?;
+            let mut hook: Box<dyn Hook> = match steering {
+                Some(mut s) => {
+                    if steer.generated_only {
+                        s.from_position = ids.len();
+                    }
+                    Box::new(s)
+                }
+                None => Box::new(NoHook),
+            };
             let sampling = Sampling { temperature, top_p, seed };
             let mut stream = TextStream::default();
             let mut stdout = std::io::stdout().lock();
@@ -99,7 +277,7 @@ pub fn run(command: LmCommand) -> Result<()> {
                 &ids,
                 max_tokens,
                 sampling,
-                &mut NoHook,
+                hook.as_mut(),
                 &mut show,
             )?;
             let rest = stream.finish();
@@ -117,5 +295,328 @@ pub fn run(command: LmCommand) -> Result<()> {
             );
             Ok(())
         }
+        LmCommand::Activations { prompt, layers, position, out, model } => {
+            let loaded = load(&model)?;
+            let ids = loaded.tokenizer.encode(&prompt)?;
+            check_prompt(&ids, 0, &loaded.model)?;
+            let blocks = parse_range(&layers, "--layers")?;
+            if *blocks.end() >= loaded.model.config.layers || blocks.start() > blocks.end() {
+                bail!(
+                    "--layers {layers} is out of range: the model has blocks 0 to {}",
+                    loaded.model.config.layers - 1
+                );
+            }
+            let prefix: Vec<u32> = loaded.tokenizer.document_start().into_iter().collect();
+            let activations = steer::activations(&loaded.model, &prefix, &ids)?;
+            let rows: Vec<Vec<f32>> = blocks.clone().map(|b| activations.at(b, position)).collect();
+            match out {
+                Some(path) => {
+                    let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+                    vecspace::formats::npy::write_matrix(&path, rows.len(), loaded.model.config.width, &flat)?;
+                    eprintln!("{} × {} → {}", rows.len(), loaded.model.config.width, path.display());
+                }
+                None => {
+                    let over = if position == Position::Last {
+                        "at the last token".to_owned()
+                    } else {
+                        format!("averaged over {} tokens", ids.len())
+                    };
+                    println!("block  norm of the residual stream, {over}, after <|endoftext|>");
+                    for (block, row) in blocks.zip(&rows) {
+                        println!("{block:>5}  {:.3}", vecspace::length(row));
+                    }
+                }
+            }
+            Ok(())
+        }
+        LmCommand::Vector(VectorCommand::Build {
+            positive,
+            negative,
+            pairs,
+            method,
+            position,
+            normalize,
+            out,
+            model,
+        }) => {
+            let pairs = match (positive, negative, pairs) {
+                (Some(p), Some(n), None) => vec![(p, n)],
+                (None, None, Some(file)) => read_pairs(&file)?,
+                _ => bail!("give one pair with --positive and --negative, or many with --pairs FILE.jsonl"),
+            };
+            let loaded = load(&model)?;
+            let mut vector = steer::build(&loaded.model, &loaded.tokenizer, &pairs, method, position, &Bars::new())?;
+            if normalize {
+                vector = vector.normalized();
+            }
+            vector.write(&out, "llama")?;
+            eprintln!("{} layers × {} → {}", vector.layers.len(), loaded.model.config.width, out.display());
+            print_vector(&vector);
+            Ok(())
+        }
+        LmCommand::Vector(VectorCommand::Show { file }) => {
+            print_vector(&ControlVector::read(&file)?);
+            Ok(())
+        }
+        LmCommand::NearestTokens { file, layer, top, model } => {
+            let vector = ControlVector::read(&file)?;
+            let Some(v) = vector.layers.get(&layer) else {
+                let have: Vec<String> = vector.layers.keys().map(usize::to_string).collect();
+                bail!("{} has no layer {layer}; it has {}", file.display(), have.join(", "));
+            };
+            let loaded = load(&model)?;
+            vector.check(&loaded.model)?;
+            let tokenizer = &loaded.tokenizer;
+            let show = |scores: &[f32], sign: f32| -> String {
+                let mut order: Vec<usize> = (0..scores.len()).collect();
+                order.sort_by(|&a, &b| (sign * scores[b]).total_cmp(&(sign * scores[a])).then(a.cmp(&b)));
+                order
+                    .iter()
+                    .take(top)
+                    .map(|&i| format!("{} {:+.3}", tokenizer.token_text(i as u32), scores[i]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let lens = loaded.model.logits(v);
+            let embeddings = loaded.model.embeddings();
+            let length = vecspace::length(v) as f32;
+            let cosines: Vec<f32> = (0..embeddings.rows)
+                .map(|r| {
+                    let row = embeddings.dequantize_row(r);
+                    let dot: f32 = row.iter().zip(v).map(|(a, b)| a * b).sum();
+                    dot / (vecspace::length(&row) as f32 * length).max(f32::MIN_POSITIVE)
+                })
+                .collect();
+            println!("layer {layer} of {}", file.display());
+            println!("  logit lens, + end   {}", show(&lens, 1.0));
+            println!("  logit lens, − end   {}", show(&lens, -1.0));
+            println!("  embeddings, + end   {}", show(&cosines, 1.0));
+            println!("  embeddings, − end   {}", show(&cosines, -1.0));
+            Ok(())
+        }
+        LmCommand::Evaluate {
+            vector,
+            prompts,
+            coefficients,
+            layers,
+            lexicon,
+            neutral,
+            max_tokens,
+            examples,
+            model,
+        } => {
+            let options = EvaluateOptions { coefficients, layers, max_tokens, examples };
+            evaluate_steering(&vector, &prompts, &lexicon, &neutral, &model, options, json)
+        }
+        LmCommand::Perplexity { text, steer, model } => {
+            let loaded = load(&model)?;
+            let ids = loaded.tokenizer.encode(&text)?;
+            check_prompt(&ids, 0, &loaded.model)?;
+            let plain = steer::mean_nll(&loaded.model, &ids, &mut NoHook)?;
+            println!("unsteered  perplexity {:.3} over {} tokens", plain.exp(), ids.len() - 1);
+            if let Some(mut hook) = steer.hook(&loaded.model)? {
+                let steered = steer::mean_nll(&loaded.model, &ids, &mut hook)?;
+                println!(
+                    "steered    perplexity {:.3} ({:+.1} %)",
+                    steered.exp(),
+                    ((steered - plain).exp() - 1.0) * 100.0
+                );
+            }
+            Ok(())
+        }
     }
+}
+
+/// Refuses an empty prompt, or one that leaves no room for `room` more tokens.
+fn check_prompt(ids: &[u32], room: usize, model: &Llama) -> Result<()> {
+    if ids.is_empty() {
+        bail!("the prompt is empty");
+    }
+    let context = model.config.context;
+    if ids.len() + room > context {
+        bail!("the prompt has {} tokens; with {room} to generate that exceeds the context of {context}", ids.len());
+    }
+    Ok(())
+}
+
+/// Contrast pairs from JSONL: one {"positive": …, "negative": …} object per line.
+fn read_pairs(path: &Path) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut pairs = Vec::new();
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let value: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("{}, line {}: not JSON", path.display(), number + 1))?;
+        let field = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        match (field("positive"), field("negative")) {
+            (Some(p), Some(n)) if !p.is_empty() && !n.is_empty() => pairs.push((p, n)),
+            _ => {
+                bail!("{}, line {}: expected {{\"positive\": \"…\", \"negative\": \"…\"}}", path.display(), number + 1)
+            }
+        }
+    }
+    if pairs.is_empty() {
+        bail!("{} holds no pairs", path.display());
+    }
+    Ok(pairs)
+}
+
+fn print_vector(vector: &ControlVector) {
+    let lengths: Vec<String> = vector.layers.iter().map(|(n, v)| format!("{n}:{:.2}", vecspace::length(v))).collect();
+    println!(
+        "{} layers, width {}; length per layer: {}",
+        vector.layers.len(),
+        vector.width().unwrap_or(0),
+        lengths.join(" ")
+    );
+}
+
+struct EvaluateOptions {
+    coefficients: Vec<f32>,
+    layers: Vec<String>,
+    max_tokens: usize,
+    examples: usize,
+}
+
+/// The lexicon a name stands for: `vader`, `words:a,b,c`, or a file of words.
+fn lexicon(spec: &str) -> Result<(Lexicon, bool)> {
+    if spec == "vader" {
+        let path = fetch::ensure("vader-lexicon", &Cache::from_env()?, &Bars::new())?;
+        return Ok((Lexicon::read_vader(&path)?, true));
+    }
+    let words: Vec<String> = match spec.strip_prefix("words:") {
+        Some(list) => list.split(',').map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect(),
+        None => std::fs::read_to_string(spec)
+            .with_context(|| format!("reading the word list {spec}"))?
+            .lines()
+            .map(|w| w.trim().to_owned())
+            .filter(|w| !w.is_empty())
+            .collect(),
+    };
+    if words.is_empty() {
+        bail!("the lexicon {spec:?} holds no words");
+    }
+    Ok((Lexicon::from_words(words.iter().map(String::as_str)), false))
+}
+
+#[derive(serde::Serialize)]
+struct EvaluationRow {
+    layers: String,
+    coefficient: f32,
+    /// Mean over prompts of each continuation's mean rating (sentiment) or matches per 100 words
+    /// (topic).
+    mean_score: f64,
+    /// Share of continuations scoring above 0 (sentiment) or mentioning the topic at all.
+    share: f64,
+    perplexity: f64,
+    examples: Vec<String>,
+}
+
+fn evaluate_steering(
+    vector: &Path,
+    prompts: &Path,
+    lexicon_spec: &str,
+    neutral: &Path,
+    model: &str,
+    options: EvaluateOptions,
+    json: bool,
+) -> Result<()> {
+    let (lexicon, sentiment) = lexicon(lexicon_spec)?;
+    let prompts: Vec<String> = std::fs::read_to_string(prompts)
+        .with_context(|| format!("reading {}", prompts.display()))?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if prompts.is_empty() {
+        bail!("no prompts");
+    }
+    if !(1..=MOST_TOKENS).contains(&options.max_tokens) {
+        bail!("--max-tokens must be between 1 and {MOST_TOKENS}");
+    }
+    let neutral_text = std::fs::read_to_string(neutral).with_context(|| format!("reading {}", neutral.display()))?;
+    let control = ControlVector::read(vector)?;
+    let loaded = load(model)?;
+    control.check(&loaded.model)?;
+    let neutral_ids = loaded.tokenizer.encode(neutral_text.trim())?;
+    check_prompt(&neutral_ids, 0, &loaded.model)?;
+    let prompt_ids = prompts.iter().map(|p| loaded.tokenizer.encode(p)).collect::<Result<Vec<_>, _>>()?;
+    for ids in &prompt_ids {
+        check_prompt(ids, options.max_tokens, &loaded.model)?;
+    }
+    let ranges = options.layers.iter().map(|l| parse_range(l, "--layers")).collect::<Result<Vec<_>>>()?;
+    let runs = ranges.len() * options.coefficients.len();
+    let bars = Bars::new();
+    bars.start("steered generations", Some((runs * prompts.len()) as u64), vecspace::progress::Unit::Items);
+    let mut rows = Vec::new();
+    for range in &ranges {
+        for &coefficient in &options.coefficients {
+            let hook = || -> Result<Box<dyn Hook>> {
+                if coefficient == 0.0 {
+                    return Ok(Box::new(NoHook));
+                }
+                Ok(Box::new(Steering::new(&[(control.clone(), coefficient)], range.clone(), &loaded.model)?))
+            };
+            let mut scores = Vec::with_capacity(prompts.len());
+            let mut texts = Vec::new();
+            for ids in &prompt_ids {
+                let mut h = hook()?;
+                let (out, _) = vecspace::lm::generate(
+                    &loaded.model,
+                    &loaded.tokenizer,
+                    ids,
+                    options.max_tokens,
+                    Sampling::GREEDY,
+                    h.as_mut(),
+                    &mut |_| {},
+                )?;
+                let text = loaded.tokenizer.decode(&out);
+                let score = lexicon.score(&text);
+                scores.push(if sentiment {
+                    score.mean
+                } else {
+                    100.0 * score.matched as f64 / score.words.max(1) as f64
+                });
+                if texts.len() < options.examples {
+                    texts.push(text);
+                }
+                bars.advance(1);
+            }
+            let perplexity = steer::mean_nll(&loaded.model, &neutral_ids, hook()?.as_mut())?.exp();
+            let n = scores.len() as f64;
+            rows.push(EvaluationRow {
+                layers: format!("{}..{}", range.start(), range.end()),
+                coefficient,
+                mean_score: scores.iter().sum::<f64>() / n,
+                share: scores.iter().filter(|s| **s > 0.0).count() as f64 / n,
+                perplexity,
+                examples: texts,
+            });
+        }
+    }
+    bars.finish();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let (score_name, share_name) =
+        if sentiment { ("mean sentiment", "share positive") } else { ("topic words per 100", "share on topic") };
+    println!("| layers | coefficient | {score_name} | {share_name} | perplexity of neutral text |");
+    println!("|---|---|---|---|---|");
+    for row in &rows {
+        println!(
+            "| {} | {:+} | {:+.3} | {:.0} % | {:.2} |",
+            row.layers,
+            row.coefficient,
+            row.mean_score,
+            row.share * 100.0,
+            row.perplexity
+        );
+    }
+    for row in rows.iter().filter(|r| !r.examples.is_empty()) {
+        for (prompt, text) in prompts.iter().zip(&row.examples) {
+            println!("[{} × {:+}] {prompt}{}", row.layers, row.coefficient, text.replace('\n', " ⏎ "));
+        }
+    }
+    Ok(())
 }

@@ -362,7 +362,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Eval(command) => evaluate::run(command, space),
         Command::Direction(command) => directions::run(command, space),
         Command::Latent(args) => latent::run(args, space.json),
-        Command::Lm(command) => lm::run(command),
+        Command::Lm(command) => lm::run(command, space.json),
         Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
             let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
             bias::run_debias(space, options)

@@ -119,3 +119,186 @@ fn greedy_generation_continues_with_paris() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+/// A Python with PyPI's `gguf` package (the library llama.cpp's and repeng's scripts use),
+/// installed once under the target directory at pinned versions.
+fn python_with_gguf() -> &'static std::path::Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-gguf");
+        if !dir.join("gguf").exists() {
+            let status = std::process::Command::new("python3")
+                .env("PIP_ROOT_USER_ACTION", "ignore")
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
+                .arg(&dir)
+                .args(["gguf==0.19.0", "numpy==2.3.5", "pyyaml==6.0.3", "tqdm==4.67.1"])
+                .status()
+                .expect("python3 runs");
+            assert!(status.success(), "installing the gguf package failed (is PyPI reachable?)");
+        }
+        dir
+    })
+}
+
+fn interop(mode: &str, file: &std::path::Path) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/interop/gguf_control_vector.py");
+    let out = std::process::Command::new("python3")
+        .env("PYTHONPATH", python_with_gguf())
+        .args([script, mode])
+        .arg(file)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn control_vectors_interoperate_with_the_gguf_package() {
+    use vecspace::lm::steer::ControlVector;
+    let dir = crate::support::temp_dir();
+    let ours = dir.path().join("love.gguf");
+    vecspace(&["lm", "vector", "build", "--positive", "Love", "--negative", "Hate", "--out", ours.to_str().unwrap()])
+        .ok();
+    // Read by the gguf package: every check llama.cpp makes passes, and the values agree.
+    let checked = interop("check", &ours);
+    let vector = ControlVector::read(&ours).unwrap();
+    assert_eq!(vector.layers.len(), 29);
+    for (layer, values) in &vector.layers {
+        let sum: f64 = values.iter().map(|&v| f64::from(v)).sum();
+        let line = checked.lines().find(|l| l.starts_with(&format!("direction.{layer} "))).unwrap();
+        let theirs: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!((sum - theirs).abs() < 1e-3 * (1.0 + sum.abs()), "layer {layer}: {sum} vs {theirs}");
+    }
+    assert!(checked.contains("model_hint llama"));
+    // Written by the gguf package as repeng does, read here value for value.
+    let theirs = dir.path().join("theirs.gguf");
+    interop("write", &theirs);
+    let read = ControlVector::read(&theirs).unwrap();
+    assert_eq!(read.layers.len(), 29);
+    assert_eq!(&read.layers[&7][..2], &[7.0, 7.5]);
+    assert_eq!(read.layers[&7][575], -1.0);
+    let shown = vecspace(&["lm", "vector", "show", theirs.to_str().unwrap()]).ok();
+    assert!(shown.starts_with("29 layers, width 576"), "{shown}");
+}
+
+/// Love − Hate from the single pair (ActAdd) and from eight sentence pairs (CAA): adding
+/// the vector makes the continuations of neutral prompts more positive, by a lexicon's count.
+#[test]
+fn steering_makes_continuations_more_positive() {
+    let dir = crate::support::temp_dir();
+    let pairs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/steering/love-hate.jsonl");
+    let vector = dir.path().join("caa.gguf");
+    let vector = vector.to_str().unwrap();
+    vecspace(&["lm", "vector", "build", "--pairs", pairs, "--out", vector]).ok();
+    let prompts = dir.path().join("prompts.txt");
+    let all = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/steering/neutral-prompts.txt"))
+        .unwrap();
+    std::fs::write(&prompts, all.lines().take(8).collect::<Vec<_>>().join("\n")).unwrap();
+    let neutral = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/steering/neutral-text.txt");
+    let rows = vecspace(&[
+        "--json",
+        "lm",
+        "evaluate",
+        "--vector",
+        vector,
+        "--prompts",
+        prompts.to_str().unwrap(),
+        "--neutral",
+        neutral,
+        "--coefficients=-2,0,2",
+        "--layers",
+        "6",
+        "--max-tokens",
+        "16",
+    ])
+    .json();
+    let score = |i: usize| rows[i]["mean_score"].as_f64().unwrap();
+    let perplexity = |i: usize| rows[i]["perplexity"].as_f64().unwrap();
+    assert!(score(2) > score(1) + 0.5, "{rows}");
+    assert!(score(0) < score(1), "{rows}");
+    // Steering this gently leaves neutral text about as predictable (within 30 %).
+    assert!(perplexity(2) < 1.3 * perplexity(1) && perplexity(0) < 1.3 * perplexity(1), "{rows}");
+    // The same vector in generate, and the ends of the vector read as words.
+    let steered = vecspace(&[
+        "lm",
+        "generate",
+        "--prompt",
+        "I think that my day was",
+        "--max-tokens",
+        "16",
+        "--steer",
+        &format!("{vector}:2"),
+        "--layers",
+        "6",
+    ])
+    .ok();
+    let plain = vecspace(&["lm", "generate", "--prompt", "I think that my day was", "--max-tokens", "16"]).ok();
+    assert_ne!(steered, plain);
+    let only_generated = vecspace(&[
+        "lm",
+        "generate",
+        "--prompt",
+        "I think that my day was",
+        "--max-tokens",
+        "16",
+        "--steer",
+        &format!("{vector}:2"),
+        "--layers",
+        "6",
+        "--generated-only",
+    ])
+    .ok();
+    assert_ne!(only_generated, plain);
+    let cost = vecspace(&[
+        "lm",
+        "perplexity",
+        "--text",
+        &std::fs::read_to_string(neutral).unwrap(),
+        "--steer",
+        &format!("{vector}:2"),
+        "--layers",
+        "6",
+    ])
+    .ok();
+    assert!(cost.starts_with("unsteered  perplexity") && cost.contains("steered    perplexity"), "{cost}");
+    let words = vecspace(&["lm", "nearest-tokens", vector, "--layer", "20", "--top", "10"]).ok();
+    let negative = words.lines().find(|l| l.contains("embeddings, − end")).unwrap();
+    assert!(["foul", "worse", "ugly", "attacks"].iter().any(|w| negative.contains(w)), "{words}");
+}
+
+#[test]
+fn activations_perplexity_and_bad_input() {
+    use vecspace::lm::steer::ControlVector;
+    let dir = crate::support::temp_dir();
+    let npy = dir.path().join("acts.npy");
+    vecspace(&["lm", "activations", "--prompt", "Hello there", "--layers", "0..3", "--out", npy.to_str().unwrap()])
+        .ok();
+    let rows = vecspace::formats::npy::read_vectors(&npy, 576, 10).unwrap();
+    assert_eq!(rows.len(), 4);
+    let norms = vecspace(&["lm", "activations", "--prompt", "Hello there", "--layers", "5"]).ok();
+    assert!(norms.lines().nth(1).unwrap().trim_start().starts_with("5 "), "{norms}");
+    // A vector of the wrong width, layers out of range, and files that are not what they claim.
+    let narrow = dir.path().join("narrow.gguf");
+    let mut vector = ControlVector::default();
+    vector.layers.insert(3, vec![1.0; 100]);
+    vector.write(&narrow, "llama").unwrap();
+    let narrow = narrow.to_str().unwrap();
+    let model = model_path().to_str().unwrap();
+    let long = "word ".repeat(9000);
+    let cases: [(&[&str], &str); 7] = [
+        (&["lm", "generate", "--prompt", "x", "--steer", narrow], "has 100 values; this model's width is 576"),
+        (&["lm", "generate", "--prompt", "x", "--steer", &format!("{narrow}:2"), "--layers", "0..40"], "out of range"),
+        (&["lm", "generate", "--prompt", ""], "the prompt is empty"),
+        (&["lm", "generate", "--prompt", &long], "exceeds the context of 8192"),
+        (&["lm", "vector", "show", model], "not a control vector"),
+        (&["lm", "activations", "--prompt", "x", "--layers", "0..30"], "out of range"),
+        (&["lm", "vector", "build", "--positive", "a", "--out", narrow], "--negative"),
+    ];
+    for (args, expected) in cases {
+        let err = vecspace(args).fails();
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    // A GGUF of another architecture is not a model.
+    let err = Llama::load(&Gguf::open(std::path::Path::new(narrow)).unwrap()).err().unwrap().to_string();
+    assert!(err.contains("architecture \"controlvector\""), "{err}");
+}

@@ -14,6 +14,10 @@ pub enum Error {
     EmptySet { name: String },
     #[error(transparent)]
     Space(#[from] vecspace_core::Error),
+    #[error("{path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+    #[error("{path}, line {line}: {message}")]
+    MalformedFile { path: std::path::PathBuf, line: usize, message: String },
 }
 
 /// Result with the evaluation [`enum@Error`].

@@ -26,6 +26,7 @@
 
 mod analogies;
 mod error;
+pub mod lexicon;
 pub mod sets;
 mod similarity;
 pub use vecspace_core::stats;

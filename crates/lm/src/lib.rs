@@ -19,6 +19,7 @@ pub mod generate;
 pub mod gguf;
 pub mod model;
 pub mod quant;
+pub mod steer;
 pub mod tokenizer;
 
 pub use generate::{Sampling, Stats, generate};

@@ -134,6 +134,13 @@ impl Tokenizer {
         self.bytes.get(id as usize).map_or(&[], Vec::as_slice)
     }
 
+    /// The token that separates documents in training (`<|endoftext|>`), if the vocabulary has
+    /// one: a neutral start for reading a short prompt's activations.
+    pub fn document_start(&self) -> Option<u32> {
+        let wanted: &[u8] = b"<|endoftext|>";
+        (0..self.bytes.len() as u32).find(|&id| self.is_control(id) && self.token_bytes(id) == wanted)
+    }
+
     pub fn is_control(&self, id: u32) -> bool {
         self.control.get(id as usize).copied().unwrap_or(false)
     }
