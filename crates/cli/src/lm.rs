@@ -54,7 +54,7 @@ pub enum LmCommand {
         /// Blocks to read (0-based, inclusive), e.g. 0..29.
         #[arg(long, default_value = "0..29")]
         layers: String,
-        /// mean (over the prompt's tokens) or last (the last token).
+        /// mean (over the prompt's tokens), last (the last token), or a token index (0-based).
         #[arg(long, default_value = "mean")]
         position: Position,
         /// Write the vectors (one row per block read) to this .npy file.

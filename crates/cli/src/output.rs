@@ -157,7 +157,7 @@ impl Printer {
             return self.emit(&Out {
                 name: &opened.name,
                 path: opened.path.display().to_string(),
-                format: opened.format.to_string(),
+                format: opened.format.clone(),
                 file_bytes: bytes,
                 words: space.len(),
                 dims: space.dims(),

@@ -15,10 +15,17 @@ pub struct Opened {
     pub space: Space,
     pub name: String,
     pub path: std::path::PathBuf,
-    pub format: Format,
+    /// The file format, for display.
+    pub format: String,
 }
 
+/// The suffix that turns a language model's name into the space of its token embeddings.
+const EMBEDDINGS: &str = ":embeddings";
+
 pub fn open(args: &SpaceArgs) -> Result<Opened> {
+    if let Some(model) = args.space.strip_suffix(EMBEDDINGS) {
+        return open_token_embeddings(model, &args.space);
+    }
     if let Some(entry) = fetch::registry::find(&args.space).filter(|e| e.kind == fetch::Kind::WordSpace) {
         let cache = Cache::from_env()?;
         let path = fetch::ensure_space(entry.name, &cache, &Bars::new())?;
@@ -28,7 +35,7 @@ pub fn open(args: &SpaceArgs) -> Result<Opened> {
                 entry.name, entry.name
             )
         })?;
-        return Ok(Opened { space, name: entry.name.to_owned(), path, format: Format::Native });
+        return Ok(Opened { space, name: entry.name.to_owned(), path, format: Format::Native.to_string() });
     }
     let path = Path::new(&args.space);
     if !path.exists() {
@@ -39,7 +46,24 @@ pub fn open(args: &SpaceArgs) -> Result<Opened> {
     let options = ReadOptions { format: args.format, vocab: args.vocab.clone() };
     let loaded = formats::read_with_progress(path, &options, &Bars::new())?;
     print_warnings(&loaded.warnings);
-    Ok(Opened { space: loaded.space, name: args.space.clone(), path: path.to_owned(), format: loaded.format })
+    Ok(Opened {
+        space: loaded.space,
+        name: args.space.clone(),
+        path: path.to_owned(),
+        format: loaded.format.to_string(),
+    })
+}
+
+/// A language model's input embedding matrix as a space whose words are its tokens, written as
+/// token lists show them (`Ġking` is " king", with its leading space).
+fn open_token_embeddings(model: &str, name: &str) -> Result<Opened> {
+    let loaded = crate::lm::load(model)?;
+    let embeddings = loaded.model.embeddings();
+    let words: Vec<String> = (0..embeddings.rows as u32).map(|id| loaded.tokenizer.token_text(id)).collect();
+    let data: Vec<f32> = (0..embeddings.rows).flat_map(|r| embeddings.dequantize_row(r)).collect();
+    let space = Space::from_rows(words, data, embeddings.columns)?;
+    let format = format!("GGUF token embeddings ({:?})", embeddings.kind);
+    Ok(Opened { space, name: name.to_owned(), path: loaded.file.path.clone(), format })
 }
 
 pub fn print_warnings(warnings: &[String]) {

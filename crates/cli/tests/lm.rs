@@ -283,10 +283,16 @@ fn activations_perplexity_and_bad_input() {
     vector.layers.insert(3, vec![1.0; 100]);
     vector.write(&narrow, "llama").unwrap();
     let narrow = narrow.to_str().unwrap();
+    let only_third = dir.path().join("third.gguf");
+    let mut vector = ControlVector::default();
+    vector.layers.insert(3, vec![0.5; 576]);
+    vector.write(&only_third, "llama").unwrap();
+    let only_third = only_third.to_str().unwrap();
     let model = model_path().to_str().unwrap();
     let long = "word ".repeat(9000);
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["lm", "generate", "--prompt", "x", "--steer", narrow], "has 100 values; this model's width is 576"),
+        (&["lm", "generate", "--prompt", "x", "--steer", only_third, "--layers", "6"], "no layer in 6..6"),
         (&["lm", "generate", "--prompt", "x", "--steer", &format!("{narrow}:2"), "--layers", "0..40"], "out of range"),
         (&["lm", "generate", "--prompt", ""], "the prompt is empty"),
         (&["lm", "generate", "--prompt", &long], "exceeds the context of 8192"),
@@ -301,4 +307,15 @@ fn activations_perplexity_and_bad_input() {
     // A GGUF of another architecture is not a model.
     let err = Llama::load(&Gguf::open(std::path::Path::new(narrow)).unwrap()).err().unwrap().to_string();
     assert!(err.contains("architecture \"controlvector\""), "{err}");
+}
+
+/// The model's input embeddings answer the word-space commands, tokens as words.
+#[test]
+fn token_embeddings_are_a_space() {
+    model_path();
+    let out =
+        vecspace(&["--space", "smollm2-135m:embeddings", "--json", "query", "Ġking - Ġman + Ġwoman", "-k", "3"]).json();
+    assert_eq!(out["results"][0]["word"], "Ġqueen", "{out}");
+    let err = vecspace(&["--space", "gpt-9:embeddings", "info"]).fails();
+    assert!(err.contains("unknown language model"), "{err}");
 }

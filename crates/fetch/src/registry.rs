@@ -322,7 +322,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry {
         name: "vader-lexicon",
         kind: Kind::Lexicon,
-        description: "VADER sentiment lexicon: 7 517 words and emoticons rated from −4 to +4",
+        description: "VADER sentiment lexicon: 7 520 words and emoticons rated from −4 to +4",
         license: "MIT (vaderSentiment)",
         origin: "Hutto & Gilbert (2014), VADER; from the vaderSentiment package",
         package: VADER,

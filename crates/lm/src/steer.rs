@@ -29,6 +29,7 @@ impl Activations {
         let rows = &self.blocks[block][self.prefix..];
         match position {
             Position::Last => rows.last().cloned().unwrap_or_default(),
+            Position::Token(i) => rows.get(i).or(rows.last()).cloned().unwrap_or_default(),
             Position::Mean => {
                 let mut mean = vec![0.0f64; rows.first().map_or(0, Vec::len)];
                 for row in rows {
@@ -48,6 +49,8 @@ pub enum Position {
     Mean,
     /// The last token (repeng's choice).
     Last,
+    /// The prompt's token at this index (0-based; the last if the prompt is shorter).
+    Token(usize),
 }
 
 impl std::str::FromStr for Position {
@@ -56,7 +59,10 @@ impl std::str::FromStr for Position {
         match s {
             "mean" => Ok(Position::Mean),
             "last" => Ok(Position::Last),
-            _ => Err(format!("unknown position {s:?}: use mean or last")),
+            _ => s
+                .parse()
+                .map(Position::Token)
+                .map_err(|_| format!("unknown position {s:?}: use mean, last or a token index")),
         }
     }
 }
@@ -338,6 +344,13 @@ impl Steering {
                 sum.iter_mut().zip(v).for_each(|(s, x)| *s += coefficient * x);
             }
         }
+        if added.is_empty() {
+            return Err(LmError::Invalid(format!(
+                "the control vectors have no layer in {}..{}; nothing would be steered",
+                layers.start(),
+                layers.end()
+            )));
+        }
         Ok(Steering { added, from_position: 0 })
     }
 }
@@ -397,6 +410,16 @@ mod tests {
         gguf::write_f32(&path, &arch, &[("direction.1".into(), vec![1.0]), ("direction.2".into(), vec![1.0, 2.0])])
             .unwrap();
         assert!(ControlVector::read(&path).unwrap_err().to_string().contains("differ in length"));
+    }
+
+    #[test]
+    fn positions_pick_the_prompt_tokens_after_the_prefix() {
+        let activations = Activations { blocks: vec![vec![vec![100.0], vec![1.0], vec![3.0]]], prefix: 1 };
+        assert_eq!(activations.at(0, "mean".parse().unwrap()), vec![2.0]);
+        assert_eq!(activations.at(0, "last".parse().unwrap()), vec![3.0]);
+        assert_eq!(activations.at(0, "0".parse().unwrap()), vec![1.0]);
+        assert_eq!(activations.at(0, Position::Token(9)), vec![3.0]);
+        assert!("middle".parse::<Position>().is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Benchmarks of the hot paths on the real GloVe 6B 50d space (fetched into the cache on first
 //! use): opening, one query, a batch of queries, 3CosMul, parsing, the whole Google analogy
 //! evaluation — and the memory floor, a plain streaming read of the same matrix, measured in the
-//! same run.
+//! same run. Also face generation, and SmolLM2-135M decoding next to its own weight-streaming floor.
 //!
 //! `cargo bench -p vecspace`; `bench/run.sh` also runs the gensim anchor (bench/gensim_anchor.py).
 
@@ -115,4 +115,59 @@ fn generate_faces(bencher: Bencher, count: usize) {
     let generator = Dcgan::from_checkpoint(&Checkpoint::read(&path, None).unwrap(), &dcgan::NAMED).unwrap();
     let latents: Vec<Vec<f32>> = (0..count as u64).map(|seed| seed_latent(seed, dcgan::LATENT_DIMS)).collect();
     bencher.counter(divan::counter::ItemsCount::new(count)).bench(|| generator.generate(black_box(&latents)).unwrap());
+}
+
+static LM: LazyLock<(vecspace::lm::Gguf, vecspace::lm::Llama)> = LazyLock::new(|| {
+    let cache = vecspace::fetch::Cache::from_env().unwrap();
+    let path = vecspace::fetch::ensure("smollm2-135m", &cache, &vecspace::progress::Silent).unwrap();
+    let file = vecspace::lm::Gguf::open(&path).unwrap();
+    let model = vecspace::lm::Llama::load(&file).unwrap();
+    (file, model)
+});
+
+/// One decoded token of SmolLM2-135M (all 30 blocks and the 49 152-token output projection) after
+/// a 32-token prompt — the decode speed — on 1 and 2 threads.
+#[divan::bench(args = [1, 2], sample_count = 30)]
+fn lm_decode_token(bencher: Bencher, threads: usize) {
+    let model = &LM.1;
+    let prompt: Vec<u32> = (0..32).map(|i| 504 + i * 37).collect();
+    let mut cache = model.new_cache();
+    for &t in &prompt {
+        model.forward(t, &mut cache, &mut vecspace::lm::NoHook, false).unwrap();
+    }
+    let pool = pool(threads);
+    bencher.bench(|| {
+        let mut c = cache.clone();
+        pool.install(|| model.forward(black_box(7042), &mut c, &mut vecspace::lm::NoHook, true).unwrap())
+    });
+}
+
+/// A 32-token prompt processed from an empty cache (prompt tokens per second = 32 / time).
+#[divan::bench(sample_count = 10)]
+fn lm_prompt_32_tokens(bencher: Bencher) {
+    let model = &LM.1;
+    let prompt: Vec<u32> = (0..32).map(|i| 504 + i * 37).collect();
+    bencher.counter(divan::counter::ItemsCount::new(32usize)).bench(|| {
+        let mut cache = model.new_cache();
+        for (i, &t) in prompt.iter().enumerate() {
+            model.forward(t, &mut cache, &mut vecspace::lm::NoHook, i == 31).unwrap();
+        }
+    });
+}
+
+/// The floor for one decoded token: a streaming read of every weight byte the token touches
+/// (the GGUF's tensor data, about 98 MB), one thread.
+#[divan::bench(sample_count = 30)]
+fn lm_weights_stream_floor(bencher: Bencher) {
+    let file = &LM.0;
+    let tensors: Vec<&[u8]> = file.tensors.iter().map(|t| file.bytes(t)).collect();
+    bencher.bench(|| {
+        let mut sum = 0u64;
+        for bytes in &tensors {
+            for chunk in bytes.chunks_exact(8) {
+                sum = sum.wrapping_add(u64::from_le_bytes(chunk.try_into().unwrap()));
+            }
+        }
+        black_box(sum)
+    });
 }
