@@ -234,6 +234,39 @@ fn steering_makes_continuations_more_positive() {
     .ok();
     let plain = vecspace(&["lm", "generate", "--prompt", "I think that my day was", "--max-tokens", "16"]).ok();
     assert_ne!(steered, plain);
+    // repeng's PCA of the differences points the same way as their mean, layer by layer.
+    let pca = dir.path().join("pca.gguf");
+    let pca = pca.to_str().unwrap();
+    vecspace(&["lm", "vector", "build", "--pairs", pairs, "--method", "pca-diff", "--normalize", "--out", pca]).ok();
+    let (mean, principal) = (
+        vecspace::lm::steer::ControlVector::read(std::path::Path::new(vector)).unwrap(),
+        vecspace::lm::steer::ControlVector::read(std::path::Path::new(pca)).unwrap(),
+    );
+    let agreeing = (1..=29)
+        .filter(|layer| {
+            let (a, b) = (&mean.layers[layer], &principal.layers[layer]);
+            a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() > 0.0
+        })
+        .count();
+    assert!(agreeing >= 25, "only {agreeing} of 29 layers agree in sign");
+    let length: f32 = principal.layers[&9].iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((length - 1.0).abs() < 1e-4);
+    // Two vectors at once: their scaled sum is added.
+    let both = vecspace(&[
+        "lm",
+        "generate",
+        "--prompt",
+        "I think that my day was",
+        "--max-tokens",
+        "16",
+        "--steer",
+        &format!("{vector}:1"),
+        &format!("{pca}:4"),
+        "--layers",
+        "6",
+    ])
+    .ok();
+    assert_ne!(both, plain);
     let only_generated = vecspace(&[
         "lm",
         "generate",
@@ -303,6 +336,14 @@ fn activations_perplexity_and_bad_input() {
     for (args, expected) in cases {
         let err = vecspace(args).fails();
         assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    // A truncated model file is an error naming it, wherever the cut falls.
+    let bytes = std::fs::read(model_path()).unwrap();
+    let cut = dir.path().join("cut.gguf");
+    for len in [100, 1_000_000, bytes.len() - 1] {
+        std::fs::write(&cut, &bytes[..len]).unwrap();
+        let err = Gguf::open(&cut).err().expect("a truncated file is refused").to_string();
+        assert!(err.contains("cut.gguf") && err.contains("truncated"), "{len}: {err}");
     }
     // A GGUF of another architecture is not a model.
     let err = Llama::load(&Gguf::open(std::path::Path::new(narrow)).unwrap()).err().unwrap().to_string();

@@ -187,7 +187,7 @@ impl<'a> Cursor<'a> {
                 let count = self.u64("an array's length")?;
                 // Every element takes at least one byte: a count beyond what is left is corrupt.
                 if count > (self.bytes.len() - self.at) as u64 {
-                    return self.fail(format!("an array claims {count} elements, more than the file holds"));
+                    return self.fail(format!("an array claims {count} elements, more than the rest of the file holds; it is truncated or corrupt"));
                 }
                 let mut values = Vec::with_capacity(count as usize);
                 for _ in 0..count {
@@ -264,16 +264,18 @@ impl Gguf {
             let Some(len) = len else {
                 return Err(invalid(format!("tensor {name:?} of shape {dims:?} cannot be stored as {kind:?}")));
             };
-            let start = data_start.checked_add(offset).filter(|s| s % alignment == 0 || offset % alignment == 0);
-            match start.and_then(|s| s.checked_add(len)) {
-                Some(end) if end <= file_len => {}
-                _ => {
-                    return Err(invalid(format!(
-                        "tensor {name:?} ({len} bytes at offset {offset}) lies beyond the end of the file ({file_len} bytes); it is truncated"
-                    )));
-                }
+            if !offset.is_multiple_of(alignment) {
+                return Err(invalid(format!(
+                    "tensor {name:?} starts at offset {offset}, not a multiple of {alignment}"
+                )));
             }
-            tensors.push(TensorInfo { name, dims, kind, start: start.expect("checked"), len });
+            let start = data_start.saturating_add(offset);
+            if start.checked_add(len).is_none_or(|end| end > file_len) {
+                return Err(invalid(format!(
+                    "tensor {name:?} ({len} bytes at offset {offset}) lies beyond the end of the file ({file_len} bytes); it is truncated"
+                )));
+            }
+            tensors.push(TensorInfo { name, dims, kind, start, len });
         }
         Ok(Gguf { path: path.to_owned(), version, metadata, tensors, map })
     }
