@@ -7,8 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use vecspace::direction::WithDirections;
-use vecspace::fetch::{self, Cache};
-use vecspace::latent::{self, Attribute, Checkpoint, Dcgan, Images, LatentResolver, dcgan};
+use vecspace::latent::{self, Attribute, Dcgan, Images, LatentResolver, dcgan};
 use vecspace::plot::{Tile, grid_png};
 
 use crate::directions;
@@ -253,13 +252,7 @@ fn orthogonal_unit(direction: &[f32], keep: &[Vec<f32>]) -> Result<Vec<f64>> {
 
 /// Fetches (on first use) and loads a registered generator.
 pub fn generator(name: &str) -> Result<Dcgan> {
-    let Some(spec) = latent::model(name) else {
-        let known: Vec<&str> = latent::MODELS.iter().map(|m| m.name).collect();
-        bail!("unknown image generator {name:?}; known: {}", known.join(", "));
-    };
-    let path = fetch::ensure(spec.name, &Cache::from_env()?, &Bars::new())?;
-    let checkpoint = Checkpoint::read(&path, spec.key)?;
-    Ok(Dcgan::from_checkpoint(&checkpoint, &spec.layout)?)
+    Ok(vecspace::open_generator(name, &Bars::new())?)
 }
 
 /// Most latents a `--z-file` may hold.

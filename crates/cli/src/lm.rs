@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use vecspace::LanguageModel;
 use vecspace::eval::lexicon::Lexicon;
 use vecspace::fetch::{self, Cache};
 use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
 use vecspace::lm::tokenizer::{TextStream, chat_prompt, check_chat_template};
-use vecspace::lm::{Gguf, Hook, Llama, NoHook, Sampling, Tokenizer};
+use vecspace::lm::{Hook, Llama, NoHook, Sampling};
 use vecspace::progress::Progress;
 
 use crate::progress::Bars;
@@ -209,23 +210,9 @@ fn parse_range(text: &str, what: &str) -> Result<RangeInclusive<usize>> {
     }
 }
 
-/// A loaded model with its tokenizer and file.
-pub struct Loaded {
-    pub file: Gguf,
-    pub model: Llama,
-    pub tokenizer: Tokenizer,
-}
-
 /// Fetches (on first use) and loads a registered language model.
-pub fn load(name: &str) -> Result<Loaded> {
-    let entry = fetch::registry::find(name)
-        .filter(|e| e.kind == fetch::Kind::LanguageModel)
-        .with_context(|| format!("unknown language model {name:?}; known: {DEFAULT_MODEL}"))?;
-    let path = fetch::ensure(entry.name, &Cache::from_env()?, &Bars::new())?;
-    let file = Gguf::open(&path)?;
-    let model = Llama::load(&file)?;
-    let tokenizer = Tokenizer::from_gguf(&file)?;
-    Ok(Loaded { file, model, tokenizer })
+pub fn load(name: &str) -> Result<LanguageModel> {
+    Ok(vecspace::open_language_model(name, &Bars::new())?)
 }
 
 pub fn run(command: LmCommand, json: bool) -> Result<()> {

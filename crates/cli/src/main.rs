@@ -202,6 +202,25 @@ enum Command {
     /// Faces from an image generator's latent space: grids, renders of expressions, edits,
     /// analogies, and attributes measured from pixels.
     Latent(latent::LatentArgs),
+    /// Serve the HTTP API and the web playground.
+    Serve {
+        /// Address to listen on (loopback by default; another address exposes the server).
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        addr: std::net::SocketAddr,
+        /// Word spaces to load (registered names or files); the first is the default. Default:
+        /// --space.
+        #[arg(long = "serve-space", num_args = 1..)]
+        spaces: Vec<String>,
+        /// Require `Authorization: Bearer TOKEN` on every API request.
+        #[arg(long, env = "VECSPACE_TOKEN")]
+        token: Option<String>,
+        /// Allow this origin to call the API from its pages (CORS); off by default.
+        #[arg(long)]
+        cors_origin: Option<String>,
+        /// Heavy requests (faces, the language model, evaluations) run at once.
+        #[arg(long, default_value_t = 2)]
+        heavy: usize,
+    },
     /// A language model (SmolLM2-135M) run in Rust: generation.
     #[command(subcommand)]
     Lm(lm::LmCommand),
@@ -363,6 +382,9 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Direction(command) => directions::run(command, space),
         Command::Latent(args) => latent::run(args, space.json),
         Command::Lm(command) => lm::run(command, space.json),
+        Command::Serve { addr, spaces, token, cors_origin, heavy } => {
+            serve(space, addr, spaces, token, cors_origin, heavy)
+        }
         Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
             let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
             bias::run_debias(space, options)
@@ -378,6 +400,39 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             directions::along(space, &direction, &words, top, restrict_vocab)
         }
     }
+}
+
+/// Loads the spaces, then serves until SIGINT or SIGTERM.
+fn serve(
+    args: &SpaceArgs,
+    addr: std::net::SocketAddr,
+    names: Vec<String>,
+    token: Option<String>,
+    cors_origin: Option<String>,
+    heavy: usize,
+) -> Result<()> {
+    let names = if names.is_empty() { vec![args.space.clone()] } else { names };
+    let mut spaces = Vec::new();
+    for name in names {
+        let opened = spaces::open(&SpaceArgs { space: name, ..args.clone() })?;
+        eprintln!("loaded {} ({} words × {} dims)", opened.name, opened.space.len(), opened.space.dims());
+        spaces.push((opened.name, opened.space));
+    }
+    let limits = vecspace_server::Limits { heavy: heavy.max(1), ..vecspace_server::Limits::default() };
+    let config = vecspace_server::Config { spaces, token, cors_origin, limits };
+    let state = vecspace_server::AppState::new(config).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        let bound = listener.local_addr()?;
+        // The first line on stdout is the address, for scripts (and tests) that asked for port 0.
+        println!("listening on http://{bound}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        vecspace_server::serve(listener, state, vecspace_server::shutdown_signal()).await?;
+        eprintln!("stopped");
+        Ok(())
+    })
 }
 
 fn method_label(method: AnalogyMethod) -> &'static str {

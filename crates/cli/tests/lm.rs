@@ -342,7 +342,7 @@ fn activations_perplexity_and_bad_input() {
     let cut = dir.path().join("cut.gguf");
     for len in [100, 1_000_000, bytes.len() - 1] {
         std::fs::write(&cut, &bytes[..len]).unwrap();
-        let err = Gguf::open(&cut).err().expect("a truncated file is refused").to_string();
+        let err = Gguf::open(&cut).expect_err("a truncated file is refused").to_string();
         assert!(err.contains("cut.gguf") && err.contains("truncated"), "{len}: {err}");
     }
     // A GGUF of another architecture is not a model.

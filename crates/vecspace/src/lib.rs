@@ -58,3 +58,51 @@ impl OpenSpace for Space {
         Ok(formats::native::open(&path)?)
     }
 }
+
+/// What can go wrong opening a registered model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    #[error("unknown {kind} {name:?}; known: {known}")]
+    Unknown { kind: &'static str, name: String, known: String },
+    #[error(transparent)]
+    Fetch(#[from] fetch::Error),
+    #[error(transparent)]
+    Checkpoint(#[from] latent::Error),
+    #[error(transparent)]
+    Generator(#[from] latent::GeneratorError),
+    #[error(transparent)]
+    LanguageModel(#[from] lm::LmError),
+}
+
+/// Fetches (on first use) and loads a registered image generator (`face-dcgan-celeba`, …).
+pub fn open_generator(name: &str, progress: &dyn progress::Progress) -> Result<latent::Dcgan, ModelError> {
+    let Some(spec) = latent::model(name) else {
+        let known: Vec<&str> = latent::MODELS.iter().map(|m| m.name).collect();
+        return Err(ModelError::Unknown { kind: "image generator", name: name.to_owned(), known: known.join(", ") });
+    };
+    let path = fetch::ensure(spec.name, &fetch::Cache::from_env()?, progress)?;
+    let checkpoint = latent::Checkpoint::read(&path, spec.key)?;
+    Ok(latent::Dcgan::from_checkpoint(&checkpoint, &spec.layout)?)
+}
+
+/// A language model with its tokenizer and the file they came from.
+pub struct LanguageModel {
+    pub file: lm::Gguf,
+    pub model: lm::Llama,
+    pub tokenizer: lm::Tokenizer,
+}
+
+/// Fetches (on first use) and loads a registered language model (`smollm2-135m`).
+pub fn open_language_model(name: &str, progress: &dyn progress::Progress) -> Result<LanguageModel, ModelError> {
+    let Some(entry) = fetch::registry::find(name).filter(|e| e.kind == fetch::Kind::LanguageModel) else {
+        let known: Vec<&str> =
+            fetch::REGISTRY.iter().filter(|e| e.kind == fetch::Kind::LanguageModel).map(|e| e.name).collect();
+        return Err(ModelError::Unknown { kind: "language model", name: name.to_owned(), known: known.join(", ") });
+    };
+    let path = fetch::ensure(entry.name, &fetch::Cache::from_env()?, progress)?;
+    let file = lm::Gguf::open(&path).map_err(lm::LmError::from)?;
+    let model = lm::Llama::load(&file)?;
+    let tokenizer = lm::Tokenizer::from_gguf(&file)?;
+    Ok(LanguageModel { file, model, tokenizer })
+}

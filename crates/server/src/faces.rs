@@ -1,0 +1,218 @@
+//! Face endpoints: PNG grids of latent expressions, edits along a direction built from marked
+//! seeds, and interpolation. Generators load on first use and stay loaded.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+use vecspace::latent::{self, Dcgan, LatentResolver, dcgan};
+use vecspace::plot::{Tile, grid_png};
+
+use crate::words::Body;
+use crate::{ApiError, AppState};
+
+fn default_model() -> String {
+    latent::DEFAULT_MODEL.to_owned()
+}
+
+fn two() -> usize {
+    2
+}
+
+/// The generator called `name`, loaded once.
+async fn generator(state: &Arc<AppState>, name: &str) -> Result<Arc<Dcgan>, ApiError> {
+    if latent::model(name).is_none() {
+        let known: Vec<&str> = latent::MODELS.iter().map(|m| m.name).collect();
+        return Err(ApiError::not_found(
+            "unknown_model",
+            format!("unknown image generator {name:?}; known: {}", known.join(", ")),
+        ));
+    }
+    let cell = state
+        .generators
+        .lock()
+        .expect("generators lock")
+        .entry(name.to_owned())
+        .or_insert_with(|| Arc::new(OnceCell::new()))
+        .clone();
+    let name = name.to_owned();
+    let loaded = cell
+        .get_or_try_init(|| async move {
+            tokio::task::spawn_blocking(move || {
+                vecspace::open_generator(&name, &vecspace::progress::Silent).map(Arc::new).map_err(ApiError::from)
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+        })
+        .await?;
+    Ok(loaded.clone())
+}
+
+/// A latent expression's vector (`seed:N`, `mean(...)`, `slerp(...)`; no saved directions here).
+fn latent_of(expression: &str) -> Result<Vec<f32>, ApiError> {
+    let expr = vecspace::expr::parse(expression)
+        .map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_expression", e.to_string()))?;
+    let value = vecspace::expr::evaluate(&expr, &LatentResolver::default()).map_err(|e| {
+        ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_expression", format!("{expression}: {e}"))
+    })?;
+    value.into_vector().ok_or_else(|| ApiError::bad_request(format!("{expression:?} is a number, not a latent")))
+}
+
+fn png(images: &latent::Images, captions: Vec<String>, columns: usize, scale: usize) -> Result<Response, ApiError> {
+    let tiles: Vec<Tile> = captions
+        .into_iter()
+        .enumerate()
+        .map(|(i, caption)| Tile { rgb: images.rgb8(i), width: dcgan::IMAGE_SIZE, height: dcgan::IMAGE_SIZE, caption })
+        .collect();
+    let bytes = grid_png(&tiles, columns.max(1), scale, None).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], bytes).into_response())
+}
+
+fn check_scale(scale: usize) -> Result<usize, ApiError> {
+    if (1..=4).contains(&scale) { Ok(scale) } else { Err(ApiError::bad_request("scale must be between 1 and 4")) }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderRequest {
+    /// Latent expressions, one face each: `seed:7`, `mean(seed:1, seed:2)`, …
+    latents: Vec<String>,
+    #[serde(default = "default_model")]
+    model: String,
+    #[serde(default)]
+    columns: Option<usize>,
+    #[serde(default = "two")]
+    scale: usize,
+}
+
+pub async fn render(
+    State(state): State<Arc<AppState>>,
+    Body(request): Body<RenderRequest>,
+) -> Result<Response, ApiError> {
+    let most = state.limits.faces;
+    if request.latents.is_empty() || request.latents.len() > most {
+        return Err(ApiError::too_large(format!("render between 1 and {most} faces at a time")));
+    }
+    request.latents.iter().try_for_each(|e| state.check_expression(e))?;
+    let scale = check_scale(request.scale)?;
+    let latents = request.latents.iter().map(|e| latent_of(e)).collect::<Result<Vec<_>, _>>()?;
+    let generator = generator(&state, &request.model).await?;
+    let columns = request.columns.unwrap_or(8).clamp(1, most);
+    let captions = request.latents.clone();
+    state
+        .heavy(move || {
+            let images = generator.generate(&latents)?;
+            png(&images, captions, columns, scale)
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditRequest {
+    /// The face to edit (a latent expression).
+    latent: String,
+    /// Seeds marked as having the attribute, and seeds marked as not: the direction is the
+    /// difference of their means (the DCGAN paper's recipe).
+    positive: Vec<u64>,
+    negative: Vec<u64>,
+    /// Strengths: the latent moved k units along the unit direction, for each k.
+    strengths: Vec<f64>,
+    #[serde(default = "default_model")]
+    model: String,
+    #[serde(default = "two")]
+    scale: usize,
+}
+
+pub async fn edit(State(state): State<Arc<AppState>>, Body(request): Body<EditRequest>) -> Result<Response, ApiError> {
+    let most = state.limits.faces;
+    if request.positive.is_empty() || request.negative.is_empty() {
+        return Err(ApiError::bad_request("mark at least one positive and one negative face"));
+    }
+    if request.positive.len() + request.negative.len() > 4 * most
+        || request.strengths.is_empty()
+        || request.strengths.len() > most
+    {
+        return Err(ApiError::too_large(format!(
+            "at most {} marked faces and between 1 and {most} strengths",
+            4 * most
+        )));
+    }
+    if request.strengths.iter().any(|k| !k.is_finite() || k.abs() > 100.0) {
+        return Err(ApiError::bad_request("strengths must be numbers between -100 and 100"));
+    }
+    state.check_expression(&request.latent)?;
+    let scale = check_scale(request.scale)?;
+    let z = latent_of(&request.latent)?;
+    let mean = |seeds: &[u64]| -> Vec<f64> {
+        let mut sum = vec![0.0; dcgan::LATENT_DIMS];
+        for &s in seeds {
+            for (a, v) in sum.iter_mut().zip(latent::seed_latent(s, dcgan::LATENT_DIMS)) {
+                *a += f64::from(v) / seeds.len() as f64;
+            }
+        }
+        sum
+    };
+    let (p, n) = (mean(&request.positive), mean(&request.negative));
+    let d: Vec<f64> = p.iter().zip(&n).map(|(a, b)| a - b).collect();
+    let length = d.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if length < 1e-9 {
+        return Err(ApiError::bad_request("the marked faces have the same mean; there is no direction"));
+    }
+    let frames: Vec<Vec<f32>> = request
+        .strengths
+        .iter()
+        .map(|k| z.iter().zip(&d).map(|(x, u)| (f64::from(*x) + k * u / length) as f32).collect())
+        .collect();
+    let captions = request.strengths.iter().map(|k| format!("k = {k:+.1}")).collect();
+    let generator = generator(&state, &request.model).await?;
+    let columns = frames.len();
+    state.heavy(move || png(&generator.generate(&frames)?, captions, columns, scale)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterpolateRequest {
+    from: String,
+    to: String,
+    #[serde(default)]
+    steps: Option<usize>,
+    /// `slerp` (default) or `lerp`.
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default = "default_model")]
+    model: String,
+    #[serde(default = "two")]
+    scale: usize,
+}
+
+pub async fn interpolate(
+    State(state): State<Arc<AppState>>,
+    Body(request): Body<InterpolateRequest>,
+) -> Result<Response, ApiError> {
+    let steps = request.steps.unwrap_or(8);
+    if !(2..=state.limits.faces).contains(&steps) {
+        return Err(ApiError::too_large(format!("steps must be between 2 and {}", state.limits.faces)));
+    }
+    state.check_expression(&request.from)?;
+    state.check_expression(&request.to)?;
+    let scale = check_scale(request.scale)?;
+    let (a, b) = (latent_of(&request.from)?, latent_of(&request.to)?);
+    let method = request.method.unwrap_or_else(|| "slerp".into());
+    let ts: Vec<f64> = (0..steps).map(|i| i as f64 / (steps - 1) as f64).collect();
+    let frames = ts
+        .iter()
+        .map(|&t| match method.as_str() {
+            "lerp" => Ok(vecspace::expr::lerp(&a, &b, t)),
+            "slerp" => vecspace::expr::slerp(&a, &b, t)
+                .ok_or_else(|| ApiError::bad_request("slerp is undefined for a zero latent")),
+            other => Err(ApiError::bad_request(format!("unknown interpolation {other:?}: use slerp or lerp"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let captions = ts.iter().map(|t| format!("t = {t:.2}")).collect();
+    let generator = generator(&state, &request.model).await?;
+    state.heavy(move || png(&generator.generate(&frames)?, captions, steps, scale)).await
+}

@@ -1,0 +1,164 @@
+//! Long work as jobs: an evaluation starts, answers with its id at once, and reports progress at
+//! `/api/jobs/{id}` until its result is there.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use vecspace::eval::{AnalogyOptions, evaluate_analogies, sets};
+use vecspace::fetch::registry::BenchmarkFormat;
+use vecspace::fetch::{Cache, Kind};
+use vecspace::progress::{Progress, Unit};
+
+use crate::words::Body;
+use crate::{ApiError, AppState};
+
+/// Jobs kept, finished ones included; the oldest finished are dropped beyond this.
+const KEPT_JOBS: usize = 100;
+
+#[derive(Default)]
+pub struct Jobs {
+    next: AtomicU64,
+    jobs: Mutex<HashMap<u64, Arc<Job>>>,
+}
+
+#[derive(Default)]
+pub struct Job {
+    kind: String,
+    done: AtomicU64,
+    total: AtomicU64,
+    outcome: Mutex<Option<Result<serde_json::Value, String>>>,
+}
+
+impl Progress for Job {
+    fn start(&self, _: &str, total: Option<u64>, _: Unit) {
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    fn advance(&self, amount: u64) {
+        self.done.fetch_add(amount, Ordering::Relaxed);
+    }
+
+    fn finish(&self) {}
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobRequest {
+    /// `analogies` (the only kind so far).
+    kind: String,
+    /// A registered analogy set, such as `google-analogies`.
+    set: String,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    restrict_vocab: Option<usize>,
+    space: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct JobStatus {
+    id: u64,
+    kind: String,
+    state: &'static str,
+    done: u64,
+    total: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn describe(id: u64, job: &Job) -> JobStatus {
+    let outcome = job.outcome.lock().expect("job lock").clone();
+    let (state, result, error) = match outcome {
+        None => ("running", None, None),
+        Some(Ok(value)) => ("done", Some(value), None),
+        Some(Err(message)) => ("failed", None, Some(message)),
+    };
+    JobStatus {
+        id,
+        kind: job.kind.clone(),
+        state,
+        done: job.done.load(Ordering::Relaxed),
+        total: job.total.load(Ordering::Relaxed),
+        result,
+        error,
+    }
+}
+
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    Body(request): Body<JobRequest>,
+) -> Result<(StatusCode, Json<JobStatus>), ApiError> {
+    if request.kind != "analogies" {
+        return Err(ApiError::bad_request(format!("unknown job kind {:?}: use analogies", request.kind)));
+    }
+    let Some(entry) = vecspace::fetch::registry::find(&request.set).filter(|e| matches!(e.kind, Kind::Analogies(_)))
+    else {
+        let known: Vec<&str> =
+            vecspace::fetch::REGISTRY.iter().filter(|e| matches!(e.kind, Kind::Analogies(_))).map(|e| e.name).collect();
+        return Err(ApiError::not_found(
+            "unknown_set",
+            format!("no analogy set {:?}; registered: {}", request.set, known.join(", ")),
+        ));
+    };
+    let method: vecspace::AnalogyMethod =
+        request.method.as_deref().unwrap_or("add").parse().map_err(ApiError::bad_request)?;
+    let (_, space) = state.space(request.space.as_deref())?;
+    let permit = state.heavy_slot()?;
+    let id = state.jobs.next.fetch_add(1, Ordering::Relaxed) + 1;
+    let job = Arc::new(Job { kind: format!("analogies {}", entry.name), ..Job::default() });
+    {
+        let mut jobs = state.jobs.jobs.lock().expect("jobs lock");
+        if jobs.len() >= KEPT_JOBS {
+            let finished: Vec<u64> =
+                jobs.iter().filter(|(_, j)| j.outcome.lock().expect("job lock").is_some()).map(|(id, _)| *id).collect();
+            for old in finished {
+                jobs.remove(&old);
+            }
+        }
+        jobs.insert(id, job.clone());
+    }
+    let worker = job.clone();
+    let restrict = request.restrict_vocab.unwrap_or(300_000).max(1);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let run = || -> Result<serde_json::Value, String> {
+            let cache = Cache::from_env().map_err(|e| e.to_string())?;
+            let path = vecspace::fetch::ensure(entry.name, &cache, &*worker).map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            let set = match entry.kind {
+                Kind::Analogies(BenchmarkFormat::CsvAnalogies) => sets::read_csv_analogies(&text),
+                _ => sets::read_google(&text),
+            }
+            .map_err(|e| e.to_string())?;
+            let options = AnalogyOptions { restrict_vocab: restrict, method, ..AnalogyOptions::default() };
+            let report = evaluate_analogies(&space, &set, &options, &*worker).map_err(|e| e.to_string())?;
+            Ok(serde_json::json!({
+                "set": entry.name,
+                "method": method.to_string(),
+                "correct": report.correct,
+                "total": report.total,
+                "accuracy": report.correct as f64 / report.total.max(1) as f64,
+                "skipped": report.skipped,
+            }))
+        };
+        let outcome = run();
+        *worker.outcome.lock().expect("job lock") = Some(outcome);
+    });
+    Ok((StatusCode::ACCEPTED, Json(describe(id, &job))))
+}
+
+pub async fn status(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Result<Json<JobStatus>, ApiError> {
+    let job = state.jobs.jobs.lock().expect("jobs lock").get(&id).cloned();
+    match job {
+        Some(job) => Ok(Json(describe(id, &job))),
+        None => Err(ApiError::not_found("unknown_job", format!("no job {id}"))),
+    }
+}

@@ -1,0 +1,210 @@
+//! Language-model endpoints: build a steering vector from two prompts, and generate — steered or
+//! not — with the tokens streamed as server-sent events.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use serde::{Deserialize, Serialize};
+use tokio_stream::wrappers::ReceiverStream;
+use vecspace::LanguageModel;
+use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
+use vecspace::lm::tokenizer::{TextStream, chat_prompt};
+use vecspace::lm::{Hook, NoHook, Sampling};
+
+use crate::words::Body;
+use crate::{ApiError, AppState};
+
+/// The language model the server runs.
+pub const MODEL: &str = "smollm2-135m";
+
+/// Vectors built through the API, by id; the oldest are dropped beyond this many.
+const KEPT_VECTORS: usize = 64;
+
+#[derive(Default)]
+pub struct Vectors {
+    next: AtomicU64,
+    vectors: Mutex<HashMap<String, Arc<ControlVector>>>,
+}
+
+async fn model(state: &Arc<AppState>) -> Result<Arc<LanguageModel>, ApiError> {
+    let loaded = state
+        .language_model
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(|| {
+                vecspace::open_language_model(MODEL, &vecspace::progress::Silent).map(Arc::new).map_err(ApiError::from)
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+        })
+        .await?;
+    Ok(loaded.clone())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorRequest {
+    positive: String,
+    negative: String,
+}
+
+#[derive(Serialize)]
+pub struct VectorResponse {
+    id: String,
+    layers: usize,
+    width: usize,
+}
+
+pub async fn build_vector(
+    State(state): State<Arc<AppState>>,
+    Body(request): Body<VectorRequest>,
+) -> Result<Json<VectorResponse>, ApiError> {
+    for prompt in [&request.positive, &request.negative] {
+        state.check_expression(prompt)?;
+        if prompt.trim().is_empty() {
+            return Err(ApiError::bad_request("both prompts must hold some text"));
+        }
+    }
+    let model = model(&state).await?;
+    let vector = state
+        .heavy(move || {
+            let pairs = [(request.positive, request.negative)];
+            Ok(steer::build(
+                &model.model,
+                &model.tokenizer,
+                &pairs,
+                Method::MeanDiff,
+                Position::Mean,
+                &vecspace::progress::Silent,
+            )?)
+        })
+        .await?;
+    let id = format!("v{}", state.vectors.next.fetch_add(1, Ordering::Relaxed) + 1);
+    let response = VectorResponse { id: id.clone(), layers: vector.layers.len(), width: vector.width().unwrap_or(0) };
+    let mut vectors = state.vectors.vectors.lock().expect("vectors lock");
+    if vectors.len() >= KEPT_VECTORS {
+        vectors.clear();
+    }
+    vectors.insert(id, Arc::new(vector));
+    Ok(Json(response))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Steer {
+    /// An id from `/api/lm/vector`.
+    vector: String,
+    coefficient: f32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRequest {
+    prompt: String,
+    #[serde(default)]
+    chat: bool,
+    #[serde(default)]
+    max_tokens: Option<usize>,
+    #[serde(default)]
+    temperature: Option<f32>,
+    #[serde(default)]
+    top_p: Option<f32>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    steer: Vec<Steer>,
+    /// The layers to steer, `[first, last]` (llama.cpp's numbering).
+    #[serde(default)]
+    layers: Option<[usize; 2]>,
+    #[serde(default)]
+    generated_only: bool,
+}
+
+/// Streams `token` events (`{"text": …}`) and a final `done` event with the counts, or an
+/// `error` event.
+pub async fn generate(
+    State(state): State<Arc<AppState>>,
+    Body(request): Body<GenerateRequest>,
+) -> Result<Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    state.check_expression(&request.prompt)?;
+    let most = state.limits.tokens;
+    let max_tokens = request.max_tokens.unwrap_or(48);
+    if !(1..=most).contains(&max_tokens) {
+        return Err(ApiError::too_large(format!("max_tokens must be between 1 and {most}")));
+    }
+    let temperature = request.temperature.unwrap_or(0.0);
+    let top_p = request.top_p.unwrap_or(1.0);
+    if !(temperature.is_finite() && temperature >= 0.0 && top_p > 0.0 && top_p <= 1.0) {
+        return Err(ApiError::bad_request("temperature must be ≥ 0 and top_p in (0, 1]"));
+    }
+    if request.steer.len() > 8 || request.steer.iter().any(|s| !s.coefficient.is_finite()) {
+        return Err(ApiError::bad_request("at most 8 vectors, with finite coefficients"));
+    }
+    let vectors: Vec<(ControlVector, f32)> = {
+        let stored = state.vectors.vectors.lock().expect("vectors lock");
+        request
+            .steer
+            .iter()
+            .map(|s| match stored.get(&s.vector) {
+                Some(v) => Ok(((**v).clone(), s.coefficient)),
+                None => {
+                    Err(ApiError::not_found("unknown_vector", format!("no vector {:?}; build one first", s.vector)))
+                }
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let model = model(&state).await?;
+    let text = if request.chat { chat_prompt(&request.prompt, None) } else { request.prompt.clone() };
+    let ids = model.tokenizer.encode(&text)?;
+    if ids.is_empty() {
+        return Err(ApiError::bad_request("the prompt is empty"));
+    }
+    let mut hook: Box<dyn Hook + Send> = if vectors.is_empty() {
+        Box::new(NoHook)
+    } else {
+        let last = model.model.config.layers - 1;
+        let [first, end] = request.layers.unwrap_or([1, last]);
+        let mut steering = Steering::new(&vectors, first..=end, &model.model)?;
+        if request.generated_only {
+            steering.from_position = ids.len();
+        }
+        Box::new(steering)
+    };
+    let permit = state.heavy_slot()?;
+    let (sender, receiver) = tokio::sync::mpsc::channel(64);
+    let sampling = Sampling { temperature, top_p, seed: request.seed.unwrap_or(0) };
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let mut stream = TextStream::default();
+        let send = |event: Event| sender.blocking_send(Ok(event)).is_ok();
+        let mut on_token = |token: u32| {
+            let piece = stream.push(model.tokenizer.token_bytes(token));
+            if !piece.is_empty() {
+                send(Event::default().event("token").json_data(serde_json::json!({ "text": piece })).expect("JSON"));
+            }
+        };
+        let result = vecspace::lm::generate(
+            &model.model,
+            &model.tokenizer,
+            &ids,
+            max_tokens,
+            sampling,
+            hook.as_mut(),
+            &mut on_token,
+        );
+        let event = match result {
+            Ok((_, stats)) => Event::default().event("done").json_data(serde_json::json!({
+                "prompt_tokens": stats.prompt_tokens,
+                "generated_tokens": stats.generated_tokens,
+                "tokens_per_second": stats.tokens_per_second(),
+            })),
+            Err(e) => Event::default().event("error").json_data(serde_json::json!({ "message": e.to_string() })),
+        };
+        send(event.expect("JSON"));
+    });
+    Ok(Sse::new(ReceiverStream::new(receiver)).keep_alive(KeepAlive::default()))
+}
