@@ -2,10 +2,11 @@
 //! `parity` (gensim's answers on the real GloVe space), `errors` (exit codes and messages),
 //! `files` (conversions and foreign formats), `library` (the batch API on real data),
 //! `evaluation` (benchmarks, with gensim's numbers question by question), `directions`
-//! (building, using and measuring along directions), `latent` (image-generator checkpoints), `lm` (the language model), `server` (the HTTP API on a running server).
+//! (building, using and measuring along directions), `latent` (image-generator checkpoints), `lm` (the language model), `server` (the HTTP API on a running server), `browser` (the playground in headless Chromium).
 
 mod support;
 
+mod browser;
 mod directions;
 mod errors;
 mod evaluation;
