@@ -8,6 +8,7 @@
 //! runs off the async threads, a few at a time, and a request that finds them all busy gets 503
 //! at once instead of queueing without end.
 
+mod batch;
 mod error;
 mod faces;
 mod jobs;
@@ -89,6 +90,7 @@ pub struct AppState {
     jobs: jobs::Jobs,
     vectors: lm::Vectors,
     single_word: words::SingleWordCache,
+    batchers: HashMap<String, batch::Batcher>,
 }
 
 impl AppState {
@@ -103,8 +105,11 @@ impl AppState {
             None => None,
         };
         let space_order = config.spaces.iter().map(|(n, _)| n.clone()).collect();
+        let spaces: HashMap<String, Arc<Space>> = config.spaces.into_iter().map(|(n, s)| (n, Arc::new(s))).collect();
+        let batchers = spaces.iter().map(|(n, s)| (n.clone(), batch::Batcher::start(s.clone()))).collect();
         Ok(Arc::new(AppState {
-            spaces: config.spaces.into_iter().map(|(n, s)| (n, Arc::new(s))).collect(),
+            spaces,
+            batchers,
             space_order,
             token: config.token,
             cors_origin,

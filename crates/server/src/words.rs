@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use vecspace::direction::{self, Directions};
 use vecspace::fetch::{Cache, REGISTRY};
-use vecspace::{AnalogyMethod, QueryOptions, Space};
+use vecspace::{AnalogyMethod, Space};
 
 use crate::{ApiError, AppState};
 
@@ -109,24 +109,43 @@ pub async fn query(
     }
     let expression = request.expression;
     let include_inputs = request.include_inputs;
-    let response = state
-        .blocking(move || {
-            let directions = saved_directions_in(&expression, space.dims())?;
-            let options = QueryOptions { include_inputs, ..QueryOptions::default().top(k) };
-            match space.query_with(&expression, &options, &directions) {
-                Ok(answer) => Ok(QueryResponse {
-                    space: name,
-                    expression: answer.expression,
-                    value: None,
-                    results: answer.results.into_iter().map(|s| Neighbour { word: s.word, score: s.score }).collect(),
-                }),
-                Err(vecspace::Error::ScalarQuery { value }) => {
-                    Ok(QueryResponse { space: name, expression, value: Some(value), results: Vec::new() })
-                }
-                Err(e) => Err(e.into()),
+    let evaluated = state
+        .blocking({
+            let space = space.clone();
+            move || {
+                let directions = saved_directions_in(&expression, space.dims())?;
+                let (expr, value) = space.evaluate_with(&expression, true, &directions)?;
+                let exclude: Vec<usize> = if include_inputs {
+                    Vec::new()
+                } else {
+                    expr.names().iter().filter_map(|name| space.vocab().row(name)).collect()
+                };
+                Ok((expr.to_string(), value, exclude))
             }
         })
         .await?;
+    let (canonical, value, exclude) = evaluated;
+    let response = match value {
+        vecspace::Value::Scalar(value) => {
+            QueryResponse { space: name, expression: canonical, value: Some(value), results: Vec::new() }
+        }
+        vecspace::Value::Vector(vector) => {
+            if vector.iter().any(|x| !x.is_finite()) {
+                return Err(ApiError::bad_request("the query vector holds NaN or infinite values"));
+            }
+            if vector.iter().all(|&x| x == 0.0) {
+                return Err(ApiError::bad_request("the query vector is zero, so cosine similarity is undefined"));
+            }
+            let batcher = state.batchers.get(&name).expect("every space has a batcher");
+            let found = batcher.nearest(vector, k, exclude).await.map_err(ApiError::internal)?;
+            QueryResponse {
+                space: name,
+                expression: canonical,
+                value: None,
+                results: found.into_iter().map(|s| Neighbour { word: s.word, score: s.score }).collect(),
+            }
+        }
+    };
     if cacheable {
         let mut answers = state.single_word.answers.lock().expect("cache lock");
         if answers.len() >= CACHED_ANSWERS {
