@@ -2,6 +2,7 @@
 //! stream, steering vectors (llama.cpp control-vector files) and what they mean in tokens.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
@@ -250,12 +251,15 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             let mut stream = TextStream::default();
             let mut stdout = std::io::stdout().lock();
             let mut failed = None;
+            // A closed stdout (a pipe into `head`) ends the generation.
             let mut show = |token: u32| {
                 let piece = stream.push(loaded.tokenizer.token_bytes(token));
-                if failed.is_none()
-                    && let Err(e) = stdout.write_all(piece.as_bytes()).and_then(|()| stdout.flush())
-                {
-                    failed = Some(e);
+                match stdout.write_all(piece.as_bytes()).and_then(|()| stdout.flush()) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) => {
+                        failed = Some(e);
+                        ControlFlow::Break(())
+                    }
                 }
             };
             let (_, stats) = vecspace::lm::generate(
@@ -267,11 +271,11 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
                 hook.as_mut(),
                 &mut show,
             )?;
-            let rest = stream.finish();
-            writeln!(stdout, "{rest}")?;
             if let Some(e) = failed {
                 return Err(e).context("writing the text");
             }
+            let rest = stream.finish();
+            writeln!(stdout, "{rest}")?;
             eprintln!(
                 "{} prompt tokens in {:.0} ms ({:.1}/s), {} generated at {:.1} tokens/s",
                 stats.prompt_tokens,
@@ -555,7 +559,7 @@ fn evaluate_steering(
                     options.max_tokens,
                     Sampling::GREEDY,
                     h.as_mut(),
-                    &mut |_| {},
+                    &mut |_| ControlFlow::Continue(()),
                 )?;
                 let text = loaded.tokenizer.decode(&out);
                 let score = lexicon.score(&text);

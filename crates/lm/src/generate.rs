@@ -2,6 +2,7 @@
 //! greedily, or sampled with a temperature and nucleus (top-p) cut from a seeded generator so a
 //! seed always gives the same text.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use vecspace_core::random::SplitMix64;
@@ -91,7 +92,8 @@ impl Sampler {
 }
 
 /// Runs `prompt` and generates up to `max_tokens` tokens, calling `on_token` with each as it comes;
-/// stops early at the end-of-sequence token or any other control token (an end of turn).
+/// stops early at the end-of-sequence token or any other control token (an end of turn), or when
+/// `on_token` breaks (its reader has gone away).
 pub fn generate(
     model: &Llama,
     tokenizer: &Tokenizer,
@@ -99,7 +101,7 @@ pub fn generate(
     max_tokens: usize,
     sampling: Sampling,
     hook: &mut dyn Hook,
-    on_token: &mut dyn FnMut(u32),
+    on_token: &mut dyn FnMut(u32) -> ControlFlow<()>,
 ) -> Result<(Vec<u32>, Stats), LmError> {
     if prompt.is_empty() {
         return Err(LmError::Invalid("the prompt is empty".into()));
@@ -126,7 +128,9 @@ pub fn generate(
             break;
         }
         generated.push(token);
-        on_token(token);
+        if on_token(token).is_break() {
+            break;
+        }
         if step + 1 < max_tokens {
             logits = model.forward(token, &mut cache, hook, true)?.expect("logits were asked for");
         }

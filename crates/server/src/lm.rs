@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -181,11 +182,11 @@ pub async fn generate(
         let _permit = permit;
         let mut stream = TextStream::default();
         let send = |event: Event| sender.blocking_send(Ok(event)).is_ok();
+        // A client that has gone away ends the generation and frees the slot.
         let mut on_token = |token: u32| {
             let piece = stream.push(model.tokenizer.token_bytes(token));
-            if !piece.is_empty() {
-                send(Event::default().event("token").json_data(serde_json::json!({ "text": piece })).expect("JSON"));
-            }
+            let event = Event::default().event("token").json_data(serde_json::json!({ "text": piece })).expect("JSON");
+            if piece.is_empty() || send(event) { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
         };
         let result = vecspace::lm::generate(
             &model.model,
