@@ -50,6 +50,10 @@ struct SpaceArgs {
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
+    /// How neighbours are searched: exact (the default), or int8 (a quarter-size quantised copy
+    /// scanned first, its best candidates re-ranked exactly).
+    #[arg(long, global = true, default_value = "exact")]
+    index: spaces::Index,
 }
 
 #[derive(Subcommand)]

@@ -22,7 +22,35 @@ pub struct Opened {
 /// The suffix that turns a language model's name into the space of its token embeddings.
 const EMBEDDINGS: &str = ":embeddings";
 
+/// The search engines `--index` chooses between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Index {
+    #[default]
+    Exact,
+    Int8,
+}
+
+impl std::str::FromStr for Index {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Index, String> {
+        match s {
+            "exact" => Ok(Index::Exact),
+            "int8" => Ok(Index::Int8),
+            _ => Err(format!("unknown index {s:?}: use exact or int8")),
+        }
+    }
+}
+
 pub fn open(args: &SpaceArgs) -> Result<Opened> {
+    let mut opened = open_space(args)?;
+    if args.index == Index::Int8 {
+        let engine = vecspace::search::Int8::build(opened.space.rows());
+        opened.space.set_engine(Box::new(engine));
+    }
+    Ok(opened)
+}
+
+fn open_space(args: &SpaceArgs) -> Result<Opened> {
     if let Some(model) = args.space.strip_suffix(EMBEDDINGS) {
         return open_token_embeddings(model, &args.space);
     }

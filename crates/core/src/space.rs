@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::direction::{Directions, WithDirections};
 use crate::expr::{self, EvalError, Expr, ResolveError, Resolver, Value};
-use crate::search::{self, Metric, Rows, Scoring};
+use crate::search::{self, Exact, Metric, Rows, Scoring, SearchEngine};
 use crate::{Error, Result, Vocabulary, WordList, spelling};
 
 /// Row-major `f32` storage with a stored Euclidean norm per row.
@@ -127,6 +127,8 @@ pub struct Space {
     vocab: Box<dyn Vocabulary>,
     matrix: Box<dyn Matrix>,
     metadata: Vec<(String, String)>,
+    /// How neighbour queries are answered: the exact scan unless another engine is set.
+    engine: Box<dyn SearchEngine>,
 }
 
 impl Space {
@@ -138,7 +140,7 @@ impl Space {
         if matrix.dims() == 0 {
             return Err(Error::ZeroDimensions);
         }
-        Ok(Space { vocab, matrix, metadata: Vec::new() })
+        Ok(Space { vocab, matrix, metadata: Vec::new(), engine: Box::new(Exact) })
     }
 
     /// Builds an in-memory space; every value must be finite and every word distinct.
@@ -188,6 +190,16 @@ impl Space {
     }
 
     /// The matrix as a search view.
+    /// Answers neighbour queries ([`Space::nearest`], [`Space::query`], …) with `engine` from now on.
+    pub fn set_engine(&mut self, engine: Box<dyn SearchEngine>) {
+        self.engine = engine;
+    }
+
+    /// The engine that answers neighbour queries.
+    pub fn engine(&self) -> &dyn SearchEngine {
+        self.engine.as_ref()
+    }
+
     pub fn rows(&self) -> Rows<'_> {
         Rows::new(self.matrix.data(), self.matrix.dims(), self.matrix.norms())
     }
@@ -281,7 +293,7 @@ impl Space {
     /// The `k` words nearest `vector` under `scoring`, skipping the rows in `exclude`.
     pub fn nearest_with(&self, vector: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Result<Vec<Scored>> {
         self.check_query(vector, scoring)?;
-        Ok(self.named(search::nearest(self.rows(), vector, k, scoring, exclude)))
+        Ok(self.named(self.engine.nearest(self.rows(), vector, k, scoring, exclude)))
     }
 
     /// Many queries at once (`queries` holds `n × dims` values), one exclusion list per query or
@@ -303,7 +315,7 @@ impl Space {
         if !exclude.is_empty() && exclude.len() != queries.len() / dims {
             return Err(Error::ShapeMismatch { rows: queries.len() / dims, dims, values: exclude.len() });
         }
-        let hits = search::nearest_batch(self.rows(), queries, k, scoring, exclude);
+        let hits = self.engine.nearest_batch(self.rows(), queries, k, scoring, exclude);
         Ok(hits.into_iter().map(|hits| self.named(hits)).collect())
     }
 

@@ -171,3 +171,23 @@ fn lm_weights_stream_floor(bencher: Bencher) {
         black_box(sum)
     });
 }
+
+static INT8: LazyLock<vecspace::search::Int8> = LazyLock::new(|| vecspace::search::Int8::build(SPACE.rows()));
+
+/// The README's query through the int8 engine: a quarter-size byte scan for 100 candidates, then
+/// exact re-ranking — next to `query_top10` (the exact scan) and `memory_floor`.
+#[divan::bench(args = [1, 2], sample_count = 50)]
+fn query_top10_int8(bencher: Bencher, threads: usize) {
+    use vecspace::search::SearchEngine;
+    let (query, exclude) = readme_query();
+    let engine = &*INT8;
+    let pool = pool(threads);
+    bencher
+        .bench(|| pool.install(|| engine.nearest(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude)));
+}
+
+/// Building the int8 copy of 400 000 × 50.
+#[divan::bench(sample_count = 5)]
+fn build_int8(bencher: Bencher) {
+    bencher.bench(|| vecspace::search::Int8::build(SPACE.rows()));
+}

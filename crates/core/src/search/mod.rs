@@ -7,6 +7,7 @@
 //! ([`nearest`], [`nearest_batch`]) are tested against.
 
 mod batch;
+pub mod engine;
 pub mod kernels;
 pub mod topk;
 
@@ -16,6 +17,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 pub use batch::nearest_batch;
+pub use engine::{Exact, Int8, SearchEngine};
 pub use topk::{Candidate, TopK};
 
 /// How a query is compared with rows.

@@ -96,9 +96,14 @@ impl TopK {
     }
 
     /// The kept candidates as neighbours, best first, each key turned into a score by `score`.
-    pub fn into_neighbors(self, score: impl Fn(f32) -> f32) -> Vec<Neighbor> {
+    /// The candidates kept, best first.
+    pub fn into_candidates(self) -> Vec<Candidate> {
         let mut best: Vec<Candidate> = self.heap.into_iter().map(|Reverse(c)| c).collect();
         best.sort_by(|a, b| b.cmp(a));
-        best.into_iter().map(|c| Neighbor { row: c.row, score: score(c.key) }).collect()
+        best
+    }
+
+    pub fn into_neighbors(self, score: impl Fn(f32) -> f32) -> Vec<Neighbor> {
+        self.into_candidates().into_iter().map(|c| Neighbor { row: c.row, score: score(c.key) }).collect()
     }
 }
