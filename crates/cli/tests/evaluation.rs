@@ -98,6 +98,30 @@ fn the_batched_evaluator_equals_the_per_question_reference_on_glove() {
     }
 }
 
+/// The Google analogies through search engines: the exact engine gives the factorised evaluator's
+/// verdicts, and the int8 engine (with exact re-ranking) stays within 0.1 point of them — here on
+/// the whole set, restricted to the first 100 000 words to keep the test quick.
+#[test]
+fn analogy_accuracy_through_search_engines() {
+    use vecspace::eval::evaluate_analogies_with_engine;
+    use vecspace::search::{Exact, Int8};
+    let space = Space::open(crate::support::glove()).unwrap();
+    let text = std::fs::read_to_string(crate::support::benchmark("google-analogies")).unwrap();
+    let set = sets::read_google(&text).unwrap();
+    let options = AnalogyOptions { restrict_vocab: 100_000, ..AnalogyOptions::default() };
+    let silent = &vecspace::progress::Silent;
+    let exact = evaluate_analogies(&space, &set, &options, silent).unwrap();
+    let through_exact = evaluate_analogies_with_engine(&space, &set, &options, &Exact, silent).unwrap();
+    assert_eq!(through_exact.questions, exact.questions);
+    let int8 = Int8::build(space.rows());
+    let quantised = evaluate_analogies_with_engine(&space, &set, &options, &int8, silent).unwrap();
+    let points = |r: &vecspace::eval::AnalogyReport| 100.0 * r.correct as f64 / r.total as f64;
+    assert!((points(&quantised) - points(&exact)).abs() <= 0.1, "{} vs {}", points(&quantised), points(&exact));
+    // The command line uses the engine when --index asks for one.
+    let args = ["--index", "int8", "--json", "eval", "analogies", "google-analogies", "--restrict-vocab", "100000"];
+    assert_eq!(on_glove(&args).json()["correct"], quantised.correct);
+}
+
 #[test]
 fn benchmark_errors_exit_2() {
     let err = on_glove(&["eval", "analogies", "wordsim353"]).fails();

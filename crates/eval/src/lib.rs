@@ -35,7 +35,7 @@ pub mod weat;
 
 pub use analogies::{
     AnalogyOptions, AnalogyReport, Category, QuestionResult, SectionScore, evaluate_analogies,
-    evaluate_analogies_reference,
+    evaluate_analogies_reference, evaluate_analogies_with_engine,
 };
 pub use error::{Error, Result};
 pub use similarity::{PairOptions, PairReport, evaluate_pairs};

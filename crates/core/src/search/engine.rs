@@ -227,7 +227,8 @@ impl SearchEngine for Int8 {
 
     fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
         assert_eq!(query.len(), self.dims, "query and rows differ in dimensions");
-        assert_eq!(rows.len() * self.padded, self.codes.len(), "the index was built for other rows");
+        // The rows may be a prefix of those indexed (benchmarks restrict the vocabulary).
+        assert!(rows.len() * self.padded <= self.codes.len(), "the index was built for other rows");
         if scoring != Scoring::default() {
             return nearest(rows, query, k, scoring, exclude);
         }
