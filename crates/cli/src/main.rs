@@ -50,7 +50,7 @@ struct SpaceArgs {
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
-    /// How neighbours are searched: exact (the default), or int8 (a quarter-size quantised copy
+    /// How neighbours are searched: exact (the default); int8 or f16 (a quarter- or half-size copy
     /// scanned first, its best candidates re-ranked exactly).
     #[arg(long, global = true, default_value = "exact")]
     index: spaces::Index,

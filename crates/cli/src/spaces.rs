@@ -27,6 +27,7 @@ const EMBEDDINGS: &str = ":embeddings";
 pub enum Index {
     #[default]
     Exact,
+    F16,
     Int8,
 }
 
@@ -36,16 +37,24 @@ impl std::str::FromStr for Index {
         match s {
             "exact" => Ok(Index::Exact),
             "int8" => Ok(Index::Int8),
-            _ => Err(format!("unknown index {s:?}: use exact or int8")),
+            "f16" => Ok(Index::F16),
+            _ => Err(format!("unknown index {s:?}: use exact, f16 or int8")),
         }
     }
 }
 
 pub fn open(args: &SpaceArgs) -> Result<Opened> {
     let mut opened = open_space(args)?;
-    if args.index == Index::Int8 {
-        let engine = vecspace::search::Int8::build(opened.space.rows());
-        opened.space.set_engine(Box::new(engine));
+    match args.index {
+        Index::Exact => {}
+        Index::Int8 => {
+            let engine = vecspace::search::Int8::build(opened.space.rows());
+            opened.space.set_engine(Box::new(engine));
+        }
+        Index::F16 => {
+            let engine = vecspace::search::F16::build(opened.space.rows());
+            opened.space.set_engine(Box::new(engine));
+        }
     }
     Ok(opened)
 }

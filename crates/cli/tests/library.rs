@@ -47,10 +47,10 @@ fn the_fast_scan_agrees_with_the_reference_on_glove() {
     assert_eq!(answer.results[0].word, "berlin");
 }
 
-/// The int8 engine (a quantised copy scanned first, candidates re-ranked exactly) against the
-/// exact scan on GloVe: recall@10 over 500 queries, and identical answers to the README's query.
+/// The int8 and f16 engines (a compact copy scanned first, candidates re-ranked exactly) against
+/// the exact scan on GloVe: recall@10 over 500 queries, and identical answers to the README's query.
 #[test]
-fn the_int8_engine_finds_the_exact_neighbours_on_glove() {
+fn compact_engines_find_the_exact_neighbours_on_glove() {
     let mut space = Space::open(crate::support::glove()).unwrap();
     let rows: Vec<usize> = (0..500).map(|i| i * 613 % 100_000).collect();
     let exact: Vec<Vec<usize>> = rows
@@ -58,18 +58,21 @@ fn the_int8_engine_finds_the_exact_neighbours_on_glove() {
         .map(|&row| space.nearest(&space.unit_vector(row), 10, &[row]).unwrap().iter().map(|s| s.row).collect())
         .collect();
     let readme = space.query("king - man + woman", &QueryOptions::default()).unwrap();
-    let engine = vecspace::search::Int8::build(space.rows());
-    space.set_engine(Box::new(engine));
-    assert_eq!(space.engine().name(), "int8");
-    let mut found = 0;
-    for (&row, truth) in rows.iter().zip(&exact) {
-        let got = space.nearest(&space.unit_vector(row), 10, &[row]).unwrap();
-        found += got.iter().filter(|s| truth.contains(&s.row)).count();
+    let engines: [Box<dyn vecspace::search::SearchEngine>; 2] =
+        [Box::new(vecspace::search::Int8::build(space.rows())), Box::new(vecspace::search::F16::build(space.rows()))];
+    for engine in engines {
+        let name = engine.name();
+        space.set_engine(engine);
+        let mut found = 0;
+        for (&row, truth) in rows.iter().zip(&exact) {
+            let got = space.nearest(&space.unit_vector(row), 10, &[row]).unwrap();
+            found += got.iter().filter(|s| truth.contains(&s.row)).count();
+        }
+        let recall = found as f64 / (10 * rows.len()) as f64;
+        assert!(recall >= 0.995, "{name}: recall@10 {recall}");
+        let compact = space.query("king - man + woman", &QueryOptions::default()).unwrap();
+        assert_eq!(compact.results, readme.results, "{name}");
     }
-    let recall = found as f64 / (10 * rows.len()) as f64;
-    assert!(recall >= 0.995, "recall@10 {recall}");
-    let quantised = space.query("king - man + woman", &QueryOptions::default()).unwrap();
-    assert_eq!(quantised.results, readme.results);
     // The command line chooses it with --index.
     let out = crate::support::on_glove(&["--index", "int8", "--json", "query", "king - man + woman", "-k", "3"]).json();
     assert_eq!(out["results"][0]["word"], "queen");

@@ -191,3 +191,16 @@ fn query_top10_int8(bencher: Bencher, threads: usize) {
 fn build_int8(bencher: Bencher) {
     bencher.bench(|| vecspace::search::Int8::build(SPACE.rows()));
 }
+
+static F16_COPY: LazyLock<vecspace::search::F16> = LazyLock::new(|| vecspace::search::F16::build(SPACE.rows()));
+
+/// The README's query through the f16 engine (a half-size scan, then exact re-ranking).
+#[divan::bench(args = [1, 2], sample_count = 50)]
+fn query_top10_f16(bencher: Bencher, threads: usize) {
+    use vecspace::search::SearchEngine;
+    let (query, exclude) = readme_query();
+    let engine = &*F16_COPY;
+    let pool = pool(threads);
+    bencher
+        .bench(|| pool.install(|| engine.nearest(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude)));
+}

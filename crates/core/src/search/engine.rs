@@ -149,18 +149,6 @@ impl Int8 {
         codes.resize(self.padded, 0);
         codes
     }
-
-    /// Integer keys of rows `range` against the quantised query, into `top`.
-    fn scan(&self, range: std::ops::Range<usize>, query: &[i8], top: &mut TopK, exclude: &[usize], kernel: ByteKernel) {
-        let padded = self.padded;
-        for row in range {
-            let codes = &self.codes[row * padded..(row + 1) * padded];
-            let key = byte_dot(codes, query, kernel) as f32;
-            if top.takes_next(key) && exclude.binary_search(&row).is_err() {
-                top.push(Candidate { key, row });
-            }
-        }
-    }
 }
 
 /// Which byte dot product to use.
@@ -235,29 +223,158 @@ impl SearchEngine for Int8 {
         let exclude = sorted(exclude);
         let quantized = self.quantize_query(query);
         let kernel = ByteKernel::best();
-        let wanted = k.saturating_mul(self.rerank).max(k);
-        let n = rows.len();
-        let candidates = (0..n.div_ceil(CHUNK_ROWS))
-            .into_par_iter()
-            .map(|chunk| {
-                let mut top = TopK::new(wanted);
-                let start = chunk * CHUNK_ROWS;
-                self.scan(start..(start + CHUNK_ROWS).min(n), &quantized, &mut top, &exclude, kernel);
-                top
-            })
-            .reduce(|| TopK::new(wanted), TopK::merge);
-        // Exact scores for the candidates, from the exact scan's own kernel (so equal bit for bit).
-        let key_fn = KeyFn::new(scoring, query);
-        let mut exact = TopK::new(k);
-        for candidate in candidates.into_candidates() {
-            let mut dot = [0.0f32];
-            kernels::dots(rows.row(candidate.row), self.dims, query, &mut dot);
-            let key = key_fn.key(dot[0], rows.norms[candidate.row]);
-            if exact.takes_next(key) {
-                exact.push(Candidate { key, row: candidate.row });
+        let padded = self.padded;
+        let key = |row: usize| byte_dot(&self.codes[row * padded..(row + 1) * padded], &quantized, kernel) as f32;
+        let candidates = candidates(rows.len(), k.saturating_mul(self.rerank).max(k), &exclude, key);
+        rerank(rows, query, k, candidates)
+    }
+}
+
+/// The `wanted` rows with the highest approximate `key`, skipping `exclude` (sorted), scanned in
+/// parallel chunks.
+fn candidates(n: usize, wanted: usize, exclude: &[usize], key: impl Fn(usize) -> f32 + Sync) -> Vec<Candidate> {
+    (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|chunk| {
+            let mut top = TopK::new(wanted);
+            let start = chunk * CHUNK_ROWS;
+            for row in start..(start + CHUNK_ROWS).min(n) {
+                let k = key(row);
+                if top.takes_next(k) && exclude.binary_search(&row).is_err() {
+                    top.push(Candidate { key: k, row });
+                }
             }
+            top
+        })
+        .reduce(|| TopK::new(wanted), TopK::merge)
+        .into_candidates()
+}
+
+/// The best `k` of `candidates` by exact cosine, computed with the exact scan's own kernel (so the
+/// scores equal the exact scan's bit for bit).
+fn rerank(rows: Rows<'_>, query: &[f32], k: usize, candidates: Vec<Candidate>) -> Vec<Neighbor> {
+    let key_fn = KeyFn::new(Scoring::default(), query);
+    let mut exact = TopK::new(k);
+    for candidate in candidates {
+        let mut dot = [0.0f32];
+        kernels::dots(rows.row(candidate.row), rows.dims, query, &mut dot);
+        let key = key_fn.key(dot[0], rows.norms[candidate.row]);
+        if exact.takes_next(key) {
+            exact.push(Candidate { key, row: candidate.row });
         }
-        exact.into_neighbors(|key| key_fn.score(key))
+    }
+    exact.into_neighbors(|key| key_fn.score(key))
+}
+
+/// A half-precision copy of the unit rows (IEEE binary16: half the f32 matrix), scanned for the
+/// `rerank × k` best approximate cosines, which are then scored exactly. The conversion to f32
+/// runs on the CPU's F16C unit with AVX2 + FMA where present, in portable code otherwise.
+#[derive(Clone)]
+pub struct F16 {
+    dims: usize,
+    values: Vec<half::f16>,
+    /// Candidates re-ranked per wanted neighbour.
+    pub rerank: usize,
+}
+
+impl fmt::Debug for F16 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("F16").field("dims", &self.dims).field("rows", &(self.values.len() / self.dims.max(1))).finish()
+    }
+}
+
+impl F16 {
+    /// Converts the unit-length rows of `rows`.
+    pub fn build(rows: Rows<'_>) -> F16 {
+        let values = (0..rows.len())
+            .into_par_iter()
+            .flat_map_iter(|r| {
+                let inv = if rows.norms[r] > 0.0 { 1.0 / rows.norms[r] } else { 0.0 };
+                rows.row(r).iter().map(move |&v| half::f16::from_f32(if (v * inv).is_finite() { v * inv } else { 0.0 }))
+            })
+            .collect();
+        F16 { dims: rows.dims, values, rerank: 10 }
+    }
+}
+
+/// `Σ a_i·b_i` of half-precision `a` and single-precision `b`.
+pub fn half_dot(a: &[half::f16], b: &[f32], kernel: HalfKernel) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    #[cfg(target_arch = "x86_64")]
+    if kernel == HalfKernel::Avx2 {
+        // SAFETY: HalfKernel::Avx2 is only chosen when the CPU reports AVX2, FMA and F16C.
+        return unsafe { half_dot_avx2(a, b) };
+    }
+    let _ = kernel;
+    a.iter().zip(b).map(|(x, y)| x.to_f32() * y).sum()
+}
+
+/// Which half-precision dot product to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HalfKernel {
+    Scalar,
+    Avx2,
+}
+
+impl HalfKernel {
+    pub fn best() -> HalfKernel {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
+        {
+            return HalfKernel::Avx2;
+        }
+        HalfKernel::Scalar
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn half_dot_avx2(a: &[half::f16], b: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let mut acc = _mm256_setzero_ps();
+    let chunks = a.len() / 8;
+    for i in 0..chunks {
+        // SAFETY: loads of 8 halves (16 bytes) and 8 floats inside both slices.
+        let (h, f) = unsafe { (_mm_loadu_si128(a[i * 8..].as_ptr().cast()), _mm256_loadu_ps(b[i * 8..].as_ptr())) };
+        acc = _mm256_fmadd_ps(_mm256_cvtph_ps(h), f, acc);
+    }
+    let pair = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    let quad = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
+    let mut sum = _mm_cvtss_f32(_mm_add_ss(quad, _mm_shuffle_ps(quad, quad, 1)));
+    for i in chunks * 8..a.len() {
+        sum += a[i].to_f32() * b[i];
+    }
+    sum
+}
+
+impl SearchEngine for F16 {
+    fn name(&self) -> &'static str {
+        "f16"
+    }
+
+    fn is_exact(&self) -> bool {
+        false
+    }
+
+    fn extra_bytes(&self) -> usize {
+        2 * self.values.len()
+    }
+
+    fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
+        assert_eq!(query.len(), self.dims, "query and rows differ in dimensions");
+        // The rows may be a prefix of those converted (benchmarks restrict the vocabulary).
+        assert!(rows.len() * self.dims <= self.values.len(), "the copy was built for other rows");
+        if scoring != Scoring::default() {
+            return nearest(rows, query, k, scoring, exclude);
+        }
+        let exclude = sorted(exclude);
+        let kernel = HalfKernel::best();
+        let dims = self.dims;
+        let key = |row: usize| half_dot(&self.values[row * dims..(row + 1) * dims], query, kernel);
+        let candidates = candidates(rows.len(), k.saturating_mul(self.rerank).max(k), &exclude, key);
+        rerank(rows, query, k, candidates)
     }
 }
 
@@ -285,6 +402,17 @@ mod tests {
     }
 
     #[test]
+    fn the_half_kernels_agree() {
+        let mut rng = crate::random::SplitMix64(9);
+        for len in [3, 8, 50, 64, 77] {
+            let a: Vec<half::f16> = (0..len).map(|_| half::f16::from_f64(rng.next_f64() - 0.5)).collect();
+            let b: Vec<f32> = (0..len).map(|_| rng.next_f64() as f32 - 0.5).collect();
+            let (fast, plain) = (half_dot(&a, &b, HalfKernel::best()), half_dot(&a, &b, HalfKernel::Scalar));
+            assert!((fast - plain).abs() < 1e-5, "{len}: {fast} vs {plain}");
+        }
+    }
+
+    #[test]
     fn every_engine_answers_like_the_exact_scan() {
         let (n, dims) = (20_000, 32);
         let data = random_rows(n, dims, 1);
@@ -292,6 +420,9 @@ mod tests {
         let rows = Rows::new(&data, dims, &norms);
         let int8 = Int8::build(rows);
         assert_eq!(int8.extra_bytes(), n * dims + 4 * dims, "32 dimensions need no padding");
+        let f16 = F16::build(rows);
+        assert_eq!(f16.extra_bytes(), 2 * n * dims);
+        let mut same_f16 = 0;
         let queries = random_rows(100, dims, 2);
         let mut same = 0;
         for (i, q) in queries.chunks_exact(dims).enumerate() {
@@ -308,12 +439,15 @@ mod tests {
             }
             let rows_of = |list: &[Neighbor]| list.iter().map(|n| n.row).collect::<Vec<_>>();
             same += usize::from(rows_of(&found) == rows_of(&truth));
+            same_f16 +=
+                usize::from(rows_of(&f16.nearest(rows, q, 10, Scoring::default(), &exclude)) == rows_of(&truth));
             // Other scorings go to the exact scan.
             let raw = Scoring { metric: crate::Metric::Dot, unit_rows: false };
             assert_eq!(int8.nearest(rows, q, 5, raw, &[]), nearest(rows, q, 5, raw, &[]));
         }
         // Random data is the hard case for quantisation (no structure, near-ties everywhere).
         assert!(same >= 97, "{same} of 100 top-10 lists identical");
+        assert!(same_f16 >= 99, "f16: {same_f16} of 100 top-10 lists identical");
         let batch = int8.nearest_batch(rows, &queries[..3 * dims], 10, Scoring::default(), &[]);
         assert_eq!(batch[1], int8.nearest(rows, &queries[dims..2 * dims], 10, Scoring::default(), &[]));
     }
