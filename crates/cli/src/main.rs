@@ -51,9 +51,13 @@ struct SpaceArgs {
     #[arg(long, global = true)]
     json: bool,
     /// How neighbours are searched: exact (the default); int8 or f16 (a quarter- or half-size copy
-    /// scanned first, its best candidates re-ranked exactly).
+    /// scanned first, its best candidates re-ranked exactly); hnsw (an approximate graph index,
+    /// built on first use and kept beside the space file).
     #[arg(long, global = true, default_value = "exact")]
     index: spaces::Index,
+    /// The HNSW search beam: larger finds more of the exact neighbours, more slowly.
+    #[arg(long, global = true, default_value_t = vecspace::search::hnsw::DEFAULT_EF)]
+    ef: usize,
 }
 
 #[derive(Subcommand)]

@@ -29,6 +29,7 @@ pub enum Index {
     Exact,
     F16,
     Int8,
+    Hnsw,
 }
 
 impl std::str::FromStr for Index {
@@ -38,7 +39,8 @@ impl std::str::FromStr for Index {
             "exact" => Ok(Index::Exact),
             "int8" => Ok(Index::Int8),
             "f16" => Ok(Index::F16),
-            _ => Err(format!("unknown index {s:?}: use exact, f16 or int8")),
+            "hnsw" => Ok(Index::Hnsw),
+            _ => Err(format!("unknown index {s:?}: use exact, f16, int8 or hnsw")),
         }
     }
 }
@@ -55,8 +57,35 @@ pub fn open(args: &SpaceArgs) -> Result<Opened> {
             let engine = vecspace::search::F16::build(opened.space.rows());
             opened.space.set_engine(Box::new(engine));
         }
+        Index::Hnsw => {
+            let mut engine = hnsw_index(&opened)?;
+            if args.ef == 0 {
+                bail!("--ef must be at least 1");
+            }
+            engine.ef = args.ef;
+            opened.space.set_engine(Box::new(engine));
+        }
     }
     Ok(opened)
+}
+
+/// The HNSW index kept beside the space file, or a new one (built with a progress bar and saved
+/// there when the directory is writable).
+fn hnsw_index(opened: &Opened) -> Result<vecspace::search::hnsw::Hnsw> {
+    use vecspace::search::hnsw::{Hnsw, HnswParams};
+    let path = formats::hnsw::path_beside(&opened.path);
+    if path.exists() {
+        match formats::hnsw::open(&path, &opened.space) {
+            Ok(index) => return Ok(index),
+            Err(e) => eprintln!("warning: {e}; building a new index"),
+        }
+    }
+    let index = Hnsw::build(opened.space.rows(), HnswParams::default(), &Bars::new());
+    match formats::hnsw::write(&index, formats::hnsw::fingerprint(&opened.space), &path) {
+        Ok(()) => eprintln!("saved the index to {}", path.display()),
+        Err(e) => eprintln!("warning: the index is not kept ({e})"),
+    }
+    Ok(index)
 }
 
 fn open_space(args: &SpaceArgs) -> Result<Opened> {

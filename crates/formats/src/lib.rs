@@ -22,6 +22,7 @@
 mod atomic;
 pub mod direction;
 mod error;
+pub mod hnsw;
 pub mod native;
 pub mod npy;
 pub mod scores;

@@ -8,6 +8,7 @@
 
 mod batch;
 pub mod engine;
+pub mod hnsw;
 pub mod kernels;
 pub mod topk;
 

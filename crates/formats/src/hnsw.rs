@@ -1,0 +1,191 @@
+//! HNSW index files, kept beside the space they index (`NAME.vsp` → `NAME.hnsw`); the bottom
+//! layer — almost all of the file — is memory-mapped, not read.
+//!
+//! Layout, little-endian: a 64-byte header (magic `VSHNSW\0\x01`, dims u32, m u32, nodes u64,
+//! entry u32, upper-layer count u32, the space's fingerprint u64, zero padding), the bottom layer's
+//! `nodes × 2m` u32 links (`u32::MAX` for an unused slot), then each upper layer as a u64 count
+//! followed by that many records of node u32 and `m` link slots.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use vecspace_core::Space;
+use vecspace_core::search::hnsw::{EMPTY, Hnsw};
+
+use crate::error::Location;
+use crate::{Error, Result};
+
+const MAGIC: &[u8; 8] = b"VSHNSW\0\x01";
+const HEADER: usize = 64;
+
+/// The index file that belongs beside a space file.
+pub fn path_beside(space_file: &Path) -> PathBuf {
+    space_file.with_extension("hnsw")
+}
+
+/// FNV-1a over the space's shape and row norms: an index built for other rows is refused.
+pub fn fingerprint(space: &Space) -> u64 {
+    let rows = space.rows();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(&(rows.len() as u64).to_le_bytes());
+    eat(&(rows.dims as u64).to_le_bytes());
+    for norm in rows.norms {
+        eat(&norm.to_le_bytes());
+    }
+    hash
+}
+
+/// Writes `index` (atomically).
+pub fn write(index: &Hnsw, fingerprint: u64, path: &Path) -> Result<()> {
+    crate::write_atomically(path, |out| {
+        let io = |e| Error::io(path, e);
+        let mut header = Vec::with_capacity(HEADER);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&(index.dims() as u32).to_le_bytes());
+        header.extend_from_slice(&(index.m() as u32).to_le_bytes());
+        header.extend_from_slice(&(index.nodes() as u64).to_le_bytes());
+        header.extend_from_slice(&index.entry().to_le_bytes());
+        header.extend_from_slice(&(index.upper().len() as u32).to_le_bytes());
+        header.extend_from_slice(&fingerprint.to_le_bytes());
+        header.resize(HEADER, 0);
+        out.write_all(&header).map_err(io)?;
+        let bottom: Vec<u8> = index.bottom().iter().flat_map(|x| x.to_le_bytes()).collect();
+        out.write_all(&bottom).map_err(io)?;
+        for layer in index.upper() {
+            out.write_all(&(layer.len() as u64).to_le_bytes()).map_err(io)?;
+            let mut nodes: Vec<&u32> = layer.keys().collect();
+            nodes.sort();
+            for node in nodes {
+                let mut record = node.to_le_bytes().to_vec();
+                let links = &layer[node];
+                for slot in 0..index.m() {
+                    record.extend_from_slice(&links.get(slot).copied().unwrap_or(EMPTY).to_le_bytes());
+                }
+                out.write_all(&record).map_err(io)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The bottom layer's links, straight from the mapped file.
+struct MappedLinks {
+    map: Mmap,
+    len: usize,
+}
+
+impl AsRef<[u32]> for MappedLinks {
+    fn as_ref(&self) -> &[u32] {
+        let bytes = &self.map[HEADER..HEADER + 4 * self.len];
+        // SAFETY: checked when opened — the bytes lie inside the map, start 4-byte aligned (the map
+        // is page-aligned and the header 64 bytes), and the target is little-endian; any u32 bit
+        // pattern is valid.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u32>(), self.len) }
+    }
+}
+
+/// Opens the index of `space` from `path`, refusing one built for other rows or damaged.
+pub fn open(path: &Path, space: &Space) -> Result<Hnsw> {
+    let bad = |location: Location, message: String| Error::malformed(path, location, message);
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // SAFETY: read-only private map of a file in the cache; every access below is bounds-checked.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    if map.len() < HEADER || &map[..8] != MAGIC {
+        return Err(bad(Location::Header, "not a vecspace HNSW index".into()));
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(map[at..at + 4].try_into().expect("4 bytes"));
+    let u64_at = |at: usize| u64::from_le_bytes(map[at..at + 8].try_into().expect("8 bytes"));
+    let (dims, m, nodes, entry, layers, print) =
+        (u32_at(8) as usize, u32_at(12) as usize, u64_at(16), u32_at(24), u32_at(28) as usize, u64_at(32));
+    if dims != space.dims() || nodes != space.len() as u64 || print != fingerprint(space) {
+        return Err(bad(
+            Location::Header,
+            format!("built for another space ({nodes} rows × {dims}); rebuild it with --index hnsw --rebuild"),
+        ));
+    }
+    if !(2..=1024).contains(&m) || layers > 64 || !cfg!(target_endian = "little") {
+        return Err(bad(Location::Header, format!("implausible parameters m = {m}, {layers} layers")));
+    }
+    let bottom_len =
+        (nodes as usize).checked_mul(2 * m).ok_or_else(|| bad(Location::Header, "the shape overflows".into()))?;
+    let mut at = HEADER + 4 * bottom_len;
+    if at > map.len() {
+        return Err(bad(Location::Byte(HEADER as u64), "the bottom layer is truncated".into()));
+    }
+    let mut upper = Vec::with_capacity(layers);
+    for _ in 0..layers {
+        if at + 8 > map.len() {
+            return Err(bad(Location::Byte(at as u64), "an upper layer is truncated".into()));
+        }
+        let count = u64_at(at) as usize;
+        at += 8;
+        let record = 4 * (m + 1);
+        if count > nodes as usize || at + count * record > map.len() {
+            return Err(bad(Location::Byte(at as u64), "an upper layer is truncated".into()));
+        }
+        let mut layer = HashMap::with_capacity(count);
+        for i in 0..count {
+            let base = at + i * record;
+            let links: Vec<u32> = (0..m).map(|s| u32_at(base + 4 + 4 * s)).filter(|&x| x != EMPTY).collect();
+            layer.insert(u32_at(base), links);
+        }
+        at += count * record;
+        upper.push(layer);
+    }
+    if at != map.len() {
+        return Err(bad(Location::Byte(at as u64), format!("{} unexpected bytes at the end", map.len() - at)));
+    }
+    let links = MappedLinks { map, len: bottom_len };
+    Hnsw::from_parts(dims, m, Box::new(links), upper, entry).map_err(|m| bad(Location::Header, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vecspace_core::progress::Silent;
+    use vecspace_core::search::hnsw::HnswParams;
+    use vecspace_core::search::{Scoring, SearchEngine};
+
+    #[test]
+    fn saved_indexes_answer_like_the_built_one_and_damage_is_refused() {
+        let words: Vec<String> = (0..2000).map(|i| format!("w{i}")).collect();
+        let mut rng = vecspace_core::random::SplitMix64(11);
+        let data: Vec<f32> = (0..2000 * 8).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        let space = Space::from_rows(words, data, 8).unwrap();
+        let built = Hnsw::build(space.rows(), HnswParams::default(), &Silent);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("toy.hnsw");
+        write(&built, fingerprint(&space), &path).unwrap();
+        let opened = open(&path, &space).unwrap();
+        for q in 0..50 {
+            let query = space.unit_vector(q * 7);
+            assert_eq!(
+                opened.nearest(space.rows(), &query, 10, Scoring::default(), &[]),
+                built.nearest(space.rows(), &query, 10, Scoring::default(), &[])
+            );
+        }
+        // Another space, a truncated file, a wrong magic.
+        let other = Space::from_rows(vec!["a".into(), "b".into()], vec![1.0; 16], 8).unwrap();
+        assert!(open(&path, &other).unwrap_err().to_string().contains("another space"));
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [10, 100, bytes.len() - 3] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert!(open(&path, &space).is_err(), "cut at {cut}");
+        }
+        let mut wrong = bytes.clone();
+        wrong[HEADER + 4] = 0xff;
+        wrong[HEADER + 5] = 0xff;
+        wrong[HEADER + 6] = 0xff;
+        wrong[HEADER + 7] = 0x00;
+        std::fs::write(&path, &wrong).unwrap();
+        assert!(open(&path, &space).unwrap_err().to_string().contains("beyond"));
+    }
+}
