@@ -396,49 +396,15 @@ fn scored_samples_give_classifier_directions_that_move_the_score() {
     assert_eq!(report["latents"].as_array().unwrap().len(), 20);
 
     let eyes = eyes.to_str().unwrap();
+    let build = ["--space", "face-dcgan-celeba", "direction", "build", "--scores", scores, "--out", eyes];
+    let classifier = [&build[..], &["--method", "classifier"]].concat();
+    let fraction = [&classifier[..], &["--column", "brightness", "--fraction", "0.9"]].concat();
+    let unknown = ["latent", "measure", "--direction", eyes, "--attribute", "smile", "--seeds", "1"];
     let cases: [(&[&str], &str); 4] = [
-        (
-            &["--space", "face-dcgan-celeba", "direction", "build", "--scores", scores, "--out", eyes],
-            "add --method classifier",
-        ),
-        (
-            &[
-                "--space",
-                "face-dcgan-celeba",
-                "direction",
-                "build",
-                "--method",
-                "classifier",
-                "--scores",
-                scores,
-                "--out",
-                eyes,
-            ],
-            "several score columns (brightness, eye-darkness)",
-        ),
-        (
-            &[
-                "--space",
-                "face-dcgan-celeba",
-                "direction",
-                "build",
-                "--method",
-                "classifier",
-                "--scores",
-                scores,
-                "--column",
-                "brightness",
-                "--fraction",
-                "0.9",
-                "--out",
-                eyes,
-            ],
-            "--fraction",
-        ),
-        (
-            &["latent", "measure", "--direction", eyes, "--attribute", "smile", "--seeds", "1"],
-            "unknown attribute \"smile\"",
-        ),
+        (&build, "add --method classifier"),
+        (&classifier, "several score columns (brightness, eye-darkness)"),
+        (&fraction, "--fraction"),
+        (&unknown, "unknown attribute \"smile\""),
     ];
     for (args, expected) in cases {
         let err = vecspace(args).fails();

@@ -219,20 +219,13 @@ fn steering_makes_continuations_more_positive() {
     // Steering this gently leaves neutral text about as predictable (within 30 %).
     assert!(perplexity(2) < 1.3 * perplexity(1) && perplexity(0) < 1.3 * perplexity(1), "{rows}");
     // The same vector in generate, and the ends of the vector read as words.
-    let steered = vecspace(&[
-        "lm",
-        "generate",
-        "--prompt",
-        "I think that my day was",
-        "--max-tokens",
-        "16",
-        "--steer",
-        &format!("{vector}:2"),
-        "--layers",
-        "6",
-    ])
-    .ok();
-    let plain = vecspace(&["lm", "generate", "--prompt", "I think that my day was", "--max-tokens", "16"]).ok();
+    let day = |extra: &[&str]| {
+        let base = ["lm", "generate", "--prompt", "I think that my day was", "--max-tokens", "16"];
+        vecspace(&[&base[..], extra].concat()).ok()
+    };
+    let steer = format!("{vector}:2");
+    let steered = day(&["--steer", &steer, "--layers", "6"]);
+    let plain = day(&[]);
     assert_ne!(steered, plain);
     // repeng's PCA of the differences points the same way as their mean, layer by layer.
     let pca = dir.path().join("pca.gguf");
@@ -252,35 +245,9 @@ fn steering_makes_continuations_more_positive() {
     let length: f32 = principal.layers[&9].iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((length - 1.0).abs() < 1e-4);
     // Two vectors at once: their scaled sum is added.
-    let both = vecspace(&[
-        "lm",
-        "generate",
-        "--prompt",
-        "I think that my day was",
-        "--max-tokens",
-        "16",
-        "--steer",
-        &format!("{vector}:1"),
-        &format!("{pca}:4"),
-        "--layers",
-        "6",
-    ])
-    .ok();
+    let both = day(&["--steer", &format!("{vector}:1"), &format!("{pca}:4"), "--layers", "6"]);
     assert_ne!(both, plain);
-    let only_generated = vecspace(&[
-        "lm",
-        "generate",
-        "--prompt",
-        "I think that my day was",
-        "--max-tokens",
-        "16",
-        "--steer",
-        &format!("{vector}:2"),
-        "--layers",
-        "6",
-        "--generated-only",
-    ])
-    .ok();
+    let only_generated = day(&["--steer", &steer, "--layers", "6", "--generated-only"]);
     assert_ne!(only_generated, plain);
     let cost = vecspace(&[
         "lm",
