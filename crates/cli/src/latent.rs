@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use vecspace::direction::WithDirections;
+use vecspace::latent::measure::moved;
 use vecspace::latent::{self, Attribute, Dcgan, Images, LatentResolver, dcgan};
 use vecspace::plot::{Tile, grid_png};
 
@@ -319,11 +320,6 @@ fn labelled_latents(seeds: &str, given: &[Vec<f32>], limit: usize) -> Result<Vec
         bail!("{} latents given; at most {limit} at a time", given.len());
     }
     Ok(given.iter().enumerate().map(|(i, z)| (format!("z:{i}"), z.clone())).collect())
-}
-
-/// `z` moved `k` units along the unit vector `unit`.
-fn moved(z: &[f32], unit: &[f64], k: f64) -> Vec<f32> {
-    z.iter().zip(unit).map(|(&x, &u)| (f64::from(x) + k * u) as f32).collect()
 }
 
 pub fn run(args: LatentArgs, json: bool) -> Result<()> {

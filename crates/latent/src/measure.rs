@@ -41,6 +41,11 @@ pub fn random_direction(base: u64, index: usize) -> Vec<f64> {
     v.iter().map(|x| x / length).collect()
 }
 
+/// `z` moved `k` units along the unit vector `unit` (in f64, rounded once to f32).
+pub fn moved(z: &[f32], unit: &[f64], k: f64) -> Vec<f32> {
+    z.iter().zip(unit).map(|(&x, &u)| (f64::from(x) + k * u) as f32).collect()
+}
+
 /// One sweep, along a direction or a random one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sweep {
@@ -119,9 +124,6 @@ pub fn measure_edit(
     }
     let length = direction.iter().map(|x| x * x).sum::<f64>().sqrt();
     let unit: Vec<f64> = direction.iter().map(|x| x / length).collect();
-    let moved = |z: &[f32], along: &[f64], k: f64| -> Vec<f32> {
-        z.iter().zip(along).map(|(&x, &u)| (f64::from(x) + k * u) as f32).collect()
-    };
     progress.start("sweeping latents", Some(latents.len() as u64), Unit::Items);
     let mut measured = Vec::with_capacity(latents.len());
     for (index, (label, z)) in latents.iter().enumerate() {

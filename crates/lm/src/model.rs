@@ -199,12 +199,21 @@ impl Llama {
 
     /// `matrix · x` at the model's precision.
     fn product(&self, matrix: &QMatrix, x: &[f32]) -> Vec<f32> {
-        let mut out = vec![0.0; matrix.rows];
-        match self.precision {
-            Precision::Fast => matrix.matvec(x, &quantize(x), &mut out),
-            Precision::Exact => matrix.matvec_exact(x, &mut out),
-        }
+        let [out] = self.products([matrix], x);
         out
+    }
+
+    /// Each matrix times the same `x`, which is quantised once for all of them.
+    fn products<const N: usize>(&self, matrices: [&QMatrix; N], x: &[f32]) -> [Vec<f32>; N] {
+        let quantized = (self.precision == Precision::Fast).then(|| quantize(x));
+        matrices.map(|matrix| {
+            let mut out = vec![0.0; matrix.rows];
+            match &quantized {
+                Some(xq) => matrix.matvec(x, xq, &mut out),
+                None => matrix.matvec_exact(x, &mut out),
+            }
+            out
+        })
     }
 
     /// Runs `token` at the next position of `cache`, calling `hook` after each block; returns the
@@ -226,8 +235,7 @@ impl Llama {
         let scale = 1.0 / (c.head_dim as f32).sqrt();
         for (layer, block) in self.blocks.iter().enumerate() {
             let n = rms_norm(&x, &block.attention_norm, c.norm_epsilon);
-            let (mut q, mut k, v) =
-                (self.product(&block.query, &n), self.product(&block.key, &n), self.product(&block.value, &n));
+            let [mut q, mut k, v] = self.products([&block.query, &block.key, &block.value], &n);
             rope(&mut q, c.head_dim, position, c.rope_base);
             rope(&mut k, c.head_dim, position, c.rope_base);
             cache.keys[layer].extend_from_slice(&k);
@@ -254,7 +262,7 @@ impl Llama {
             let projected = self.product(&block.output, &attended);
             x.iter_mut().zip(&projected).for_each(|(a, b)| *a += b);
             let n = rms_norm(&x, &block.ffn_norm, c.norm_epsilon);
-            let (gate, up) = (self.product(&block.gate, &n), self.product(&block.up, &n));
+            let [gate, up] = self.products([&block.gate, &block.up], &n);
             let hidden: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
             let down = self.product(&block.down, &hidden);
             x.iter_mut().zip(&down).for_each(|(a, b)| *a += b);

@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
+use vecspace::latent::measure::moved;
 use vecspace::latent::{self, Dcgan, LatentResolver, dcgan};
 use vecspace::plot::{Tile, grid_png};
 
@@ -147,26 +148,16 @@ pub async fn edit(State(state): State<Arc<AppState>>, Body(request): Body<EditRe
     state.check_expression(&request.latent)?;
     let scale = check_scale(request.scale)?;
     let z = latent_of(&request.latent)?;
-    let mean = |seeds: &[u64]| -> Vec<f64> {
-        let mut sum = vec![0.0; dcgan::LATENT_DIMS];
-        for &s in seeds {
-            for (a, v) in sum.iter_mut().zip(latent::seed_latent(s, dcgan::LATENT_DIMS)) {
-                *a += f64::from(v) / seeds.len() as f64;
-            }
-        }
-        sum
-    };
-    let (p, n) = (mean(&request.positive), mean(&request.negative));
-    let d: Vec<f64> = p.iter().zip(&n).map(|(a, b)| a - b).collect();
-    let length = d.iter().map(|x| x * x).sum::<f64>().sqrt();
-    if length < 1e-9 {
-        return Err(ApiError::bad_request("the marked faces have the same mean; there is no direction"));
-    }
-    let frames: Vec<Vec<f32>> = request
-        .strengths
-        .iter()
-        .map(|k| z.iter().zip(&d).map(|(x, u)| (f64::from(*x) + k * u / length) as f32).collect())
-        .collect();
+    let seeds =
+        |list: &[u64]| -> Vec<Vec<f32>> { list.iter().map(|&s| latent::seed_latent(s, dcgan::LATENT_DIMS)).collect() };
+    let (positive, negative) = (seeds(&request.positive), seeds(&request.negative));
+    let (positive, negative): (Vec<&[f32]>, Vec<&[f32]>) =
+        (positive.iter().map(Vec::as_slice).collect(), negative.iter().map(Vec::as_slice).collect());
+    // The DCGAN paper's recipe, as `direction build --method mean-diff` does it for latents.
+    let d = vecspace::direction::centroid(&negative, &positive)?;
+    let length = vecspace::length(&d);
+    let unit: Vec<f64> = d.iter().map(|&x| f64::from(x) / length).collect();
+    let frames: Vec<Vec<f32>> = request.strengths.iter().map(|&k| moved(&z, &unit, k)).collect();
     let captions = request.strengths.iter().map(|k| format!("k = {k:+.1}")).collect();
     let generator = generator(&state, &request.model).await?;
     let columns = frames.len();
