@@ -122,6 +122,38 @@ fn analogy_accuracy_through_search_engines() {
     assert_eq!(on_glove(&args).json()["correct"], quantised.correct);
 }
 
+/// 3CosMul and PairDirection through a compact engine: its candidates, scored exactly, give the
+/// full scan's answer to nearly every question (the first 300 of each Google section here).
+#[test]
+fn multiplicative_and_pair_analogies_through_the_int8_engine() {
+    use vecspace::eval::{QuestionResult, evaluate_analogies_with_engine};
+    use vecspace::search::Int8;
+    let space = Space::open(crate::support::glove()).unwrap();
+    let text = std::fs::read_to_string(crate::support::benchmark("google-analogies")).unwrap();
+    let mut set = sets::read_google(&text).unwrap();
+    set.sections.iter_mut().for_each(|s| s.questions.truncate(300));
+    let int8 = Int8::build(space.rows());
+    let silent = &vecspace::progress::Silent;
+    let predicted = |q: &QuestionResult| match q {
+        QuestionResult::Answered { predicted, .. } => predicted.clone(),
+        QuestionResult::Skipped => None,
+    };
+    for method in [AnalogyMethod::Mul, AnalogyMethod::Pair] {
+        let options = AnalogyOptions { restrict_vocab: 100_000, method, ..AnalogyOptions::default() };
+        let full = evaluate_analogies(&space, &set, &options, silent).unwrap();
+        let through = evaluate_analogies_with_engine(&space, &set, &options, &int8, silent).unwrap();
+        assert_eq!(through.total, full.total);
+        let same = full.questions.iter().zip(&through.questions).filter(|(a, b)| predicted(a) == predicted(b)).count();
+        let share = same as f64 / full.questions.len() as f64;
+        assert!(share >= 0.95, "{method}: {share} of answers as the full scan's");
+        let points = |r: &vecspace::eval::AnalogyReport| 100.0 * r.correct as f64 / r.total as f64;
+        assert!((points(&through) - points(&full)).abs() <= 1.0, "{method}: {} vs {}", points(&through), points(&full));
+    }
+    // `vecspace analogy` goes through the engine too.
+    let args = ["--index", "int8", "--json", "analogy", "man", "king", "woman", "--method", "mul"];
+    assert_eq!(on_glove(&args).json()["results"][0]["word"], "queen");
+}
+
 #[test]
 fn benchmark_errors_exit_2() {
     let err = on_glove(&["eval", "analogies", "wordsim353"]).fails();

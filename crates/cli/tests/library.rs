@@ -103,6 +103,22 @@ fn the_hnsw_index_finds_the_exact_neighbours_and_persists() {
     }
     let recall = found as f64 / (10 * queries.len()) as f64;
     assert!(recall >= 0.98, "recall@10 {recall}");
+    // A restricted vocabulary: only the first 25 000 words may answer; the beam widens 2×.
+    let limit = 25_000;
+    let mut found = 0;
+    for &q in &queries {
+        let query = space.unit_vector(q);
+        let truth: Vec<usize> =
+            vecspace::search::nearest(space.rows().prefix(limit), &query, 10, Scoring::default(), &[q])
+                .iter()
+                .map(|s| s.row)
+                .collect();
+        let got = index.nearest_below(space.rows(), limit, &query, 10, Scoring::default(), &[q]);
+        assert!(got.iter().all(|g| g.row < limit && g.row != q), "{got:?}");
+        found += got.iter().filter(|g| truth.contains(&g.row)).count();
+    }
+    let recall = found as f64 / (10 * queries.len()) as f64;
+    assert!(recall >= 0.98, "recall@10 below {limit}: {recall}");
     let dir = crate::support::temp_dir();
     let file = dir.path().join("slice.hnsw");
     vecspace::formats::hnsw::write(&index, vecspace::formats::hnsw::fingerprint(&space), &file).unwrap();

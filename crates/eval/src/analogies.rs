@@ -16,9 +16,9 @@
 use std::collections::HashMap;
 
 use rayon::prelude::*;
-use vecspace_core::analogy::{QuestionTerms, rank_analogy};
+use vecspace_core::analogy::{QuestionTerms, rank_analogy, rank_analogy_with};
 use vecspace_core::progress::{Progress, Unit};
-use vecspace_core::search::{Candidate, Neighbor, Rows, Scoring, SearchEngine, TopK};
+use vecspace_core::search::{Candidate, Neighbor, Rows, SearchEngine, TopK};
 use vecspace_core::{AnalogyMethod, Space};
 
 use crate::sets::AnalogySet;
@@ -152,9 +152,11 @@ pub fn evaluate_analogies_reference(
     })
 }
 
-/// [`evaluate_analogies`] with 3CosAdd answered by a search engine — each question a top-k query
-/// of `b − a + c` (unit vectors) with `a`, `b`, `c` excluded — so an approximate or compact engine
-/// is measured by the benchmark it affects. Other methods are answered exactly.
+/// [`evaluate_analogies`] with every question answered through a search engine
+/// ([`rank_analogy_with`]): 3CosAdd as one top-k query of `b̂ − â + ĉ` with `a`, `b`, `c`
+/// excluded, 3CosMul and PairDirection from the engine's candidates scored exactly — so an
+/// approximate, compact or remote engine is measured by the benchmark it affects. An engine that
+/// reads every row anyway answers 3CosMul and PairDirection with the batched full scan.
 pub fn evaluate_analogies_with_engine(
     space: &Space,
     set: &AnalogySet,
@@ -162,22 +164,21 @@ pub fn evaluate_analogies_with_engine(
     engine: &dyn SearchEngine,
     progress: &dyn Progress,
 ) -> Result<AnalogyReport> {
-    if options.method != AnalogyMethod::Add {
+    if options.method != AnalogyMethod::Add && engine.scans_every_row() {
         return evaluate_analogies(space, set, options, progress);
     }
     evaluate_with(space, set, options, |candidates, prepared, _| {
-        let rows = prefix(space, candidates.limit());
+        let rows = space.rows();
         progress.start("answering with the engine", Some(prepared.len() as u64), Unit::Items);
         let answers = prepared
             .par_iter()
             .map(|q| {
                 let [a, b, c] = q.rows.map(|row| space.unit_vector(row));
-                let query: Vec<f32> = (0..a.len()).map(|d| b[d] - a[d] + c[d]).collect();
-                let found = if query.iter().all(|&x| x == 0.0) {
-                    Vec::new()
-                } else {
-                    engine.nearest(rows, &query, CONSIDERED, Scoring::default(), &q.rows)
-                };
+                let words = [a.as_slice(), &b, &c];
+                // A degenerate question (zero query) has no answer and counts as wrong.
+                let found =
+                    rank_analogy_with(engine, rows, candidates.limit(), words, options.method, CONSIDERED, &q.rows)
+                        .unwrap_or_default();
                 progress.advance(1);
                 found
             })
@@ -188,8 +189,7 @@ pub fn evaluate_analogies_with_engine(
 }
 
 fn prefix(space: &Space, limit: usize) -> Rows<'_> {
-    let rows = space.rows();
-    Rows::new(&rows.data[..limit * rows.dims], rows.dims, &rows.norms[..limit])
+    space.rows().prefix(limit)
 }
 
 /// The rules around the answering: vocabulary, skipping, gensim's filter, the tallies.

@@ -22,6 +22,13 @@ pub trait SearchEngine: Send + Sync + fmt::Debug {
     /// Bytes the engine holds beyond the space's own rows.
     fn extra_bytes(&self) -> usize;
 
+    /// Whether every query reads every f32 row anyway, so that a ranking other than one dot
+    /// product (3CosMul, PairDirection) costs nothing extra as a full scan. Engines that do not
+    /// (compact copies, graphs, remote databases) are asked for candidates instead.
+    fn scans_every_row(&self) -> bool {
+        false
+    }
+
     /// The `k` rows closest to `query`, best first, skipping `exclude`.
     fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor>;
 
@@ -40,6 +47,20 @@ pub trait SearchEngine: Send + Sync + fmt::Debug {
             .map(|(i, q)| self.nearest(rows, q, k, scoring, exclude.get(i).map_or(&[], Vec::as_slice)))
             .collect()
     }
+
+    /// [`SearchEngine::nearest`] with only the first `limit` rows as answers — a vocabulary
+    /// restricted to its most frequent words. Engines built over all rows may still walk the rest.
+    fn nearest_below(
+        &self,
+        rows: Rows<'_>,
+        limit: usize,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Vec<Neighbor> {
+        self.nearest(rows.prefix(limit), query, k, scoring, exclude)
+    }
 }
 
 /// The exact scan ([`nearest`], [`nearest_batch`]).
@@ -57,6 +78,10 @@ impl SearchEngine for Exact {
 
     fn extra_bytes(&self) -> usize {
         0
+    }
+
+    fn scans_every_row(&self) -> bool {
+        true
     }
 
     fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {

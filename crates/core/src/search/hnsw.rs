@@ -384,25 +384,55 @@ impl SearchEngine for Hnsw {
     }
 
     fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
+        self.nearest_below(rows, rows.len(), query, k, scoring, exclude)
+    }
+
+    /// Walks the whole graph and keeps only rows below `limit`; the beam widens by the share of
+    /// rows that cannot be answers, so a restricted vocabulary keeps its recall.
+    fn nearest_below(
+        &self,
+        rows: Rows<'_>,
+        limit: usize,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Vec<Neighbor> {
         assert_eq!(query.len(), self.dims, "query and rows differ in dimensions");
         let n = self.nodes();
-        // Another scoring, or a prefix of the rows (a restricted vocabulary): the exact scan.
-        if scoring != Scoring::default() || rows.len() != n || n == 0 {
-            return nearest(rows, query, k, scoring, exclude);
-        }
+        let limit = limit.min(rows.len());
+        // Another scoring, rows the graph was not built over, or a tiny prefix: the exact scan.
         let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm == 0.0 || !norm.is_finite() {
-            return nearest(rows, query, k, scoring, exclude);
+        if scoring != Scoring::default()
+            || rows.len() != n
+            || limit * MAX_WIDENING < n
+            || norm == 0.0
+            || !norm.is_finite()
+        {
+            return nearest(rows.prefix(limit), query, k, scoring, exclude);
         }
         let unit_query: Vec<f32> = query.iter().map(|x| x / norm).collect();
         let exclude = sorted(exclude);
+        let ef = (self.ef.max(k + exclude.len()) * n).div_ceil(limit);
         VISITED.with_borrow_mut(|visited| {
             if visited.stamps.len() != n {
                 *visited = Visited::new(n);
             }
-            self.search(rows, query, &unit_query, k, &exclude, visited)
+            self.search(rows, query, &unit_query, Bounds { k, ef, limit }, &exclude, visited)
         })
     }
+}
+
+/// How far the beam may widen for a restricted vocabulary before the exact scan of the prefix
+/// is the cheaper answer.
+const MAX_WIDENING: usize = 8;
+
+/// What one search returns: `k` answers among rows below `limit`, from a beam of `ef`.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    k: usize,
+    ef: usize,
+    limit: usize,
 }
 
 thread_local! {
@@ -416,7 +446,7 @@ impl Hnsw {
         rows: Rows<'_>,
         query: &[f32],
         unit_query: &[f32],
-        k: usize,
+        Bounds { k, ef, limit }: Bounds,
         exclude: &[usize],
         visited: &mut Visited,
     ) -> Vec<Neighbor> {
@@ -430,14 +460,13 @@ impl Hnsw {
             };
             entries = search_layer(rows, unit_query, &entries, 1, &neighbours, visited);
         }
-        let ef = self.ef.max(k + exclude.len());
         let neighbours = |x: u32, out: &mut Vec<u32>| self.bottom_links(x, out);
         let found = search_layer(rows, unit_query, &entries, ef, &neighbours, visited);
         let key_fn = KeyFn::new(scoring, query);
         let mut top = TopK::new(k);
         for s in found {
             let row = s.1 as usize;
-            if exclude.binary_search(&row).is_ok() {
+            if row >= limit || exclude.binary_search(&row).is_ok() {
                 continue;
             }
             let mut dot = [0.0f32];

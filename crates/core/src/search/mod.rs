@@ -99,6 +99,12 @@ impl<'a> Rows<'a> {
     pub fn row(&self, row: usize) -> &'a [f32] {
         &self.data[row * self.dims..(row + 1) * self.dims]
     }
+
+    /// The first `limit` rows (all of them if there are fewer).
+    pub fn prefix(&self, limit: usize) -> Rows<'a> {
+        let limit = limit.min(self.len());
+        Rows { data: &self.data[..limit * self.dims], dims: self.dims, norms: &self.norms[..limit] }
+    }
 }
 
 /// What to compare and how: the metric, and whether rows are first scaled to unit length.
