@@ -97,7 +97,7 @@ fn the_hnsw_index_finds_the_exact_neighbours_and_persists() {
     for &q in &queries {
         let query = space.unit_vector(q);
         let truth: Vec<usize> = space.nearest(&query, 10, &[q]).unwrap().iter().map(|s| s.row).collect();
-        let got = index.nearest(space.rows(), &query, 10, Scoring::default(), &[q]);
+        let got = index.nearest(space.rows(), &query, 10, Scoring::default(), &[q]).unwrap();
         assert!(got.iter().all(|g| g.row != q));
         found += got.iter().filter(|g| truth.contains(&g.row)).count();
     }
@@ -113,7 +113,7 @@ fn the_hnsw_index_finds_the_exact_neighbours_and_persists() {
                 .iter()
                 .map(|s| s.row)
                 .collect();
-        let got = index.nearest_below(space.rows(), limit, &query, 10, Scoring::default(), &[q]);
+        let got = index.nearest_below(space.rows(), limit, &query, 10, Scoring::default(), &[q]).unwrap();
         assert!(got.iter().all(|g| g.row < limit && g.row != q), "{got:?}");
         found += got.iter().filter(|g| truth.contains(&g.row)).count();
     }
@@ -125,8 +125,8 @@ fn the_hnsw_index_finds_the_exact_neighbours_and_persists() {
     let opened = vecspace::formats::hnsw::open(&file, &space).unwrap();
     let query = space.unit_vector(17);
     assert_eq!(
-        opened.nearest(space.rows(), &query, 10, Scoring::default(), &[]),
-        index.nearest(space.rows(), &query, 10, Scoring::default(), &[])
+        opened.nearest(space.rows(), &query, 10, Scoring::default(), &[]).unwrap(),
+        index.nearest(space.rows(), &query, 10, Scoring::default(), &[]).unwrap()
     );
 
     // The command line: the first run builds and saves `small.hnsw` beside `small.txt`, the second

@@ -167,7 +167,7 @@ pub fn rank_analogy_with(
     let add: Vec<f32> = (0..a.len()).map(|i| b[i] - a[i] + c[i]).collect();
     let scoring = Scoring::default();
     if method == AnalogyMethod::Add {
-        return Ok(engine.nearest_below(rows, limit, &add, k, scoring, exclude));
+        return engine.nearest_below(rows, limit, &add, k, scoring, exclude);
     }
     let offset: Vec<f32> = (0..a.len()).map(|i| b[i] - a[i]).collect();
     let away: Vec<f32> = a.iter().map(|x| -x).collect();
@@ -176,11 +176,10 @@ pub fn rank_analogy_with(
         _ => vec![&add, &offset, b, &away],
     };
     let pool = (k * POOL_PER_ANSWER).max(MIN_POOL);
-    let mut candidates: Vec<usize> = queries
-        .iter()
-        .flat_map(|query| engine.nearest_below(rows, limit, query, pool, scoring, exclude))
-        .map(|hit| hit.row)
-        .collect();
+    let mut candidates = Vec::new();
+    for query in queries {
+        candidates.extend(engine.nearest_below(rows, limit, query, pool, scoring, exclude)?.iter().map(|hit| hit.row));
+    }
     candidates.sort_unstable();
     candidates.dedup();
     let mut top = TopK::new(k);
@@ -286,7 +285,7 @@ mod tests {
             k: usize,
             scoring: Scoring,
             exclude: &[usize],
-        ) -> Vec<Neighbor> {
+        ) -> Result<Vec<Neighbor>> {
             Exact.nearest(rows, query, k, scoring, exclude)
         }
     }

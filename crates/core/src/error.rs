@@ -40,6 +40,10 @@ pub enum Error {
     ZeroQuery,
     #[error("the query vector holds NaN or infinite values")]
     NonFiniteQuery,
+
+    // --- search engines ---
+    #[error("the {engine} search engine failed: {message}")]
+    Engine { engine: &'static str, message: String },
 }
 
 /// Result with the core [`enum@Error`].

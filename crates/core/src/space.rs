@@ -293,7 +293,7 @@ impl Space {
     /// The `k` words nearest `vector` under `scoring`, skipping the rows in `exclude`.
     pub fn nearest_with(&self, vector: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Result<Vec<Scored>> {
         self.check_query(vector, scoring)?;
-        Ok(self.named(self.engine.nearest(self.rows(), vector, k, scoring, exclude)))
+        Ok(self.named(self.engine.nearest(self.rows(), vector, k, scoring, exclude)?))
     }
 
     /// Many queries at once (`queries` holds `n × dims` values), one exclusion list per query or
@@ -315,7 +315,7 @@ impl Space {
         if !exclude.is_empty() && exclude.len() != queries.len() / dims {
             return Err(Error::ShapeMismatch { rows: queries.len() / dims, dims, values: exclude.len() });
         }
-        let hits = self.engine.nearest_batch(self.rows(), queries, k, scoring, exclude);
+        let hits = self.engine.nearest_batch(self.rows(), queries, k, scoring, exclude)?;
         Ok(hits.into_iter().map(|hits| self.named(hits)).collect())
     }
 

@@ -128,7 +128,7 @@ pub fn evaluate_analogies(
         let words: Vec<f32> = distinct.iter().flat_map(|&row| space.unit_vector(row)).collect();
         let rows = prefix(space, candidates.limit());
         let tops = scan(rows, &words, prepared, options.method, progress);
-        tops.into_iter().map(|top| top.into_neighbors(|key| key)).collect()
+        Ok(tops.into_iter().map(|top| top.into_neighbors(|key| key)).collect())
     })
 }
 
@@ -145,8 +145,7 @@ pub fn evaluate_analogies_reference(
             .iter()
             .map(|q| {
                 let [a, b, c] = q.rows.map(|row| space.unit_vector(row));
-                // A degenerate question (zero query) has no answer and counts as wrong.
-                rank_analogy(rows, [&a, &b, &c], options.method, CONSIDERED, &q.rows).unwrap_or_default()
+                answerable(rank_analogy(rows, [&a, &b, &c], options.method, CONSIDERED, &q.rows))
             })
             .collect()
     })
@@ -175,17 +174,24 @@ pub fn evaluate_analogies_with_engine(
             .map(|q| {
                 let [a, b, c] = q.rows.map(|row| space.unit_vector(row));
                 let words = [a.as_slice(), &b, &c];
-                // A degenerate question (zero query) has no answer and counts as wrong.
                 let found =
-                    rank_analogy_with(engine, rows, candidates.limit(), words, options.method, CONSIDERED, &q.rows)
-                        .unwrap_or_default();
+                    rank_analogy_with(engine, rows, candidates.limit(), words, options.method, CONSIDERED, &q.rows);
                 progress.advance(1);
-                found
+                answerable(found)
             })
             .collect();
         progress.finish();
         answers
     })
+}
+
+/// A degenerate question (zero query) has no answer and counts as wrong; an engine that fails
+/// stops the evaluation.
+fn answerable(found: vecspace_core::Result<Vec<Neighbor>>) -> Result<Vec<Neighbor>> {
+    match found {
+        Err(vecspace_core::Error::ZeroQuery) => Ok(Vec::new()),
+        other => Ok(other?),
+    }
 }
 
 fn prefix(space: &Space, limit: usize) -> Rows<'_> {
@@ -197,7 +203,7 @@ fn evaluate_with(
     space: &Space,
     set: &AnalogySet,
     options: &AnalogyOptions,
-    answer: impl FnOnce(&Candidates, &[Prepared], &[usize]) -> Vec<Vec<Neighbor>>,
+    answer: impl FnOnce(&Candidates, &[Prepared], &[usize]) -> Result<Vec<Vec<Neighbor>>>,
 ) -> Result<AnalogyReport> {
     if options.restrict_vocab == 0 {
         return Err(Error::ZeroRestriction);
@@ -225,7 +231,7 @@ fn evaluate_with(
             prepared.push(Prepared { index, section, keys, rows: [a, b, c], words, terms });
         }
     }
-    let answers = answer(&candidates, &prepared, &distinct);
+    let answers = answer(&candidates, &prepared, &distinct)?;
 
     let mut sections: Vec<SectionScore> = set
         .sections

@@ -35,7 +35,8 @@ impl Cache {
     }
 
     /// Where an entry's file is kept: `spaces/NAME.vsp`, `models/NAME.EXT` for generators and language models, or
-    /// `benchmarks/NAME.EXT`, with the extension of the file in the package.
+    /// `benchmarks/NAME.EXT`, with the extension of the file in the package; `servers/FILE` for a
+    /// package kept whole.
     pub fn entry_path(&self, entry: &Entry) -> PathBuf {
         match entry.recipe {
             Recipe::NpyWithParquetVocab { .. } => self.space_path(entry.name),
@@ -47,6 +48,7 @@ impl Cache {
                 };
                 self.root.join(dir).join(format!("{}.{extension}", entry.name))
             }
+            Recipe::Package => self.root.join("servers").join(entry.package.file),
         }
     }
 

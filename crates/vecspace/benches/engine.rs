@@ -182,8 +182,9 @@ fn query_top10_int8(bencher: Bencher, threads: usize) {
     let (query, exclude) = readme_query();
     let engine = &*INT8;
     let pool = pool(threads);
-    bencher
-        .bench(|| pool.install(|| engine.nearest(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude)));
+    bencher.bench(|| {
+        pool.install(|| engine.nearest(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude).unwrap())
+    });
 }
 
 /// Building the int8 copy of 400 000 × 50.
@@ -201,6 +202,7 @@ fn query_top10_f16(bencher: Bencher, threads: usize) {
     let (query, exclude) = readme_query();
     let engine = &*F16_COPY;
     let pool = pool(threads);
-    bencher
-        .bench(|| pool.install(|| engine.nearest(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude)));
+    bencher.bench(|| {
+        pool.install(|| engine.nearest(SPACE.rows(), black_box(&query), 10, Scoring::default(), &exclude).unwrap())
+    });
 }

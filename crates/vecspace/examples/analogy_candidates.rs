@@ -24,7 +24,14 @@ impl SearchEngine for CandidatesFromExact {
     fn extra_bytes(&self) -> usize {
         0
     }
-    fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> vecspace::Result<Vec<Neighbor>> {
         Exact.nearest(rows, query, k, scoring, exclude)
     }
 }

@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let started = Instant::now();
             let mut found = 0;
             for (i, &q) in queries.iter().enumerate() {
-                let got = index.nearest(rows, &space.unit_vector(q), 10, Scoring::default(), &[q]);
+                let got = index.nearest(rows, &space.unit_vector(q), 10, Scoring::default(), &[q]).unwrap();
                 found += got.iter().filter(|g| truth[i].contains(&g.row)).count();
             }
             (found, started.elapsed().as_secs_f64())

@@ -9,6 +9,8 @@ use std::fmt;
 
 use rayon::prelude::*;
 
+use crate::Result;
+
 use super::{Candidate, KeyFn, Neighbor, Rows, Scoring, TopK, kernels, nearest, nearest_batch, sorted};
 
 /// Top-k search with exclusions, one query or many.
@@ -29,8 +31,16 @@ pub trait SearchEngine: Send + Sync + fmt::Debug {
         false
     }
 
-    /// The `k` rows closest to `query`, best first, skipping `exclude`.
-    fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor>;
+    /// The `k` rows closest to `query`, best first, skipping `exclude`. Local engines never fail;
+    /// a remote one reports a lost connection as [`crate::Error::Engine`].
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Result<Vec<Neighbor>>;
 
     /// Many queries (`queries` holds `n × dims` values), one exclusion list each or none.
     fn nearest_batch(
@@ -40,7 +50,7 @@ pub trait SearchEngine: Send + Sync + fmt::Debug {
         k: usize,
         scoring: Scoring,
         exclude: &[Vec<usize>],
-    ) -> Vec<Vec<Neighbor>> {
+    ) -> Result<Vec<Vec<Neighbor>>> {
         queries
             .par_chunks_exact(rows.dims)
             .enumerate()
@@ -58,7 +68,7 @@ pub trait SearchEngine: Send + Sync + fmt::Debug {
         k: usize,
         scoring: Scoring,
         exclude: &[usize],
-    ) -> Vec<Neighbor> {
+    ) -> Result<Vec<Neighbor>> {
         self.nearest(rows.prefix(limit), query, k, scoring, exclude)
     }
 }
@@ -84,8 +94,15 @@ impl SearchEngine for Exact {
         true
     }
 
-    fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
-        nearest(rows, query, k, scoring, exclude)
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Result<Vec<Neighbor>> {
+        Ok(nearest(rows, query, k, scoring, exclude))
     }
 
     fn nearest_batch(
@@ -95,8 +112,8 @@ impl SearchEngine for Exact {
         k: usize,
         scoring: Scoring,
         exclude: &[Vec<usize>],
-    ) -> Vec<Vec<Neighbor>> {
-        nearest_batch(rows, queries, k, scoring, exclude)
+    ) -> Result<Vec<Vec<Neighbor>>> {
+        Ok(nearest_batch(rows, queries, k, scoring, exclude))
     }
 }
 
@@ -238,12 +255,19 @@ impl SearchEngine for Int8 {
         self.codes.len() + 4 * self.scales.len()
     }
 
-    fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Result<Vec<Neighbor>> {
         assert_eq!(query.len(), self.dims, "query and rows differ in dimensions");
         // The rows may be a prefix of those indexed (benchmarks restrict the vocabulary).
         assert!(rows.len() * self.padded <= self.codes.len(), "the index was built for other rows");
         if scoring != Scoring::default() {
-            return nearest(rows, query, k, scoring, exclude);
+            return Ok(nearest(rows, query, k, scoring, exclude));
         }
         let exclude = sorted(exclude);
         let quantized = self.quantize_query(query);
@@ -251,7 +275,7 @@ impl SearchEngine for Int8 {
         let padded = self.padded;
         let key = |row: usize| byte_dot(&self.codes[row * padded..(row + 1) * padded], &quantized, kernel) as f32;
         let candidates = candidates(rows.len(), k.saturating_mul(self.rerank).max(k), &exclude, key);
-        rerank(rows, query, k, candidates)
+        Ok(rerank(rows, query, k, candidates))
     }
 }
 
@@ -387,19 +411,26 @@ impl SearchEngine for F16 {
         2 * self.values.len()
     }
 
-    fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Result<Vec<Neighbor>> {
         assert_eq!(query.len(), self.dims, "query and rows differ in dimensions");
         // The rows may be a prefix of those converted (benchmarks restrict the vocabulary).
         assert!(rows.len() * self.dims <= self.values.len(), "the copy was built for other rows");
         if scoring != Scoring::default() {
-            return nearest(rows, query, k, scoring, exclude);
+            return Ok(nearest(rows, query, k, scoring, exclude));
         }
         let exclude = sorted(exclude);
         let kernel = HalfKernel::best();
         let dims = self.dims;
         let key = |row: usize| half_dot(&self.values[row * dims..(row + 1) * dims], query, kernel);
         let candidates = candidates(rows.len(), k.saturating_mul(self.rerank).max(k), &exclude, key);
-        rerank(rows, query, k, candidates)
+        Ok(rerank(rows, query, k, candidates))
     }
 }
 
@@ -453,8 +484,8 @@ mod tests {
         for (i, q) in queries.chunks_exact(dims).enumerate() {
             let exclude = [i, i + 7];
             let truth = nearest(rows, q, 10, Scoring::default(), &exclude);
-            assert_eq!(Exact.nearest(rows, q, 10, Scoring::default(), &exclude), truth);
-            let found = int8.nearest(rows, q, 10, Scoring::default(), &exclude);
+            assert_eq!(Exact.nearest(rows, q, 10, Scoring::default(), &exclude).unwrap(), truth);
+            let found = int8.nearest(rows, q, 10, Scoring::default(), &exclude).unwrap();
             assert!(found.iter().all(|f| !exclude.contains(&f.row)));
             // Re-ranked scores are the exact scan's, bit for bit, wherever a row is found.
             for f in &found {
@@ -464,16 +495,17 @@ mod tests {
             }
             let rows_of = |list: &[Neighbor]| list.iter().map(|n| n.row).collect::<Vec<_>>();
             same += usize::from(rows_of(&found) == rows_of(&truth));
-            same_f16 +=
-                usize::from(rows_of(&f16.nearest(rows, q, 10, Scoring::default(), &exclude)) == rows_of(&truth));
+            same_f16 += usize::from(
+                rows_of(&f16.nearest(rows, q, 10, Scoring::default(), &exclude).unwrap()) == rows_of(&truth),
+            );
             // Other scorings go to the exact scan.
             let raw = Scoring { metric: crate::Metric::Dot, unit_rows: false };
-            assert_eq!(int8.nearest(rows, q, 5, raw, &[]), nearest(rows, q, 5, raw, &[]));
+            assert_eq!(int8.nearest(rows, q, 5, raw, &[]).unwrap(), nearest(rows, q, 5, raw, &[]));
         }
         // Random data is the hard case for quantisation (no structure, near-ties everywhere).
         assert!(same >= 97, "{same} of 100 top-10 lists identical");
         assert!(same_f16 >= 99, "f16: {same_f16} of 100 top-10 lists identical");
-        let batch = int8.nearest_batch(rows, &queries[..3 * dims], 10, Scoring::default(), &[]);
-        assert_eq!(batch[1], int8.nearest(rows, &queries[dims..2 * dims], 10, Scoring::default(), &[]));
+        let batch = int8.nearest_batch(rows, &queries[..3 * dims], 10, Scoring::default(), &[]).unwrap();
+        assert_eq!(batch[1], int8.nearest(rows, &queries[dims..2 * dims], 10, Scoring::default(), &[]).unwrap());
     }
 }

@@ -383,7 +383,14 @@ impl SearchEngine for Hnsw {
         4 * self.bottom().len() + self.upper.iter().map(|l| l.len() * (4 * self.m + 32)).sum::<usize>()
     }
 
-    fn nearest(&self, rows: Rows<'_>, query: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Vec<Neighbor> {
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> crate::Result<Vec<Neighbor>> {
         self.nearest_below(rows, rows.len(), query, k, scoring, exclude)
     }
 
@@ -397,7 +404,7 @@ impl SearchEngine for Hnsw {
         k: usize,
         scoring: Scoring,
         exclude: &[usize],
-    ) -> Vec<Neighbor> {
+    ) -> crate::Result<Vec<Neighbor>> {
         assert_eq!(query.len(), self.dims, "query and rows differ in dimensions");
         let n = self.nodes();
         let limit = limit.min(rows.len());
@@ -409,17 +416,17 @@ impl SearchEngine for Hnsw {
             || norm == 0.0
             || !norm.is_finite()
         {
-            return nearest(rows.prefix(limit), query, k, scoring, exclude);
+            return Ok(nearest(rows.prefix(limit), query, k, scoring, exclude));
         }
         let unit_query: Vec<f32> = query.iter().map(|x| x / norm).collect();
         let exclude = sorted(exclude);
         let ef = (self.ef.max(k + exclude.len()) * n).div_ceil(limit);
-        VISITED.with_borrow_mut(|visited| {
+        Ok(VISITED.with_borrow_mut(|visited| {
             if visited.stamps.len() != n {
                 *visited = Visited::new(n);
             }
             self.search(rows, query, &unit_query, Bounds { k, ef, limit }, &exclude, visited)
-        })
+        }))
     }
 }
 
@@ -499,7 +506,7 @@ mod tests {
             let query = rows.row(q * 37).to_vec();
             let truth: Vec<usize> =
                 nearest(rows, &query, 10, Scoring::default(), &[q * 37]).iter().map(|x| x.row).collect();
-            let got = index.nearest(rows, &query, 10, Scoring::default(), &[q * 37]);
+            let got = index.nearest(rows, &query, 10, Scoring::default(), &[q * 37]).unwrap();
             assert!(got.iter().all(|g| g.row != q * 37));
             found += got.iter().filter(|g| truth.contains(&g.row)).count();
         }
