@@ -58,6 +58,17 @@ struct SpaceArgs {
     /// The HNSW search beam: larger finds more of the exact neighbours, more slowly.
     #[arg(long, global = true, default_value_t = vecspace::search::hnsw::DEFAULT_EF)]
     ef: usize,
+    /// Where neighbours are searched: local (this process), or a database server the space was
+    /// pushed to (`vecspace push`): pgvector or milvus. Expressions are still evaluated here.
+    #[arg(long, global = true, default_value = "local")]
+    backend: spaces::BackendChoice,
+    /// The server for --backend: postgres://USER:PASSWORD@HOST:PORT/DB, or http://HOST:19530
+    /// for Milvus (a user:password@ there is sent as its token).
+    #[arg(long, global = true, env = "VECSPACE_URI")]
+    uri: Option<String>,
+    /// The table or collection on the server (default: vecspace_ and the space's name).
+    #[arg(long, global = true)]
+    collection: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -236,6 +247,16 @@ enum Command {
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
     /// Download, verify and convert registered spaces and benchmark sets into the cache.
+    /// Upload the space to a database server (--backend pgvector|milvus --uri URI): batched, with
+    /// progress, resumable after an interruption, and a no-op when the server already holds it.
+    Push {
+        /// Rows per request.
+        #[arg(long, default_value_t = 5_000)]
+        batch: usize,
+        /// Drop what the collection holds and push from the first row, even over another space.
+        #[arg(long)]
+        replace: bool,
+    },
     Fetch {
         /// What to fetch: names from --list, or `benchmarks` for every benchmark set and word list
         /// (default: the default space).
@@ -344,6 +365,43 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
                 loaded.space.dims(),
                 output.display()
             );
+            Ok(())
+        }
+        Command::Push { batch, replace } => {
+            let target = spaces::remote_target(space)?.context("push needs --backend pgvector or --backend milvus")?;
+            let opened = spaces::open_local(space)?;
+            let options = vecspace::remote::PushOptions { batch, replace };
+            let started = std::time::Instant::now();
+            let report = vecspace::remote::push(&target, &opened.space, &options, &progress::Bars::new())?;
+            let seconds = started.elapsed().as_secs_f64();
+            if space.json {
+                let summary = serde_json::json!({
+                    "space": opened.name,
+                    "backend": target.backend.name(),
+                    "collection": target.collection,
+                    "rows": report.rows,
+                    "resumed_from": report.resumed_from,
+                    "sent": report.sent,
+                    "seconds": seconds,
+                });
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else if report.sent == 0 {
+                println!("{} already holds all {} rows of {}", target.collection, report.rows, opened.name);
+            } else {
+                let resumed = if report.resumed_from > 0 {
+                    format!(" (resumed after {})", report.resumed_from)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "pushed {} rows of {} to {} on {}{resumed} in {seconds:.1} s ({:.0} rows/s)",
+                    report.sent,
+                    opened.name,
+                    target.collection,
+                    target.backend,
+                    report.sent as f64 / seconds.max(1e-9)
+                );
+            }
             Ok(())
         }
         Command::Fetch { names, force, package_file, list } => {

@@ -45,8 +45,59 @@ impl std::str::FromStr for Index {
     }
 }
 
+/// Where `--backend` sends neighbour searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    #[default]
+    Local,
+    Remote(vecspace::remote::Backend),
+}
+
+impl std::str::FromStr for BackendChoice {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<BackendChoice, String> {
+        match s {
+            "local" => Ok(BackendChoice::Local),
+            other => other.parse().map(BackendChoice::Remote),
+        }
+    }
+}
+
+/// The server, and the collection on it, that `--backend`, `--uri` and `--collection` name; `None`
+/// for the local backend.
+pub fn remote_target(args: &SpaceArgs) -> Result<Option<vecspace::remote::Target>> {
+    let BackendChoice::Remote(backend) = args.backend else { return Ok(None) };
+    let Some(uri) = &args.uri else {
+        bail!("--backend {backend} needs --uri (or VECSPACE_URI): the server's address");
+    };
+    let collection = match &args.collection {
+        Some(name) => name.clone(),
+        None => vecspace::remote::collection_name(&space_label(&args.space)),
+    };
+    Ok(Some(vecspace::remote::Target { backend, uri: uri.clone(), collection }))
+}
+
+/// A space's name for its collection: a registered name as it is, a file by its stem.
+fn space_label(space: &str) -> String {
+    let path = Path::new(space);
+    if path.exists() {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| space.to_owned())
+    } else {
+        space.to_owned()
+    }
+}
+
+/// The space with the engine `--index` or `--backend` asks for.
 pub fn open(args: &SpaceArgs) -> Result<Opened> {
     let mut opened = open_space(args)?;
+    if let Some(target) = remote_target(args)? {
+        if args.index != Index::Exact {
+            bail!("--index {:?} applies to the local backend; the server searches with its own index", args.index);
+        }
+        let engine = vecspace::remote::connect(&target, &opened.space)?;
+        opened.space.set_engine(engine);
+        return Ok(opened);
+    }
     match args.index {
         Index::Exact => {}
         Index::Int8 => {
@@ -67,6 +118,11 @@ pub fn open(args: &SpaceArgs) -> Result<Opened> {
         }
     }
     Ok(opened)
+}
+
+/// The space with the exact local scan, whatever `--backend` says (for `push`).
+pub fn open_local(args: &SpaceArgs) -> Result<Opened> {
+    open_space(args)
 }
 
 /// The HNSW index kept beside the space file, or a new one (built with a progress bar and saved

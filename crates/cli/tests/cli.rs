@@ -2,7 +2,7 @@
 //! `parity` (gensim's answers on the real GloVe space), `errors` (exit codes and messages),
 //! `files` (conversions and foreign formats), `library` (the batch API on real data),
 //! `evaluation` (benchmarks, with gensim's numbers question by question), `directions`
-//! (building, using and measuring along directions), `latent` (image-generator checkpoints), `lm` (the language model), `server` (the HTTP API on a running server), `browser` (the playground in headless Chromium).
+//! (building, using and measuring along directions), `latent` (image-generator checkpoints), `lm` (the language model), `remote` (search in PostgreSQL + pgvector), `server` (the HTTP API on a running server), `browser` (the playground in headless Chromium).
 
 mod support;
 
@@ -15,4 +15,5 @@ mod latent;
 mod library;
 mod lm;
 mod parity;
+mod remote;
 mod server;

@@ -30,6 +30,7 @@ pub use vecspace_formats as formats;
 pub use vecspace_latent as latent;
 pub use vecspace_lm as lm;
 pub use vecspace_plot as plot;
+pub use vecspace_remote as remote;
 
 /// The names most programs need.
 pub mod prelude {

@@ -299,6 +299,16 @@ fn candidates(n: usize, wanted: usize, exclude: &[usize], key: impl Fn(usize) ->
         .into_candidates()
 }
 
+/// The best `k` of the `candidates` rows by exact cosine, scored with the exact scan's kernel: an
+/// engine that only finds candidates — a graph, a remote database — then answers with the exact
+/// scan's scores bit for bit, and its order among them.
+pub fn rescore(rows: Rows<'_>, query: &[f32], k: usize, mut candidates: Vec<usize>) -> Vec<Neighbor> {
+    // Rows in increasing order, as the selection's tie rule expects.
+    candidates.sort_unstable();
+    candidates.dedup();
+    rerank(rows, query, k, candidates.into_iter().map(|row| Candidate { key: 0.0, row }).collect())
+}
+
 /// The best `k` of `candidates` by exact cosine, computed with the exact scan's own kernel (so the
 /// scores equal the exact scan's bit for bit).
 fn rerank(rows: Rows<'_>, query: &[f32], k: usize, candidates: Vec<Candidate>) -> Vec<Neighbor> {
