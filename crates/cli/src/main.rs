@@ -62,8 +62,8 @@ struct SpaceArgs {
     /// pushed to (`vecspace push`): pgvector or milvus. Expressions are still evaluated here.
     #[arg(long, global = true, default_value = "local")]
     backend: spaces::BackendChoice,
-    /// The server for --backend: postgres://USER:PASSWORD@HOST:PORT/DB, or http://HOST:19530
-    /// for Milvus (a user:password@ there is sent as its token).
+    /// The server for --backend: postgres://USER:PASSWORD@HOST:PORT/DB for pgvector,
+    /// http://[USER:PASSWORD@]HOST:19530 for Milvus.
     #[arg(long, global = true, env = "VECSPACE_URI")]
     uri: Option<String>,
     /// The table or collection on the server (default: vecspace_ and the space's name).

@@ -1,14 +1,15 @@
-//! Remote search backends against real servers: PostgreSQL 18.3 + pgvector 0.8.2 from the pinned
-//! wheel, started by `tests/remote/postgres.sh` on 127.0.0.1. Remote answers must equal the local
-//! exact ones; pushes resume after the server dies; bad addresses, passwords and collections fail
-//! with clear errors.
+//! Remote search backends against real servers: PostgreSQL 18.3 + pgvector 0.8.2 and Milvus 2.3.5
+//! from their pinned wheels, started by `tests/remote/postgres.sh` (on 127.0.0.1) and
+//! `tests/remote/milvus.sh` (in a network namespace of its own). Remote answers must equal the
+//! local exact ones; pushes resume after the server dies; bad addresses, passwords and collections
+//! fail with clear errors.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::support::{benchmark, glove, on_glove, temp_dir, vecspace};
+use crate::support::{Run, benchmark, glove, on_glove, temp_dir, vecspace};
 
 /// The test server's directory and port, apart from a developer's own (55432).
 const DIR: &str = "/tmp/vecspace-pgvector-tests";
@@ -229,4 +230,181 @@ fn pgvector_errors_are_clear() {
     assert!(err.contains("holds another space (3 rows × 3 dims") && err.contains("--replace"), "{err}");
     let err = on_glove(&remote(&server.uri, collection, &["push"])).fails();
     assert!(err.contains("holds another space"), "{err}");
+}
+
+// --- Milvus ---------------------------------------------------------------------------------
+
+const MILVUS_DIR: &str = "/tmp/vecspace-milvus-tests";
+const MILVUS_URI: &str = "http://root:Milvus@127.0.0.1:19530";
+
+struct MilvusServer {
+    wheel: PathBuf,
+}
+
+fn milvus_script() -> Command {
+    let mut command = Command::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/remote/milvus.sh"));
+    command.env("VECSPACE_MILVUS_DIR", MILVUS_DIR);
+    command
+}
+
+impl MilvusServer {
+    fn start(&self) {
+        let output = milvus_script().args(["start", self.wheel.to_str().unwrap()]).output().expect("milvus.sh runs");
+        assert!(output.status.success(), "milvus.sh start: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    fn kill(&self) {
+        assert!(milvus_script().arg("kill").status().expect("milvus.sh runs").success());
+    }
+
+    /// `vecspace ARGS` on GloVe inside the server's network namespace.
+    fn vecspace(&self, args: &[&str]) -> Run {
+        let mut all = vec!["run", env!("CARGO_BIN_EXE_vecspace"), "--space", glove().to_str().unwrap()];
+        all.extend_from_slice(args);
+        crate::support::Run::from(milvus_script().args(&all).output().expect("milvus.sh runs"))
+    }
+
+    /// Rows of `collection` the server reports (REST, eventually consistent), 0 if it is missing.
+    fn rows_in(&self, collection: &str) -> usize {
+        let script = format!(
+            r#"import json, urllib.request
+request = urllib.request.Request("http://127.0.0.1:19530/v1/vector/query",
+    data=json.dumps({{"collectionName": "{collection}", "filter": "id >= 0", "outputFields": ["count(*)"], "limit": 0}}).encode(),
+    headers={{"Authorization": "Bearer root:Milvus", "Content-Type": "application/json"}})
+answer = json.load(urllib.request.urlopen(request, timeout=10))
+print(answer["data"][0]["count(*)"] if answer.get("code") == 200 else 0)"#
+        );
+        let output = milvus_script().args(["run", "python3", "-c", &script]).output().expect("python3 runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0)
+    }
+}
+
+fn milvus() -> (MutexGuard<'static, ()>, &'static MilvusServer) {
+    static SERVER: OnceLock<MilvusServer> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let server = SERVER.get_or_init(|| {
+        let fetched = vecspace(&["fetch", "milvus-server"]).ok();
+        let line = fetched.lines().last().expect("fetch prints the path");
+        MilvusServer { wheel: PathBuf::from(line.rsplit(" in ").next().expect("path")) }
+    });
+    server.start();
+    (guard, server)
+}
+
+fn on_milvus<'a>(collection: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["--backend", "milvus", "--uri", MILVUS_URI, "--collection", collection];
+    all.extend_from_slice(args);
+    all
+}
+
+/// GloVe pushed to Milvus (FLAT index, inner product) answers queries, analogies and a restricted
+/// benchmark exactly as the local scan does.
+#[test]
+fn milvus_answers_equal_the_local_exact_scan() {
+    let (_lock, server) = milvus();
+    let collection = "vecspace_test_equal";
+    let pushed = server.vecspace(&on_milvus(collection, &["--json", "push", "--replace"])).json();
+    assert_eq!(pushed["sent"], 400_000);
+    let again = server.vecspace(&on_milvus(collection, &["--json", "push"])).json();
+    assert_eq!((again["sent"].as_u64(), again["resumed_from"].as_u64()), (Some(0), Some(400_000)));
+
+    let commands: [&[&str]; 5] = [
+        &["query", "king - man + woman"],
+        &["query", "paris - france + italy", "-k", "20"],
+        &["similar", "frog", "-k", "15"],
+        &["analogy", "man", "king", "woman"],
+        &["analogy", "man", "king", "woman", "--method", "mul"],
+    ];
+    for command in commands {
+        let mut args = vec!["--json"];
+        args.extend_from_slice(command);
+        let local = words_and_scores(&on_glove(&args).json());
+        let from_server = words_and_scores(&server.vecspace(&on_milvus(collection, &args)).json());
+        assert!(!local.is_empty());
+        assert_eq!(from_server, local, "{command:?}");
+    }
+    let text = std::fs::read_to_string(benchmark("google-analogies")).unwrap();
+    let family: String = text.split("\n: ").find(|s| s.starts_with("family")).expect("family section").to_owned();
+    let dir = temp_dir();
+    let questions = dir.path().join("family.txt");
+    std::fs::write(&questions, format!(": {family}")).unwrap();
+    let eval = ["--json", "eval", "analogies", questions.to_str().unwrap(), "--restrict-vocab", "20000"];
+    let local = on_glove(&eval).json();
+    let from_server = server.vecspace(&on_milvus(collection, &eval)).json();
+    assert_eq!(
+        (from_server["correct"].clone(), from_server["total"].clone()),
+        (local["correct"].clone(), local["total"].clone())
+    );
+}
+
+/// Milvus killed in the middle of a push: the push fails clearly; after a restart the next push
+/// resumes, and the collection ends with every row exactly once (a search needs the strong count
+/// to equal the space's rows).
+#[test]
+fn milvus_push_resumes_after_the_server_dies() {
+    let (_lock, server) = milvus();
+    let collection = "vecspace_test_resume";
+    let mut args = vec!["run", env!("CARGO_BIN_EXE_vecspace"), "--space", glove().to_str().unwrap()];
+    args.extend(on_milvus(collection, &["--json", "push", "--replace", "--batch", "1000"]));
+    let push = milvus_script().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    loop {
+        let landed = server.rows_in(collection);
+        if (20_000..400_000).contains(&landed) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120) && landed < 400_000, "{landed} rows landed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.kill();
+    let output = push.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("milvus server") && !stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Milvus@"), "the password leaked: {stderr}");
+
+    server.start();
+    let err = server.vecspace(&on_milvus(collection, &["query", "king"])).fails();
+    assert!(err.contains("of 400000 rows: its push did not finish"), "{err}");
+    let resumed = server.vecspace(&on_milvus(collection, &["--json", "push", "--batch", "20000"])).json();
+    let from = resumed["resumed_from"].as_u64().unwrap();
+    assert!((20_000..400_000).contains(&from), "{resumed}");
+    assert_eq!(resumed["sent"].as_u64(), Some(400_000 - from));
+    let local = words_and_scores(&on_glove(&["--json", "query", "queen"]).json());
+    let from_server = words_and_scores(&server.vecspace(&on_milvus(collection, &["--json", "query", "queen"])).json());
+    assert_eq!(from_server, local);
+}
+
+/// Clear errors, exit status 2: nothing listening, a wrong password, a bad URI, a collection never
+/// pushed, another space under the same name.
+#[test]
+fn milvus_errors_are_clear() {
+    // Outside the server's namespace nothing listens on 19530.
+    let err = on_glove(&on_milvus("vecspace_x", &["query", "king"])).fails();
+    assert!(err.contains("cannot reach the milvus server at http://root:***@127.0.0.1:19530"), "{err}");
+    let err = on_glove(&["--backend", "milvus", "--uri", "127.0.0.1:19530", "query", "king"]).fails();
+    assert!(err.contains("invalid milvus URI"), "{err}");
+
+    let (_lock, server) = milvus();
+    let err = server
+        .vecspace(&["--backend", "milvus", "--uri", "http://root:wrong@127.0.0.1:19530", "query", "king"])
+        .fails();
+    assert!(err.contains("refused the credentials") && !err.contains("wrong"), "{err}");
+    let err = server.vecspace(&on_milvus("vecspace_never_pushed", &["query", "king"])).fails();
+    assert!(err.contains("holds no space \"vecspace_never_pushed\""), "{err}");
+
+    let dir = temp_dir();
+    let small = dir.path().join("small.txt");
+    std::fs::write(&small, "king 1 0 0\nqueen 0 1 0\nman 0 0 1\n").unwrap();
+    let collection = "vecspace_test_other";
+    let output = milvus_script()
+        .args(["run", env!("CARGO_BIN_EXE_vecspace"), "--space", small.to_str().unwrap(), "--format", "glove"])
+        .args(on_milvus(collection, &["push", "--replace"]))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let err = server.vecspace(&on_milvus(collection, &["query", "king"])).fails();
+    assert!(err.contains("holds another space (3 rows × 3 dims") && err.contains("--replace"), "{err}");
 }

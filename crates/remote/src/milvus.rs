@@ -1,0 +1,403 @@
+//! Milvus through its official Rust SDK (gRPC): one collection per space with an explicit `id`
+//! (INT64 primary key = row), `word` and `vector` (the unit row), and a FLAT index under the inner
+//! product — Milvus's exact search. The space's identity is kept in the collection's description
+//! (its properties do not survive a restart in 2.3).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use milvus::client::{Client, ClientBuilder, ConsistencyLevel};
+use milvus::data::FieldColumn;
+use milvus::index::{IndexParams, IndexType, MetricType};
+use milvus::mutate::DeleteOptions;
+use milvus::options::CreateCollectionOptions;
+use milvus::query::{QueryOptions, SearchOptions};
+use milvus::schema::{CollectionSchemaBuilder, FieldSchema};
+use milvus::value::{Value, ValueVec};
+use tokio::runtime::Runtime;
+use vecspace_core::Space;
+use vecspace_core::progress::{Progress, Unit};
+use vecspace_core::search::{Neighbor, Rows, Scoring, SearchEngine};
+
+use crate::{Backend, CONNECT_TIMEOUT, Error, Identity, PushOptions, PushReport, Result, Target, redact};
+
+const BACKEND: Backend = Backend::Milvus;
+
+/// Longest word stored (bytes); Milvus's VARCHAR limit.
+const MAX_WORD: i32 = 65_535;
+
+/// Per-call deadline: a count under strong consistency waits for every write to be visible.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A space's collection on a Milvus server, searched there.
+pub struct Milvus {
+    /// The SDK is asynchronous; its client must be driven by the runtime it was built in. One
+    /// worker thread is enough: calls block on it from any thread.
+    runtime: Runtime,
+    client: Client,
+    collection: String,
+    uri: String,
+}
+
+impl std::fmt::Debug for Milvus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Milvus").field("uri", &self.uri).field("collection", &self.collection).finish()
+    }
+}
+
+/// The server address and credentials in `http://USER:PASSWORD@HOST:PORT`.
+struct Address {
+    endpoint: String,
+    credentials: Option<(String, String)>,
+}
+
+fn parse(uri: &str) -> Result<Address> {
+    let invalid = |reason: &str| Error::InvalidUri { backend: BACKEND, uri: redact(uri), reason: reason.to_owned() };
+    let (scheme, rest) = uri.split_once("://").ok_or_else(|| invalid("expected http://[USER:PASSWORD@]HOST:PORT"))?;
+    if scheme != "http" && scheme != "https" {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    let (credentials, host) = match rest.split_once('@') {
+        Some((user_password, host)) => {
+            let (user, password) =
+                user_password.split_once(':').ok_or_else(|| invalid("credentials must be USER:PASSWORD"))?;
+            (Some((user.to_owned(), password.to_owned())), host)
+        }
+        None => (None, rest),
+    };
+    let host = host.trim_end_matches('/');
+    if host.is_empty() || host.contains('/') {
+        return Err(invalid("expected HOST:PORT after the scheme"));
+    }
+    Ok(Address { endpoint: format!("{scheme}://{host}"), credentials })
+}
+
+/// The SDK's error, classified: refused credentials, an unreachable server, or anything else.
+fn classify(uri: &str, error: &milvus::error::Error) -> Error {
+    let message = error.to_string();
+    let uri = redact(uri);
+    if message.contains("Unauthenticated") || message.contains("auth check failure") {
+        Error::Auth { backend: BACKEND, uri, message: "authentication failed: check the user and password".into() }
+    } else if ["ConnectionRefused", "tcp connect error", "Connection refused", "Timeout expired", "transport error"]
+        .iter()
+        .any(|sign| message.contains(sign))
+    {
+        Error::Unreachable { backend: BACKEND, uri, message }
+    } else {
+        Error::Server { backend: BACKEND, uri, message }
+    }
+}
+
+struct Session {
+    runtime: Runtime,
+    client: Client,
+    uri: String,
+}
+
+impl Session {
+    fn open(uri: &str) -> Result<Session> {
+        let address = parse(uri)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Server { backend: BACKEND, uri: redact(uri), message: e.to_string() })?;
+        let mut builder = ClientBuilder::new(address.endpoint.clone()).timeout(CALL_TIMEOUT);
+        if let Some((user, password)) = &address.credentials {
+            builder = builder.username(user).password(password);
+        }
+        let client = runtime
+            .block_on(async { tokio::time::timeout(CONNECT_TIMEOUT, builder.build()).await })
+            .map_err(|_| Error::Unreachable {
+                backend: BACKEND,
+                uri: redact(uri),
+                message: format!("no answer in {} s", CONNECT_TIMEOUT.as_secs()),
+            })?
+            .map_err(|e| classify(uri, &e))?;
+        Ok(Session { runtime, client, uri: uri.to_owned() })
+    }
+
+    fn call<T>(&self, future: impl Future<Output = milvus::error::Result<T>>) -> Result<T> {
+        self.runtime.block_on(future).map_err(|e| classify(&self.uri, &e))
+    }
+
+    /// The recorded identity of `collection`, if it exists.
+    fn recorded(&self, collection: &str) -> Result<Option<Identity>> {
+        if !self.call(self.client.has_collection(collection))? {
+            return Ok(None);
+        }
+        let described = self.call(self.client.describe_collection(collection))?;
+        Ok(Some(parse_identity(&described.schema.description).unwrap_or(Identity {
+            rows: 0,
+            dims: 0,
+            fingerprint: format!("not made by vecspace: {:?}", described.schema.description),
+        })))
+    }
+
+    /// Rows matching `filter`, counted once every acknowledged write is visible.
+    fn count(&self, collection: &str, filter: &str) -> Result<usize> {
+        let options = QueryOptions::new()
+            .output_fields(vec!["count(*)".to_owned()])
+            .consistency_level(ConsistencyLevel::Strong as i32);
+        let columns = self.call(self.client.query(collection, filter, &options))?;
+        match columns.first().map(|c| &c.value) {
+            Some(ValueVec::Long(counts)) if counts.len() == 1 => Ok(counts[0].max(0) as usize),
+            other => Err(Error::Server {
+                backend: BACKEND,
+                uri: redact(&self.uri),
+                message: format!("unexpected count(*) answer: {other:?}"),
+            }),
+        }
+    }
+}
+
+fn describe_identity(identity: &Identity) -> String {
+    format!("vecspace rows={} dims={} fingerprint={}", identity.rows, identity.dims, identity.fingerprint)
+}
+
+fn parse_identity(description: &str) -> Option<Identity> {
+    let mut fields = description.strip_prefix("vecspace ")?.split(' ');
+    let mut value = |key: &str| fields.next()?.strip_prefix(key)?.strip_prefix('=').map(str::to_owned);
+    let rows = value("rows")?.parse().ok()?;
+    let dims = value("dims")?.parse().ok()?;
+    let fingerprint = value("fingerprint")?;
+    Some(Identity { rows, dims, fingerprint })
+}
+
+fn fields(dims: usize) -> [FieldSchema; 3] {
+    [
+        FieldSchema::new_primary_int64("id", "row of the space", false),
+        FieldSchema::new_varchar("word", "", MAX_WORD),
+        FieldSchema::new_float_vector("vector", "unit row", dims as i64),
+    ]
+}
+
+/// The first row not on the server: the pushed rows are `0..n` plus, after an interruption, part
+/// of the batch that was in flight. Binary search on "all of `0..x` are there".
+fn first_missing(session: &Session, collection: &str, present: usize, rows: usize) -> Result<usize> {
+    if present == 0 || session.count(collection, &format!("id < {present}"))? == present {
+        return Ok(present.min(rows));
+    }
+    let (mut complete, mut incomplete) = (0, present);
+    while incomplete - complete > 1 {
+        let middle = (complete + incomplete) / 2;
+        if session.count(collection, &format!("id < {middle}"))? == middle {
+            complete = middle;
+        } else {
+            incomplete = middle;
+        }
+    }
+    Ok(complete)
+}
+
+pub(crate) fn push(
+    target: &Target,
+    space: &Space,
+    options: &PushOptions,
+    progress: &dyn Progress,
+) -> Result<PushReport> {
+    let session = Session::open(&target.uri)?;
+    let collection = target.collection.as_str();
+    let ours = Identity::of(space);
+    let fresh = match session.recorded(collection)? {
+        Some(theirs) if theirs == ours && !options.replace => false,
+        Some(theirs) if !options.replace => {
+            return Err(Error::OtherSpace {
+                backend: BACKEND,
+                collection: collection.to_owned(),
+                found: theirs.to_string(),
+                expected: ours.to_string(),
+            });
+        }
+        Some(_) => {
+            session.call(session.client.drop_collection(collection))?;
+            true
+        }
+        None => true,
+    };
+    let [id, word, vector] = fields(ours.dims);
+    if fresh {
+        let schema = CollectionSchemaBuilder::new(collection, &describe_identity(&ours))
+            .add_field(id.clone())
+            .add_field(word.clone())
+            .add_field(vector.clone())
+            .build()
+            .map_err(|e| classify(&target.uri, &e))?;
+        let create = CreateCollectionOptions::with_consistency_level(ConsistencyLevel::Bounded);
+        session.call(session.client.create_collection(schema, Some(create)))?;
+        let flat = IndexParams::new("vector_flat".into(), IndexType::Flat, MetricType::IP, HashMap::new());
+        session.call(session.client.create_index(collection, "vector", flat))?;
+    }
+    session.call(session.client.load_collection(collection, None))?;
+    let present = session.count(collection, "id >= 0")?;
+    let resumed_from = first_missing(&session, collection, present, space.len())?;
+    if present > resumed_from {
+        // Part of the batch in flight when the last push stopped: remove it, then send it whole.
+        let stray = DeleteOptions::with_filter(format!("id >= {resumed_from}"));
+        session.call(session.client.delete(collection, &stray))?;
+    }
+    progress.start(&format!("pushing to {collection}"), Some(space.len() as u64), Unit::Items);
+    progress.advance(resumed_from as u64);
+    let mut start = resumed_from;
+    while start < space.len() {
+        let end = (start + options.batch).min(space.len());
+        let ids: Vec<i64> = (start as i64..end as i64).collect();
+        let words: Vec<String> = (start..end).map(|row| space.word(row).to_owned()).collect();
+        let vectors: Vec<f32> = (start..end).flat_map(|row| space.unit_vector(row)).collect();
+        let columns =
+            vec![FieldColumn::new(&id, ids), FieldColumn::new(&word, words), FieldColumn::new(&vector, vectors)];
+        session.call(session.client.insert(collection, columns, None))?;
+        progress.advance((end - start) as u64);
+        start = end;
+    }
+    progress.finish();
+    if resumed_from < space.len() {
+        // Seal the growing segments so that searches use the FLAT index rather than raw scans.
+        session.call(session.client.flush(collection))?;
+    }
+    Ok(PushReport { rows: space.len(), resumed_from, sent: space.len() - resumed_from })
+}
+
+impl Milvus {
+    /// Connects to the server that holds `space` in `target`'s collection, after checking that the
+    /// collection holds exactly this space, completely, and that it is loaded for search.
+    pub fn connect(target: &Target, space: &Space) -> Result<Milvus> {
+        let session = Session::open(&target.uri)?;
+        let collection = target.collection.as_str();
+        let ours = Identity::of(space);
+        match session.recorded(collection)? {
+            None => {
+                return Err(Error::NotPushed {
+                    backend: BACKEND,
+                    uri: redact(&target.uri),
+                    collection: collection.to_owned(),
+                });
+            }
+            Some(theirs) if theirs != ours => {
+                return Err(Error::OtherSpace {
+                    backend: BACKEND,
+                    collection: collection.to_owned(),
+                    found: theirs.to_string(),
+                    expected: ours.to_string(),
+                });
+            }
+            Some(_) => {}
+        }
+        // After a server restart a collection is reloaded in the background; loading waits.
+        session.call(session.client.load_collection(collection, None))?;
+        let pushed = session.count(collection, "id >= 0")?;
+        if pushed != space.len() {
+            return Err(Error::Incomplete {
+                backend: BACKEND,
+                collection: collection.to_owned(),
+                pushed,
+                rows: space.len(),
+            });
+        }
+        let Session { runtime, client, uri } = session;
+        Ok(Milvus { runtime, client, collection: collection.to_owned(), uri: redact(&uri) })
+    }
+
+    fn fetch(
+        &self,
+        unit_query: &[f32],
+        limit: usize,
+        total: usize,
+        wanted: usize,
+        exclude: &[usize],
+    ) -> vecspace_core::Result<Vec<usize>> {
+        let mut conditions = Vec::new();
+        if limit < total {
+            conditions.push(format!("id < {limit}"));
+        }
+        if !exclude.is_empty() {
+            let list: Vec<String> = exclude.iter().map(usize::to_string).collect();
+            conditions.push(format!("id not in [{}]", list.join(",")));
+        }
+        let mut options = SearchOptions::new().limit(wanted);
+        if !conditions.is_empty() {
+            options = options.filter(conditions.join(" and "));
+        }
+        let failed = |message: String| vecspace_core::Error::Engine {
+            engine: "milvus",
+            message: format!("{}: {message}", self.uri),
+        };
+        let query = vec![Value::FloatArray(unit_query.to_vec().into())];
+        let mut results = self
+            .runtime
+            .block_on(self.client.search(self.collection.as_str(), query, Some(options)))
+            .map_err(|e| failed(e.to_string()))?;
+        let Some(result) = results.pop() else { return Ok(Vec::new()) };
+        result
+            .id
+            .iter()
+            .map(|id| match id {
+                Value::Long(id) if *id >= 0 => Ok(*id as usize),
+                other => Err(failed(format!("unexpected id {other:?}"))),
+            })
+            .collect()
+    }
+}
+
+impl SearchEngine for Milvus {
+    fn name(&self) -> &'static str {
+        "milvus"
+    }
+
+    fn is_exact(&self) -> bool {
+        true
+    }
+
+    fn extra_bytes(&self) -> usize {
+        0
+    }
+
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> vecspace_core::Result<Vec<Neighbor>> {
+        self.nearest_below(rows, rows.len(), query, k, scoring, exclude)
+    }
+
+    fn nearest_below(
+        &self,
+        rows: Rows<'_>,
+        limit: usize,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> vecspace_core::Result<Vec<Neighbor>> {
+        let total = rows.len();
+        crate::remote_nearest(rows, limit, query, k, scoring, exclude, |unit, limit, wanted, exclude| {
+            self.fetch(unit, limit, total, wanted, exclude)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_round_trip_through_descriptions() {
+        let identity = Identity { rows: 400_000, dims: 50, fingerprint: "00ff".into() };
+        assert_eq!(parse_identity(&describe_identity(&identity)), Some(identity));
+        assert_eq!(parse_identity("made by hand"), None);
+    }
+
+    #[test]
+    fn addresses_take_credentials_apart() {
+        let address = parse("http://root:Milvus@127.0.0.1:19530").ok().unwrap();
+        assert_eq!(address.endpoint, "http://127.0.0.1:19530");
+        assert_eq!(address.credentials, Some(("root".into(), "Milvus".into())));
+        assert!(parse("http://127.0.0.1:19530/").ok().unwrap().credentials.is_none());
+        for bad in ["127.0.0.1:19530", "grpc://host:1", "http://root@host:1", "http://"] {
+            assert!(matches!(parse(bad), Err(Error::InvalidUri { .. })), "{bad}");
+        }
+    }
+}
