@@ -89,6 +89,29 @@ fn remote<'a>(uri: &'a str, collection: &'a str, args: &[&'a str]) -> Vec<&'a st
     all
 }
 
+/// Waits until a push of GloVe has landed at least `rows` rows, but not all of them.
+fn wait_until_part_landed(landed: impl Fn() -> usize, rows: usize) {
+    let started = Instant::now();
+    loop {
+        let landed = landed();
+        if (rows..400_000).contains(&landed) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120) && landed < 400_000, "{landed} rows landed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A push whose server was killed: exit status 2, a message naming the server, no panic, and
+/// not the password.
+fn fails_cleanly(push: std::process::Child, server: &str, password: &str) {
+    let output = push.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(server) && !stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains(password), "the password leaked: {stderr}");
+}
+
 fn words_and_scores(answer: &serde_json::Value) -> Vec<(String, f64)> {
     answer["results"]
         .as_array()
@@ -160,21 +183,9 @@ fn pgvector_push_resumes_after_the_server_dies() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    loop {
-        let landed = server.rows_in(collection);
-        if (2_000..400_000).contains(&landed) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60) && landed < 400_000, "{landed} rows landed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_part_landed(|| server.rows_in(collection), 2_000);
     server.kill();
-    let output = push.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("pgvector server") && !stderr.contains("panicked"), "{stderr}");
-    assert!(!stderr.contains("vecspace-test"), "the password leaked: {stderr}");
+    fails_cleanly(push, "pgvector server", "vecspace-test");
 
     server.start();
     let committed = server.count(&format!("SELECT count(*) FROM {collection}"));
@@ -349,21 +360,9 @@ fn milvus_push_resumes_after_the_server_dies() {
     let mut args = vec!["run", env!("CARGO_BIN_EXE_vecspace"), "--space", glove().to_str().unwrap()];
     args.extend(on_milvus(collection, &["--json", "push", "--replace", "--batch", "1000"]));
     let push = milvus_script().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    loop {
-        let landed = server.rows_in(collection);
-        if (20_000..400_000).contains(&landed) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120) && landed < 400_000, "{landed} rows landed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until_part_landed(|| server.rows_in(collection), 20_000);
     server.kill();
-    let output = push.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("milvus server") && !stderr.contains("panicked"), "{stderr}");
-    assert!(!stderr.contains("Milvus@"), "the password leaked: {stderr}");
+    fails_cleanly(push, "milvus server", "Milvus@");
 
     server.start();
     let err = server.vecspace(&on_milvus(collection, &["query", "king"])).fails();

@@ -24,9 +24,6 @@ use vecspace_core::progress::Progress;
 use vecspace_core::search::engine::rescore;
 use vecspace_core::search::{Neighbor, Rows, Scoring, SearchEngine, nearest};
 
-pub use milvus::Milvus;
-pub use pgvector::PgVector;
-
 /// Everything that can go wrong talking to a database server.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -182,8 +179,8 @@ pub fn push(target: &Target, space: &Space, options: &PushOptions, progress: &dy
 /// A search engine answering from `target`, which must hold `space` completely.
 pub fn connect(target: &Target, space: &Space) -> Result<Box<dyn SearchEngine>> {
     Ok(match target.backend {
-        Backend::Pgvector => Box::new(PgVector::connect(target, space)?),
-        Backend::Milvus => Box::new(Milvus::connect(target, space)?),
+        Backend::Pgvector => Box::new(RemoteEngine(pgvector::PgVector::connect(target, space)?)),
+        Backend::Milvus => Box::new(RemoteEngine(milvus::Milvus::connect(target, space)?)),
     })
 }
 
@@ -194,35 +191,76 @@ const MARGIN: usize = 10;
 /// How long to wait for a server to accept a connection.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The part of a remote search both backends share: scorings other than cosine on unit rows (the
-/// only one stored) are answered by the local exact scan; the server's candidates are scored
-/// again exactly. `fetch(unit_query, limit, wanted, exclude)` asks the server for row ids.
-pub(crate) fn remote_nearest(
-    rows: Rows<'_>,
-    limit: usize,
-    query: &[f32],
-    k: usize,
-    scoring: Scoring,
-    exclude: &[usize],
-    fetch: impl FnOnce(&[f32], usize, usize, &[usize]) -> vecspace_core::Result<Vec<usize>>,
-) -> vecspace_core::Result<Vec<Neighbor>> {
-    let rows = rows.prefix(limit);
-    if scoring != Scoring::default() {
-        return Ok(nearest(rows, query, k, scoring, exclude));
+/// What a server contributes to a search: the ids of the rows nearest a unit query.
+pub(crate) trait Candidates: Send + Sync + fmt::Debug {
+    const NAME: &'static str;
+
+    /// Up to `wanted` rows below `limit` (of `total`), nearest `unit_query` by inner product,
+    /// skipping `exclude`.
+    fn candidates(
+        &self,
+        unit_query: &[f32],
+        limit: usize,
+        total: usize,
+        wanted: usize,
+        exclude: &[usize],
+    ) -> vecspace_core::Result<Vec<usize>>;
+}
+
+/// A server's search as a [`SearchEngine`]: scorings other than cosine on unit rows (the only one
+/// stored) are answered by the local exact scan; the server's candidates are scored again exactly.
+#[derive(Debug)]
+pub(crate) struct RemoteEngine<S>(pub S);
+
+impl<S: Candidates> SearchEngine for RemoteEngine<S> {
+    fn name(&self) -> &'static str {
+        S::NAME
     }
-    let norm = query.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt();
-    if k == 0 || rows.is_empty() || norm == 0.0 || !norm.is_finite() {
-        return Ok(nearest(rows, query, k, scoring, exclude));
+
+    fn is_exact(&self) -> bool {
+        true
     }
-    let unit: Vec<f32> = query.iter().map(|x| (f64::from(*x) / norm) as f32).collect();
-    let candidates = fetch(&unit, rows.len(), k + MARGIN, exclude)?;
-    if let Some(&bad) = candidates.iter().find(|&&row| row >= rows.len()) {
-        return Err(vecspace_core::Error::Engine {
-            engine: "remote",
-            message: format!("the server returned row {bad}, beyond the {} rows asked for", rows.len()),
-        });
+
+    fn extra_bytes(&self) -> usize {
+        0
     }
-    Ok(rescore(rows, query, k, candidates))
+
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> vecspace_core::Result<Vec<Neighbor>> {
+        self.nearest_below(rows, rows.len(), query, k, scoring, exclude)
+    }
+
+    fn nearest_below(
+        &self,
+        rows: Rows<'_>,
+        limit: usize,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> vecspace_core::Result<Vec<Neighbor>> {
+        let total = rows.len();
+        let rows = rows.prefix(limit);
+        let norm = query.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt();
+        if scoring != Scoring::default() || k == 0 || rows.is_empty() || norm == 0.0 || !norm.is_finite() {
+            return Ok(nearest(rows, query, k, scoring, exclude));
+        }
+        let unit: Vec<f32> = query.iter().map(|x| (f64::from(*x) / norm) as f32).collect();
+        let candidates = self.0.candidates(&unit, rows.len(), total, k + MARGIN, exclude)?;
+        if let Some(&bad) = candidates.iter().find(|&&row| row >= rows.len()) {
+            return Err(vecspace_core::Error::Engine {
+                engine: S::NAME,
+                message: format!("the server returned row {bad}, beyond the {} rows asked for", rows.len()),
+            });
+        }
+        Ok(rescore(rows, query, k, candidates))
+    }
 }
 
 /// A URI with its password replaced by `***`, for messages.

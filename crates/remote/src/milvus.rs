@@ -17,9 +17,8 @@ use milvus::value::{Value, ValueVec};
 use tokio::runtime::Runtime;
 use vecspace_core::Space;
 use vecspace_core::progress::{Progress, Unit};
-use vecspace_core::search::{Neighbor, Rows, Scoring, SearchEngine};
 
-use crate::{Backend, CONNECT_TIMEOUT, Error, Identity, PushOptions, PushReport, Result, Target, redact};
+use crate::{Backend, CONNECT_TIMEOUT, Candidates, Error, Identity, PushOptions, PushReport, Result, Target, redact};
 
 const BACKEND: Backend = Backend::Milvus;
 
@@ -30,7 +29,7 @@ const MAX_WORD: i32 = 65_535;
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A space's collection on a Milvus server, searched there.
-pub struct Milvus {
+pub(crate) struct Milvus {
     /// The SDK is asynchronous; its client must be driven by the runtime it was built in. One
     /// worker thread is enough: calls block on it from any thread.
     runtime: Runtime,
@@ -261,7 +260,7 @@ pub(crate) fn push(
 impl Milvus {
     /// Connects to the server that holds `space` in `target`'s collection, after checking that the
     /// collection holds exactly this space, completely, and that it is loaded for search.
-    pub fn connect(target: &Target, space: &Space) -> Result<Milvus> {
+    pub(crate) fn connect(target: &Target, space: &Space) -> Result<Milvus> {
         let session = Session::open(&target.uri)?;
         let collection = target.collection.as_str();
         let ours = Identity::of(space);
@@ -297,8 +296,12 @@ impl Milvus {
         let Session { runtime, client, uri } = session;
         Ok(Milvus { runtime, client, collection: collection.to_owned(), uri: redact(&uri) })
     }
+}
 
-    fn fetch(
+impl Candidates for Milvus {
+    const NAME: &'static str = "milvus";
+
+    fn candidates(
         &self,
         unit_query: &[f32],
         limit: usize,
@@ -319,7 +322,7 @@ impl Milvus {
             options = options.filter(conditions.join(" and "));
         }
         let failed = |message: String| vecspace_core::Error::Engine {
-            engine: "milvus",
+            engine: Self::NAME,
             message: format!("{}: {message}", self.uri),
         };
         let query = vec![Value::FloatArray(unit_query.to_vec().into())];
@@ -336,46 +339,6 @@ impl Milvus {
                 other => Err(failed(format!("unexpected id {other:?}"))),
             })
             .collect()
-    }
-}
-
-impl SearchEngine for Milvus {
-    fn name(&self) -> &'static str {
-        "milvus"
-    }
-
-    fn is_exact(&self) -> bool {
-        true
-    }
-
-    fn extra_bytes(&self) -> usize {
-        0
-    }
-
-    fn nearest(
-        &self,
-        rows: Rows<'_>,
-        query: &[f32],
-        k: usize,
-        scoring: Scoring,
-        exclude: &[usize],
-    ) -> vecspace_core::Result<Vec<Neighbor>> {
-        self.nearest_below(rows, rows.len(), query, k, scoring, exclude)
-    }
-
-    fn nearest_below(
-        &self,
-        rows: Rows<'_>,
-        limit: usize,
-        query: &[f32],
-        k: usize,
-        scoring: Scoring,
-        exclude: &[usize],
-    ) -> vecspace_core::Result<Vec<Neighbor>> {
-        let total = rows.len();
-        crate::remote_nearest(rows, limit, query, k, scoring, exclude, |unit, limit, wanted, exclude| {
-            self.fetch(unit, limit, total, wanted, exclude)
-        })
     }
 }
 

@@ -12,9 +12,8 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, NoTls};
 use vecspace_core::Space;
 use vecspace_core::progress::{Progress, Unit};
-use vecspace_core::search::{Neighbor, Rows, Scoring, SearchEngine};
 
-use crate::{Backend, CONNECT_TIMEOUT, Error, Identity, PushOptions, PushReport, Result, Target, redact};
+use crate::{Backend, CONNECT_TIMEOUT, Candidates, Error, Identity, PushOptions, PushReport, Result, Target, redact};
 
 const BACKEND: Backend = Backend::Pgvector;
 
@@ -22,7 +21,7 @@ const BACKEND: Backend = Backend::Pgvector;
 const SETUP_LOCK: i64 = 0x7665_6373_7061_6365;
 
 /// A space's table on a PostgreSQL server, searched there.
-pub struct PgVector {
+pub(crate) struct PgVector {
     /// One connection per search thread, so that batches of queries run in parallel.
     clients: Vec<Mutex<Client>>,
     uri: String,
@@ -202,7 +201,7 @@ pub(crate) fn push(
 impl PgVector {
     /// Connects to the server that holds `space` in `target`'s table, after checking that the
     /// table holds exactly this space, completely.
-    pub fn connect(target: &Target, space: &Space) -> Result<PgVector> {
+    pub(crate) fn connect(target: &Target, space: &Space) -> Result<PgVector> {
         let uri = target.uri.as_str();
         let table = target.collection.as_str();
         let mut first = open(uri)?;
@@ -238,11 +237,16 @@ impl PgVector {
             format!("SELECT id FROM {table} WHERE id < $1 AND id <> ALL($2) ORDER BY embedding <#> $3, id LIMIT $4");
         Ok(PgVector { clients, uri: redact(uri), search })
     }
+}
 
-    fn fetch(
+impl Candidates for PgVector {
+    const NAME: &'static str = "pgvector";
+
+    fn candidates(
         &self,
         unit_query: &[f32],
         limit: usize,
+        _total: usize,
         wanted: usize,
         exclude: &[usize],
     ) -> vecspace_core::Result<Vec<usize>> {
@@ -252,47 +256,8 @@ impl PgVector {
         let query = Vector::from(unit_query.to_vec());
         let found =
             client.query(&self.search, &[&(limit as i64), &exclude, &query, &(wanted as i64)]).map_err(|e| {
-                vecspace_core::Error::Engine { engine: "pgvector", message: format!("{}: {}", self.uri, describe(&e)) }
+                vecspace_core::Error::Engine { engine: Self::NAME, message: format!("{}: {}", self.uri, describe(&e)) }
             })?;
         Ok(found.iter().map(|row| row.get::<_, i64>(0) as usize).collect())
-    }
-}
-
-impl SearchEngine for PgVector {
-    fn name(&self) -> &'static str {
-        "pgvector"
-    }
-
-    fn is_exact(&self) -> bool {
-        true
-    }
-
-    fn extra_bytes(&self) -> usize {
-        0
-    }
-
-    fn nearest(
-        &self,
-        rows: Rows<'_>,
-        query: &[f32],
-        k: usize,
-        scoring: Scoring,
-        exclude: &[usize],
-    ) -> vecspace_core::Result<Vec<Neighbor>> {
-        self.nearest_below(rows, rows.len(), query, k, scoring, exclude)
-    }
-
-    fn nearest_below(
-        &self,
-        rows: Rows<'_>,
-        limit: usize,
-        query: &[f32],
-        k: usize,
-        scoring: Scoring,
-        exclude: &[usize],
-    ) -> vecspace_core::Result<Vec<Neighbor>> {
-        crate::remote_nearest(rows, limit, query, k, scoring, exclude, |unit, limit, wanted, exclude| {
-            self.fetch(unit, limit, wanted, exclude)
-        })
     }
 }
