@@ -204,6 +204,30 @@ fn pgvector_push_resumes_after_the_server_dies() {
     assert_eq!(words_and_scores(&from_server), words_and_scores(&local));
 }
 
+/// A long-lived engine (as in `vecspace serve`) outlives a server restart: its connections are
+/// made again on the next search.
+#[test]
+fn pgvector_engine_reconnects_after_a_server_restart() {
+    use vecspace::OpenSpace;
+    let (_lock, server) = postgres();
+    let collection = "vecspace_test_equal";
+    on_glove(&remote(&server.uri, collection, &["push"])).ok();
+    let mut space = vecspace::Space::open(glove()).unwrap();
+    let local = space.nearest(&space.unit_vector(1000), 10, &[1000]).unwrap();
+    let target = vecspace::remote::Target {
+        backend: vecspace::remote::Backend::Pgvector,
+        uri: server.uri.clone(),
+        collection: collection.into(),
+    };
+    space.set_engine(vecspace::remote::connect(&target, &space).unwrap());
+    assert_eq!(space.nearest(&space.unit_vector(1000), 10, &[1000]).unwrap(), local);
+    server.kill();
+    let err = space.nearest(&space.unit_vector(1000), 10, &[1000]).unwrap_err().to_string();
+    assert!(err.contains("the pgvector search engine failed") && !err.contains("vecspace-test"), "{err}");
+    server.start();
+    assert_eq!(space.nearest(&space.unit_vector(1000), 10, &[1000]).unwrap(), local);
+}
+
 /// Clear errors, exit status 2: no server, a wrong password, a collection never pushed, another
 /// space under the same name, and options that do not combine.
 #[test]

@@ -24,13 +24,14 @@ const SETUP_LOCK: i64 = 0x7665_6373_7061_6365;
 pub(crate) struct PgVector {
     /// One connection per search thread, so that batches of queries run in parallel.
     clients: Vec<Mutex<Client>>,
+    /// With the password, to connect again; shown only through [`redact`].
     uri: String,
     search: String,
 }
 
 impl std::fmt::Debug for PgVector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgVector").field("uri", &self.uri).field("connections", &self.clients.len()).finish()
+        f.debug_struct("PgVector").field("uri", &redact(&self.uri)).field("connections", &self.clients.len()).finish()
     }
 }
 
@@ -235,7 +236,7 @@ impl PgVector {
         }
         let search =
             format!("SELECT id FROM {table} WHERE id < $1 AND id <> ALL($2) ORDER BY embedding <#> $3, id LIMIT $4");
-        Ok(PgVector { clients, uri: redact(uri), search })
+        Ok(PgVector { clients, uri: uri.to_owned(), search })
     }
 }
 
@@ -250,14 +251,25 @@ impl Candidates for PgVector {
         wanted: usize,
         exclude: &[usize],
     ) -> vecspace_core::Result<Vec<usize>> {
+        let failed = |message: String| vecspace_core::Error::Engine {
+            engine: Self::NAME,
+            message: format!("{}: {message}", redact(&self.uri)),
+        };
         let slot = rayon::current_thread_index().unwrap_or(0) % self.clients.len();
         let mut client = self.clients[slot].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let exclude: Vec<i64> = exclude.iter().map(|&row| row as i64).collect();
         let query = Vector::from(unit_query.to_vec());
-        let found =
-            client.query(&self.search, &[&(limit as i64), &exclude, &query, &(wanted as i64)]).map_err(|e| {
-                vecspace_core::Error::Engine { engine: Self::NAME, message: format!("{}: {}", self.uri, describe(&e)) }
-            })?;
+        let parameters: [&(dyn ToSql + Sync); 4] = [&(limit as i64), &exclude, &query, &(wanted as i64)];
+        let found = match client.query(&self.search, &parameters) {
+            // The server restarted since this connection was made (a long-running `serve`):
+            // connect again, once.
+            Err(_) if client.is_closed() => {
+                *client = open(&self.uri).map_err(|e| failed(e.to_string()))?;
+                client.query(&self.search, &parameters)
+            }
+            other => other,
+        }
+        .map_err(|e| failed(describe(&e)))?;
         Ok(found.iter().map(|row| row.get::<_, i64>(0) as usize).collect())
     }
 }
