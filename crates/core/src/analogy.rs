@@ -261,34 +261,7 @@ impl Space {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::{Exact, row_norms};
-
-    /// The exact scan behind an engine that claims not to read every row, so that analogies take
-    /// the candidate path.
-    #[derive(Debug)]
-    struct Candidates;
-
-    impl SearchEngine for Candidates {
-        fn name(&self) -> &'static str {
-            "candidates"
-        }
-        fn is_exact(&self) -> bool {
-            true
-        }
-        fn extra_bytes(&self) -> usize {
-            0
-        }
-        fn nearest(
-            &self,
-            rows: Rows<'_>,
-            query: &[f32],
-            k: usize,
-            scoring: Scoring,
-            exclude: &[usize],
-        ) -> Result<Vec<Neighbor>> {
-            Exact.nearest(rows, query, k, scoring, exclude)
-        }
-    }
+    use crate::search::{Exact, ExactCandidates, row_norms};
 
     fn random_rows(n: usize, dims: usize, seed: u64) -> Vec<f32> {
         let mut rng = crate::random::SplitMix64(seed);
@@ -312,14 +285,15 @@ mod tests {
                 let words = question.map(|r| unit(rows.row(r)));
                 let words = [words[0].as_slice(), &words[1], &words[2]];
                 let full = rank_analogy(rows, words, method, 5, &question).unwrap();
-                let through = rank_analogy_with(&Candidates, rows, rows.len(), words, method, 5, &question).unwrap();
+                let through =
+                    rank_analogy_with(&ExactCandidates, rows, rows.len(), words, method, 5, &question).unwrap();
                 assert_eq!(full.len(), 5);
                 for (f, t) in full.iter().zip(&through) {
                     assert_eq!(f.row, t.row, "{method} {question:?}");
                     assert!((f.score - t.score).abs() < 1e-5, "{method}: {} vs {}", f.score, t.score);
                 }
                 // A restricted vocabulary: no answer at or beyond the limit.
-                let below = rank_analogy_with(&Candidates, rows, 30, words, method, 5, &question).unwrap();
+                let below = rank_analogy_with(&ExactCandidates, rows, 30, words, method, 5, &question).unwrap();
                 let reference = rank_analogy(rows.prefix(30), words, method, 5, &question).unwrap();
                 assert_eq!(
                     below.iter().map(|n| n.row).collect::<Vec<_>>(),
@@ -335,7 +309,7 @@ mod tests {
         let norms = row_norms(&data, 4);
         let rows = Rows::new(&data, 4, &norms);
         let a = unit(rows.row(0));
-        for engine in [&Candidates as &dyn SearchEngine, &Exact] {
+        for engine in [&ExactCandidates as &dyn SearchEngine, &Exact] {
             let pair = rank_analogy_with(engine, rows, 20, [&a, &a, &a], AnalogyMethod::Pair, 3, &[0]);
             assert!(matches!(pair, Err(Error::ZeroQuery)), "{}", engine.name());
         }

@@ -247,7 +247,7 @@ impl<S: Candidates> SearchEngine for RemoteEngine<S> {
     ) -> vecspace_core::Result<Vec<Neighbor>> {
         let total = rows.len();
         let rows = rows.prefix(limit);
-        let norm = query.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt();
+        let norm = vecspace_core::length(query);
         if scoring != Scoring::default() || k == 0 || rows.is_empty() || norm == 0.0 || !norm.is_finite() {
             return Ok(nearest(rows, query, k, scoring, exclude));
         }

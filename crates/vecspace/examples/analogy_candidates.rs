@@ -7,34 +7,7 @@
 
 use vecspace::eval::{AnalogyOptions, QuestionResult, evaluate_analogies, evaluate_analogies_with_engine, sets};
 use vecspace::prelude::*;
-use vecspace::search::{Exact, Neighbor, Rows, Scoring, SearchEngine};
-
-/// The exact scan, presented as an engine that does not read every row, so that analogies ask it
-/// for candidates.
-#[derive(Debug)]
-struct CandidatesFromExact;
-
-impl SearchEngine for CandidatesFromExact {
-    fn name(&self) -> &'static str {
-        "candidates"
-    }
-    fn is_exact(&self) -> bool {
-        true
-    }
-    fn extra_bytes(&self) -> usize {
-        0
-    }
-    fn nearest(
-        &self,
-        rows: Rows<'_>,
-        query: &[f32],
-        k: usize,
-        scoring: Scoring,
-        exclude: &[usize],
-    ) -> vecspace::Result<Vec<Neighbor>> {
-        Exact.nearest(rows, query, k, scoring, exclude)
-    }
-}
+use vecspace::search::ExactCandidates;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let space = Space::open_named("glove-6b-50d")?;
@@ -48,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for method in [AnalogyMethod::Mul, AnalogyMethod::Pair] {
         let options = AnalogyOptions { method, restrict_vocab: 100_000, ..AnalogyOptions::default() };
         let full = evaluate_analogies(&space, &set, &options, silent)?;
-        let candidates = evaluate_analogies_with_engine(&space, &set, &options, &CandidatesFromExact, silent)?;
+        let candidates = evaluate_analogies_with_engine(&space, &set, &options, &ExactCandidates, silent)?;
         let answer = |q: &QuestionResult| match q {
             QuestionResult::Answered { predicted, .. } => predicted.clone(),
             QuestionResult::Skipped => None,

@@ -117,6 +117,37 @@ impl SearchEngine for Exact {
     }
 }
 
+/// The exact scan presented as an engine that does not read every row, so that analogies rank
+/// 3CosMul and PairDirection from its candidates: what candidate ranking alone changes, measured
+/// without any approximation in the search (example `analogy_candidates`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExactCandidates;
+
+impl SearchEngine for ExactCandidates {
+    fn name(&self) -> &'static str {
+        "exact-candidates"
+    }
+
+    fn is_exact(&self) -> bool {
+        true
+    }
+
+    fn extra_bytes(&self) -> usize {
+        0
+    }
+
+    fn nearest(
+        &self,
+        rows: Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Result<Vec<Neighbor>> {
+        Ok(nearest(rows, query, k, scoring, exclude))
+    }
+}
+
 /// A scalar-quantised copy of the unit rows: one signed byte per value with a scale per
 /// dimension (`q = round(u / s_d)`, `s_d = max |u_d| / 127`), a quarter of the f32 matrix, rows
 /// padded to whole 32-byte blocks. A query is scaled by the same `s_d` and rounded to bytes too,

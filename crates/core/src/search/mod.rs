@@ -18,7 +18,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 pub use batch::nearest_batch;
-pub use engine::{Exact, F16, Int8, SearchEngine};
+pub use engine::{Exact, ExactCandidates, F16, Int8, SearchEngine};
 pub use topk::{Candidate, TopK};
 
 /// How a query is compared with rows.
