@@ -1,16 +1,14 @@
 //! `vecspace eval`: benchmark files or registered sets, the evaluators, and their reports.
 
-use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
 use vecspace::AnalogyMethod;
-use vecspace::eval::sets::{self, AnalogySet, PairSet};
+use vecspace::app::evaluation::{self, Sources};
+use vecspace::eval::sets::AnalogySet;
 use vecspace::eval::{AnalogyOptions, AnalogyReport, PairOptions, QuestionResult};
-use vecspace::fetch::registry::BenchmarkFormat;
-use vecspace::fetch::{self, Cache, Kind};
 
 use crate::SpaceArgs;
 use crate::progress::Bars;
@@ -55,19 +53,11 @@ pub enum EvalCommand {
 pub fn run(command: EvalCommand, space: &SpaceArgs) -> Result<()> {
     match command {
         EvalCommand::Analogies { set, restrict_vocab, case_insensitive: _, case_sensitive, method, details } => {
-            let analogies = load_analogies(&set)?;
+            let analogies = evaluation::analogy_set(&set, Sources::RegisteredOrFile, &Bars::new())?;
             let opened = spaces::open(space)?;
             let options = AnalogyOptions { restrict_vocab, case_insensitive: !case_sensitive, method };
             let started = Instant::now();
-            // With an engine other than the exact scan, every question goes through it, so the
-            // benchmark measures what the engine costs.
-            let space_ref = &opened.space;
-            let report = if space_ref.engine().scans_every_row() {
-                vecspace::eval::evaluate_analogies(space_ref, &analogies, &options, &Bars::new())?
-            } else {
-                let engine = space_ref.engine();
-                vecspace::eval::evaluate_analogies_with_engine(space_ref, &analogies, &options, engine, &Bars::new())?
-            };
+            let report = evaluation::analogies(&opened.space, &analogies, &options, &Bars::new())?;
             let seconds = started.elapsed().as_secs_f64();
             if space.json {
                 print_json(&AnalogyJson::new(&set, &opened.name, &report, &analogies, details, seconds))
@@ -77,7 +67,7 @@ pub fn run(command: EvalCommand, space: &SpaceArgs) -> Result<()> {
             }
         }
         EvalCommand::Similarity { set, restrict_vocab, case_sensitive } => {
-            let pairs = load_pairs(&set)?;
+            let pairs = evaluation::pair_set(&set, Sources::RegisteredOrFile, &Bars::new())?;
             let opened = spaces::open(space)?;
             let options = PairOptions { restrict_vocab, case_insensitive: !case_sensitive };
             let report = vecspace::eval::evaluate_pairs(&opened.space, &pairs, &options)?;
@@ -121,60 +111,6 @@ pub fn run(command: EvalCommand, space: &SpaceArgs) -> Result<()> {
             }
         }
     }
-}
-
-/// A registered benchmark's file and format (fetched on first use), or `None` for a path.
-fn registered(name: &str, analogies: bool) -> Result<Option<(std::path::PathBuf, BenchmarkFormat)>> {
-    let Some(entry) = fetch::registry::find(name) else { return Ok(None) };
-    let format = match (entry.kind, analogies) {
-        (Kind::Analogies(format), true) | (Kind::Similarity(format), false) => format,
-        _ => bail!("{name} is not {} benchmark", if analogies { "an analogy" } else { "a word-similarity" }),
-    };
-    let path = fetch::ensure(name, &Cache::from_env()?, &Bars::new())?;
-    Ok(Some((path, format)))
-}
-
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-}
-
-fn is_csv(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-}
-
-fn load_analogies(set: &str) -> Result<AnalogySet> {
-    let (path, format) = match registered(set, true)? {
-        Some(found) => found,
-        None => {
-            let path = Path::new(set).to_owned();
-            let format = if is_csv(&path) { BenchmarkFormat::CsvAnalogies } else { BenchmarkFormat::GoogleAnalogies };
-            (path, format)
-        }
-    };
-    let text = read(&path)?;
-    let parsed = match format {
-        BenchmarkFormat::CsvAnalogies => sets::read_csv_analogies(&text),
-        _ => sets::read_google(&text),
-    };
-    parsed.with_context(|| format!("reading analogies from {}", path.display()))
-}
-
-fn load_pairs(set: &str) -> Result<PairSet> {
-    let (path, format) = match registered(set, false)? {
-        Some(found) => found,
-        None => {
-            let path = Path::new(set).to_owned();
-            let format =
-                if is_csv(&path) { BenchmarkFormat::CsvPairs { strip_pos: false } } else { BenchmarkFormat::TabPairs };
-            (path, format)
-        }
-    };
-    let text = read(&path)?;
-    let parsed = match format {
-        BenchmarkFormat::CsvPairs { strip_pos } => sets::read_csv_pairs(&text, strip_pos),
-        _ => sets::read_tab_pairs(&text),
-    };
-    parsed.with_context(|| format!("reading word pairs from {}", path.display()))
 }
 
 fn print_json(value: &impl Serialize) -> Result<()> {

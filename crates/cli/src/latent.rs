@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use vecspace::direction::WithDirections;
-use vecspace::latent::measure::moved;
-use vecspace::latent::{self, Attribute, Dcgan, Images, LatentResolver, dcgan};
+use vecspace::app;
+use vecspace::latent::{self, Attribute, Dcgan, Images, dcgan};
 use vecspace::plot::{Tile, grid_png};
 
 use crate::directions;
@@ -199,7 +198,7 @@ impl SweepArgs {
             .iter()
             .map(|k| Ok(directions::load(k, dcgan::LATENT_DIMS)?.vector))
             .collect::<Result<Vec<_>>>()?;
-        Ok((orthogonal_unit(&d, &kept)?, spaced(low, high, self.steps)?))
+        Ok((app::latent::orthogonal_unit(&d, &kept)?, app::latent::spaced(low, high, self.steps)?))
     }
 
     /// `@name`, or `@stem` for a direction given as a path (titles stay short), with the kept ones.
@@ -217,64 +216,9 @@ impl SweepArgs {
     }
 }
 
-/// `steps` evenly spaced numbers from `from` to `to`.
-fn spaced(from: f64, to: f64, steps: usize) -> Result<Vec<f64>> {
-    if !(2..=MOST_FACES).contains(&steps) {
-        bail!("--steps must be between 2 and {MOST_FACES}");
-    }
-    Ok((0..steps).map(|i| from + (to - from) * i as f64 / (steps - 1) as f64).collect())
-}
-
-/// `unit(d)` made orthogonal to every direction in `keep` (Gram–Schmidt), then unit length.
-fn orthogonal_unit(direction: &[f32], keep: &[Vec<f32>]) -> Result<Vec<f64>> {
-    let mut basis: Vec<Vec<f64>> = Vec::new();
-    for k in keep {
-        let mut v: Vec<f64> = k.iter().map(|&x| f64::from(x)).collect();
-        for b in &basis {
-            let along: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
-            v.iter_mut().zip(b).for_each(|(x, y)| *x -= along * y);
-        }
-        let length = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if length > 1e-9 {
-            basis.push(v.iter().map(|x| x / length).collect());
-        }
-    }
-    let mut d: Vec<f64> = direction.iter().map(|&x| f64::from(x)).collect();
-    for b in &basis {
-        let along: f64 = d.iter().zip(b).map(|(x, y)| x * y).sum();
-        d.iter_mut().zip(b).for_each(|(x, y)| *x -= along * y);
-    }
-    let length = d.iter().map(|x| x * x).sum::<f64>().sqrt();
-    if length < 1e-9 {
-        bail!("the direction lies within the directions to keep; nothing is left to edit");
-    }
-    Ok(d.iter().map(|x| x / length).collect())
-}
-
 /// Fetches (on first use) and loads a registered generator.
 pub fn generator(name: &str) -> Result<Dcgan> {
     Ok(vecspace::open_generator(name, &Bars::new())?)
-}
-
-/// Most latents a `--z-file` may hold.
-const MOST_GIVEN: usize = 1_000_000;
-
-/// The latents of a `--z-file`, or none.
-pub fn given_latents(z_file: Option<&Path>) -> Result<Vec<Vec<f32>>> {
-    match z_file {
-        Some(path) => Ok(vecspace::formats::npy::read_vectors(path, dcgan::LATENT_DIMS, MOST_GIVEN)?),
-        None => Ok(Vec::new()),
-    }
-}
-
-/// The latent an expression evaluates to; `z:N` names the N-th of the `given` latents.
-pub fn evaluate(expression: &str, given: &[Vec<f32>]) -> Result<Vec<f32>> {
-    let named = directions::referenced(expression, dcgan::LATENT_DIMS)?;
-    let expr = vecspace::expr::parse(expression)?;
-    let resolver = WithDirections { inner: LatentResolver { given }, directions: &named };
-    let value = vecspace::expr::evaluate(&expr, &resolver)
-        .map_err(|error| vecspace::Error::Expression { expression: expression.to_owned(), error })?;
-    value.into_vector().with_context(|| format!("{expression:?} is a number, not a latent"))
 }
 
 fn check_extension(path: &Path, extension: &str) -> Result<()> {
@@ -313,7 +257,7 @@ fn attribute(name: &str) -> Result<&'static Attribute> {
 /// names; at most `limit`.
 fn labelled_latents(seeds: &str, given: &[Vec<f32>], limit: usize) -> Result<Vec<(String, Vec<f32>)>> {
     if given.is_empty() {
-        let seeds = latent::parse_seeds(seeds, limit).map_err(anyhow::Error::msg)?;
+        let seeds = latent::parse_seeds(seeds, limit)?;
         return Ok(seeds.iter().map(|&s| (format!("seed:{s}"), latent::seed_latent(s, dcgan::LATENT_DIMS))).collect());
     }
     if given.len() > limit {
@@ -324,15 +268,16 @@ fn labelled_latents(seeds: &str, given: &[Vec<f32>], limit: usize) -> Result<Vec
 
 pub fn run(args: LatentArgs, json: bool) -> Result<()> {
     let LatentArgs { command, model, z_file } = args;
-    let given = given_latents(z_file.as_deref())?;
-    let evaluate = |expression: &str| evaluate(expression, &given);
+    let given = app::latent::given_latents(z_file.as_deref())?;
+    let store = directions::store()?;
+    let evaluate = |expression: &str| -> Result<Vec<f32>> { Ok(app::latent::evaluate(&store, expression, &given)?) };
     match command {
         LatentCommand::Sample { seeds, grid, columns, scale } => {
             check_png(&grid)?;
             if !given.is_empty() {
                 bail!("sample draws seeds; render given latents with `latent render --z-file`");
             }
-            let seeds = latent::parse_seeds(&seeds, MOST_FACES).map_err(anyhow::Error::msg)?;
+            let seeds = latent::parse_seeds(&seeds, MOST_FACES)?;
             let generator = generator(&model)?;
             let latents: Vec<Vec<f32>> = seeds.iter().map(|&s| latent::seed_latent(s, dcgan::LATENT_DIMS)).collect();
             let images = generator.generate(&latents)?;
@@ -359,19 +304,11 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
         }
         LatentCommand::Interpolate { from, to, steps, method, out, scale } => {
             check_png(&out)?;
-            if method != "slerp" && method != "lerp" {
-                bail!("unknown interpolation {method:?}: use slerp or lerp");
-            }
-            let ts = spaced(0.0, 1.0, steps)?;
+            let method: app::latent::Interpolation = method.parse()?;
             // Each end is evaluated (and its directions loaded) once, not once per frame.
             let (a, b) = (evaluate(&from)?, evaluate(&to)?);
-            let latents = ts
-                .iter()
-                .map(|&t| match method.as_str() {
-                    "lerp" => Ok(vecspace::expr::lerp(&a, &b, t)),
-                    _ => vecspace::expr::slerp(&a, &b, t).context("slerp is undefined when an end is the zero vector"),
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let (ts, latents): (Vec<f64>, Vec<Vec<f32>>) =
+                app::latent::interpolate(&a, &b, steps, method)?.into_iter().unzip();
             let images = generator(&model)?.generate(&latents)?;
             let captions = ts.iter().map(|t| format!("t = {t:.2}")).collect();
             save(&images, captions, steps, scale, &format!("{model}: {method} from {from} to {to}"), &out)
@@ -381,7 +318,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             let measured = measured.as_deref().map(attribute).transpose()?;
             let z = evaluate(&latent)?;
             let (unit, ks) = sweep.resolve()?;
-            let latents: Vec<Vec<f32>> = ks.iter().map(|&k| moved(&z, &unit, k)).collect();
+            let latents = app::latent::sweep(&z, &unit, &ks);
             let images = generator(&model)?.generate(&latents)?;
             let captions = ks
                 .iter()
@@ -400,20 +337,8 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             if variants > MOST_FACES - 4 {
                 bail!("at most {} variants", MOST_FACES - 4);
             }
-            if !(noise.is_finite() && noise >= 0.0) {
-                bail!("--noise must be a number ≥ 0");
-            }
-            let (za, zb, zc) = (evaluate(&a)?, evaluate(&b)?, evaluate(&c)?);
-            let result: Vec<f32> = zb.iter().zip(&za).zip(&zc).map(|((b, a), c)| b - a + c).collect();
-            let mut rng = latent::seeds::SplitMix64(seed);
-            let mut latents = vec![za, zb, zc, result.clone()];
-            for _ in 0..variants {
-                // Uniform in [-noise, noise].
-                let jitter = |x: &f32, rng: &mut latent::seeds::SplitMix64| {
-                    (f64::from(*x) + noise * (2.0 * rng.next_f64() - 1.0)) as f32
-                };
-                latents.push(result.iter().map(|x| jitter(x, &mut rng)).collect());
-            }
+            let latents =
+                app::latent::visual_analogy(evaluate(&a)?, evaluate(&b)?, evaluate(&c)?, variants, noise, seed)?;
             let images = generator(&model)?.generate(&latents)?;
             let mut captions: Vec<String> = ["A", "B", "C", "B − A + C"].map(String::from).to_vec();
             captions.extend((1..=variants).map(|i| format!("+ noise {i}")));
@@ -428,7 +353,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
                 attributes.iter().map(|a| attribute(a)).collect::<Result<_>>()?
             };
             let (labels, latents): (Vec<String>, Vec<Vec<f32>>) =
-                labelled_latents(&seeds, &given, MOST_GIVEN)?.into_iter().unzip();
+                labelled_latents(&seeds, &given, app::latent::MOST_GIVEN)?.into_iter().unzip();
             let generator = generator(&model)?;
             let scores = latent::score_latents(&generator, &chosen, &latents, &Bars::new())?;
             let names: Vec<&str> = chosen.iter().map(|a| a.name).collect();
@@ -440,37 +365,15 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
         }
         LatentCommand::Localize { direction, attribute: name, out, seeds, ridge } => {
             let region = attribute(&name)?;
-            if !region.is_local() {
-                bail!("{name} reads the whole image; localise to an attribute with a region");
-            }
-            if !(ridge.is_finite() && ridge > 0.0) {
-                bail!("--ridge must be a number > 0");
-            }
             let latents: Vec<Vec<f32>> =
                 labelled_latents(&seeds, &given, MOST_FACES)?.into_iter().map(|(_, z)| z).collect();
             let original = directions::load(&direction, dcgan::LATENT_DIMS)?;
             let generator = generator(&model)?;
-            let sensitivity = latent::localize::outside_sensitivity(&generator, region, &latents, &Bars::new())?;
-            let d: Vec<f64> = original.unit().iter().map(|&x| f64::from(x)).collect();
-            let local = latent::localize::localize(&d, &sensitivity, ridge)
-                .context("the localising solve failed (the sensitivity matrix is degenerate); try a larger --ridge")?;
-            let rate = |v: &[f64]| latent::localize::outside_change_rate(v, &sensitivity).sqrt();
-            let kept: f64 = local.iter().zip(&d).map(|(a, b)| a * b).sum();
-            let mut info = original.info.clone();
-            info.method =
-                format!("{}, localised to the {name} region ({} latents, ridge {ridge})", info.method, latents.len());
-            // The original's accuracy belonged to the original boundary.
-            info.accuracy = None;
-            let localized = vecspace::Direction { vector: local.iter().map(|&x| x as f32).collect(), info };
-            let path = directions::direction_path(&out)?;
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            }
-            vecspace::formats::direction::write(&localized, &path)?;
+            let done = app::latent::localize(&generator, &original, region, &name, &latents, ridge, &Bars::new())?;
+            let path = directions::store()?.save(&out, &done.direction)?;
             println!(
-                "@{out}: cosine {kept:.3} with @{direction}; RMS change per outside value per unit step {:.4} (was {:.4})",
-                rate(&local),
-                rate(&d)
+                "@{out}: cosine {:.3} with @{direction}; RMS change per outside value per unit step {:.4} (was {:.4})",
+                done.kept, done.outside_after, done.outside_before
             );
             eprintln!("saved to {}", path.display());
             Ok(())
@@ -491,8 +394,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
                 latent::measure_edit(&generator, measured, &unit, &latents, &ks, random_base, &Bars::new())?;
             print_measurement(&measurement, &sweep.describe(), json)?;
             if let Some(path) = sweeps {
-                let frames: Vec<Vec<f32>> =
-                    shown.iter().flat_map(|(_, z)| ks.iter().map(|&k| moved(z, &unit, k))).collect();
+                let frames: Vec<Vec<f32>> = shown.iter().flat_map(|(_, z)| app::latent::sweep(z, &unit, &ks)).collect();
                 let images = generator.generate(&frames)?;
                 let captions = (0..frames.len())
                     .map(|i| format!("k {:+.1}: {:.3}", ks[i % ks.len()], measured.score(images.image(i))))
@@ -508,30 +410,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
 
 /// Per attribute: the spread of the scores, and the latents at each end (exemplars to look at).
 fn print_score_summary(names: &[&str], rows: &[(String, Vec<f64>)], json: bool) -> Result<()> {
-    #[derive(Serialize)]
-    struct Summary<'a> {
-        attribute: &'a str,
-        mean: f64,
-        std: f64,
-        lowest: Vec<&'a str>,
-        highest: Vec<&'a str>,
-    }
-    let summaries: Vec<Summary> = names
-        .iter()
-        .enumerate()
-        .map(|(column, &attribute)| {
-            let values: Vec<f64> = rows.iter().map(|(_, v)| v[column]).collect();
-            let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
-            let label = |&i: &usize| rows[i].0.as_str();
-            let lowest = order.iter().take(5).map(label).collect();
-            let highest = order.iter().rev().take(5).map(label).collect();
-            Summary { attribute, mean, std, lowest, highest }
-        })
-        .collect();
+    let summaries = app::latent::summarize_scores(names, rows);
     if json {
         println!("{}", serde_json::to_string_pretty(&summaries)?);
         return Ok(());

@@ -9,12 +9,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use vecspace::LanguageModel;
-use vecspace::eval::lexicon::Lexicon;
-use vecspace::fetch::{self, Cache};
+use vecspace::app::steering::{self, Grid, Scorer, check_prompt, evaluate_grid};
 use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
 use vecspace::lm::tokenizer::{TextStream, chat_prompt, check_chat_template};
 use vecspace::lm::{Hook, Llama, NoHook, Sampling};
-use vecspace::progress::Progress;
 
 use crate::progress::Bars;
 
@@ -332,7 +330,7 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
         }) => {
             let pairs = match (positive, negative, pairs) {
                 (Some(p), Some(n), None) => vec![(p, n)],
-                (None, None, Some(file)) => read_pairs(&file)?,
+                (None, None, Some(file)) => steering::read_pairs(&file)?,
                 _ => bail!("give one pair with --positive and --negative, or many with --pairs FILE.jsonl"),
             };
             let loaded = load(&model)?;
@@ -357,32 +355,15 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             };
             let loaded = load(&model)?;
             vector.check(&loaded.model)?;
-            let tokenizer = &loaded.tokenizer;
-            let show = |scores: &[f32], sign: f32| -> String {
-                let mut order: Vec<usize> = (0..scores.len()).collect();
-                order.sort_by(|&a, &b| (sign * scores[b]).total_cmp(&(sign * scores[a])).then(a.cmp(&b)));
-                order
-                    .iter()
-                    .take(top)
-                    .map(|&i| format!("{} {:+.3}", tokenizer.token_text(i as u32), scores[i]))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            let ends = steering::token_ends(&loaded, v, top);
+            let show = |tokens: &steering::RankedTokens| -> String {
+                tokens.iter().map(|(token, score)| format!("{token} {score:+.3}")).collect::<Vec<_>>().join(", ")
             };
-            let lens = loaded.model.logits(v);
-            let embeddings = loaded.model.embeddings();
-            let length = vecspace::length(v) as f32;
-            let cosines: Vec<f32> = (0..embeddings.rows)
-                .map(|r| {
-                    let row = embeddings.dequantize_row(r);
-                    let dot: f32 = row.iter().zip(v).map(|(a, b)| a * b).sum();
-                    dot / (vecspace::length(&row) as f32 * length).max(f32::MIN_POSITIVE)
-                })
-                .collect();
             println!("layer {layer} of {}", file.display());
-            println!("  logit lens, + end   {}", show(&lens, 1.0));
-            println!("  logit lens, − end   {}", show(&lens, -1.0));
-            println!("  embeddings, + end   {}", show(&cosines, 1.0));
-            println!("  embeddings, − end   {}", show(&cosines, -1.0));
+            println!("  logit lens, + end   {}", show(&ends.lens[0]));
+            println!("  logit lens, − end   {}", show(&ends.lens[1]));
+            println!("  embeddings, + end   {}", show(&ends.embeddings[0]));
+            println!("  embeddings, − end   {}", show(&ends.embeddings[1]));
             Ok(())
         }
         LmCommand::Evaluate {
@@ -418,39 +399,6 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
     }
 }
 
-/// Refuses an empty prompt, or one that leaves no room for `room` more tokens.
-fn check_prompt(ids: &[u32], room: usize, model: &Llama) -> Result<()> {
-    if ids.is_empty() {
-        bail!("the prompt is empty");
-    }
-    let context = model.config.context;
-    if ids.len() + room > context {
-        bail!("the prompt has {} tokens; with {room} to generate that exceeds the context of {context}", ids.len());
-    }
-    Ok(())
-}
-
-/// Contrast pairs from JSONL: one {"positive": …, "negative": …} object per line.
-fn read_pairs(path: &Path) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut pairs = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let value: serde_json::Value =
-            serde_json::from_str(line).with_context(|| format!("{}, line {}: not JSON", path.display(), number + 1))?;
-        let field = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        match (field("positive"), field("negative")) {
-            (Some(p), Some(n)) if !p.is_empty() && !n.is_empty() => pairs.push((p, n)),
-            _ => {
-                bail!("{}, line {}: expected {{\"positive\": \"…\", \"negative\": \"…\"}}", path.display(), number + 1)
-            }
-        }
-    }
-    if pairs.is_empty() {
-        bail!("{} holds no pairs", path.display());
-    }
-    Ok(pairs)
-}
-
 fn print_vector(vector: &ControlVector) {
     let lengths: Vec<String> = vector.layers.iter().map(|(n, v)| format!("{n}:{:.2}", vecspace::length(v))).collect();
     println!(
@@ -468,40 +416,6 @@ struct EvaluateOptions {
     examples: usize,
 }
 
-/// The lexicon a name stands for: `vader`, `words:a,b,c`, or a file of words.
-fn lexicon(spec: &str) -> Result<(Lexicon, bool)> {
-    if spec == "vader" {
-        let path = fetch::ensure("vader-lexicon", &Cache::from_env()?, &Bars::new())?;
-        return Ok((Lexicon::read_vader(&path)?, true));
-    }
-    let words: Vec<String> = match spec.strip_prefix("words:") {
-        Some(list) => list.split(',').map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect(),
-        None => std::fs::read_to_string(spec)
-            .with_context(|| format!("reading the word list {spec}"))?
-            .lines()
-            .map(|w| w.trim().to_owned())
-            .filter(|w| !w.is_empty())
-            .collect(),
-    };
-    if words.is_empty() {
-        bail!("the lexicon {spec:?} holds no words");
-    }
-    Ok((Lexicon::from_words(words.iter().map(String::as_str)), false))
-}
-
-#[derive(serde::Serialize)]
-struct EvaluationRow {
-    layers: String,
-    coefficient: f32,
-    /// Mean over prompts of each continuation's mean rating (sentiment) or matches per 100 words
-    /// (topic).
-    mean_score: f64,
-    /// Share of continuations scoring above 0 (sentiment) or mentioning the topic at all.
-    share: f64,
-    perplexity: f64,
-    examples: Vec<String>,
-}
-
 fn evaluate_steering(
     vector: &Path,
     prompts: &Path,
@@ -511,7 +425,8 @@ fn evaluate_steering(
     options: EvaluateOptions,
     json: bool,
 ) -> Result<()> {
-    let (lexicon, sentiment) = lexicon(lexicon_spec)?;
+    let bars = Bars::new();
+    let scorer = Scorer::named(lexicon_spec, &bars)?;
     let prompts: Vec<String> = std::fs::read_to_string(prompts)
         .with_context(|| format!("reading {}", prompts.display()))?
         .lines()
@@ -519,79 +434,22 @@ fn evaluate_steering(
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
-    if prompts.is_empty() {
-        bail!("no prompts");
-    }
     if !(1..=MOST_TOKENS).contains(&options.max_tokens) {
         bail!("--max-tokens must be between 1 and {MOST_TOKENS}");
     }
     let neutral_text = std::fs::read_to_string(neutral).with_context(|| format!("reading {}", neutral.display()))?;
     let control = ControlVector::read(vector)?;
     let loaded = load(model)?;
-    control.check(&loaded.model)?;
-    let neutral_ids = loaded.tokenizer.encode(neutral_text.trim())?;
-    check_prompt(&neutral_ids, 0, &loaded.model)?;
-    let prompt_ids = prompts.iter().map(|p| loaded.tokenizer.encode(p)).collect::<Result<Vec<_>, _>>()?;
-    for ids in &prompt_ids {
-        check_prompt(ids, options.max_tokens, &loaded.model)?;
-    }
     let ranges = options.layers.iter().map(|l| parse_range(l, "--layers")).collect::<Result<Vec<_>>>()?;
-    let runs = ranges.len() * options.coefficients.len();
-    let bars = Bars::new();
-    bars.start("steered generations", Some((runs * prompts.len()) as u64), vecspace::progress::Unit::Items);
-    let mut rows = Vec::new();
-    for range in &ranges {
-        for &coefficient in &options.coefficients {
-            let hook = || -> Result<Box<dyn Hook>> {
-                if coefficient == 0.0 {
-                    return Ok(Box::new(NoHook));
-                }
-                Ok(Box::new(Steering::new(&[(control.clone(), coefficient)], range.clone(), &loaded.model)?))
-            };
-            let mut scores = Vec::with_capacity(prompts.len());
-            let mut texts = Vec::new();
-            for ids in &prompt_ids {
-                let mut h = hook()?;
-                let (out, _) = vecspace::lm::generate(
-                    &loaded.model,
-                    &loaded.tokenizer,
-                    ids,
-                    options.max_tokens,
-                    Sampling::GREEDY,
-                    h.as_mut(),
-                    &mut |_| ControlFlow::Continue(()),
-                )?;
-                let text = loaded.tokenizer.decode(&out);
-                let score = lexicon.score(&text);
-                scores.push(if sentiment {
-                    score.mean
-                } else {
-                    100.0 * score.matched as f64 / score.words.max(1) as f64
-                });
-                if texts.len() < options.examples {
-                    texts.push(text);
-                }
-                bars.advance(1);
-            }
-            let perplexity = steer::mean_nll(&loaded.model, &neutral_ids, hook()?.as_mut())?.exp();
-            let n = scores.len() as f64;
-            rows.push(EvaluationRow {
-                layers: format!("{}..{}", range.start(), range.end()),
-                coefficient,
-                mean_score: scores.iter().sum::<f64>() / n,
-                share: scores.iter().filter(|s| **s > 0.0).count() as f64 / n,
-                perplexity,
-                examples: texts,
-            });
-        }
-    }
-    bars.finish();
+    let grid =
+        Grid { ranges, coefficients: options.coefficients, max_tokens: options.max_tokens, examples: options.examples };
+    let rows = evaluate_grid(&loaded, &control, &prompts, &neutral_text, &scorer, &grid, &bars)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     let (score_name, share_name) =
-        if sentiment { ("mean sentiment", "share positive") } else { ("topic words per 100", "share on topic") };
+        if scorer.sentiment { ("mean sentiment", "share positive") } else { ("topic words per 100", "share on topic") };
     println!("| layers | coefficient | {score_name} | {share_name} | perplexity of neutral text |");
     println!("|---|---|---|---|---|");
     for row in &rows {

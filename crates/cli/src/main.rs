@@ -1,13 +1,16 @@
 //! `vecspace`: vector arithmetic in embedding spaces from the command line.
 //!
-//! Argument parsing, printing and exit codes only; the work happens in the library crates.
+//! Argument parsing, printing and exit codes only; the work happens in the application layer
+//! (`vecspace::app`), which the HTTP server calls too.
 //! Exit status: 0 on success, 2 on any error (bad input, unknown word, unreadable file, failed
 //! fetch), with the reason on stderr.
 
 mod bias;
 mod directions;
 mod evaluate;
+#[cfg(feature = "latent")]
 mod latent;
+#[cfg(feature = "lm")]
 mod lm;
 mod output;
 mod plot;
@@ -19,9 +22,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use vecspace::app::words::Answer;
 use vecspace::fetch::{self, Cache, FetchOptions};
 use vecspace::formats::{self, Format};
-use vecspace::{AnalogyMethod, Metric, QueryOptions, Value};
+use vecspace::{AnalogyMethod, Metric, QueryOptions};
 
 use crate::output::Printer;
 
@@ -54,19 +58,22 @@ struct SpaceArgs {
     /// scanned first, its best candidates re-ranked exactly); hnsw (an approximate graph index,
     /// built on first use and kept beside the space file).
     #[arg(long, global = true, default_value = "exact")]
-    index: spaces::Index,
+    index: vecspace::app::Index,
     /// The HNSW search beam: larger finds more of the exact neighbours, more slowly.
     #[arg(long, global = true, default_value_t = vecspace::search::hnsw::DEFAULT_EF)]
     ef: usize,
     /// Where neighbours are searched: local (this process), or a database server the space was
     /// pushed to (`vecspace push`): pgvector or milvus. Expressions are still evaluated here.
+    #[cfg(feature = "remote")]
     #[arg(long, global = true, default_value = "local")]
     backend: spaces::BackendChoice,
     /// The server for --backend: postgres://USER:PASSWORD@HOST:PORT/DB for pgvector,
     /// http://[USER:PASSWORD@]HOST:19530 for Milvus.
+    #[cfg(feature = "remote")]
     #[arg(long, global = true, env = "VECSPACE_URI")]
     uri: Option<String>,
     /// The table or collection on the server (default: vecspace_ and the space's name).
+    #[cfg(feature = "remote")]
     #[arg(long, global = true)]
     collection: Option<String>,
 }
@@ -220,8 +227,10 @@ enum Command {
     },
     /// Faces from an image generator's latent space: grids, renders of expressions, edits,
     /// analogies, and attributes measured from pixels.
+    #[cfg(feature = "latent")]
     Latent(latent::LatentArgs),
     /// Serve the HTTP API and the web playground.
+    #[cfg(feature = "server")]
     Serve {
         /// Address to listen on (loopback by default; another address exposes the server).
         #[arg(long, default_value = "127.0.0.1:7878")]
@@ -240,15 +249,18 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         heavy: usize,
     },
-    /// A language model (SmolLM2-135M) run in Rust: generation.
+    /// A language model run in Rust: generation, steering vectors, perplexity, evaluation.
+    #[cfg(feature = "lm")]
     #[command(subcommand)]
     Lm(lm::LmCommand),
     /// Score the space on analogy or word-similarity benchmarks.
     #[command(subcommand)]
     Eval(evaluate::EvalCommand),
-    /// Download, verify and convert registered spaces and benchmark sets into the cache.
-    /// Upload the space to a database server (--backend pgvector|milvus --uri URI): batched, with
-    /// progress, resumable after an interruption, and a no-op when the server already holds it.
+    /// Upload the space to a database server (PostgreSQL + pgvector or Milvus).
+    ///
+    /// With --backend pgvector|milvus --uri URI: batched, with progress, resumable after an
+    /// interruption, and a no-op when the server already holds it.
+    #[cfg(feature = "remote")]
     Push {
         /// Rows per request.
         #[arg(long, default_value_t = 5_000)]
@@ -257,6 +269,7 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Download, verify and convert registered spaces and benchmark sets into the cache.
     Fetch {
         /// What to fetch: names from --list, or `benchmarks` for every benchmark set and word list
         /// (default: the default space).
@@ -289,13 +302,10 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Query { expression, top, metric, raw, include_inputs } => {
             let opened = spaces::open(space)?;
             let printer = Printer::new(space.json);
-            let named = directions::referenced(&expression, opened.space.dims())?;
-            let (expr, value) = opened.space.evaluate_with(&expression, !raw, &named)?;
-            match value {
-                Value::Scalar(number) => printer.scalar(&expr.to_string(), number),
-                Value::Vector(_) => {
-                    let options = QueryOptions { top, metric, unit: !raw, include_inputs };
-                    let answer = opened.space.query_with(&expression, &options, &named)?;
+            let options = QueryOptions { top, metric, unit: !raw, include_inputs };
+            match vecspace::app::words::query(&opened.space, &directions::store()?, &expression, &options)? {
+                Answer::Scalar { expression, value } => printer.scalar(&expression, value),
+                Answer::Neighbours(answer) => {
                     printer.neighbours(&answer.expression, &opened.name, metric, &answer.results)
                 }
             }
@@ -314,18 +324,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         }
         Command::Similarity { a, b, raw } => {
             let opened = spaces::open(space)?;
-            let vector = |source: &str| -> Result<Vec<f32>> {
-                let named = directions::referenced(source, opened.space.dims())?;
-                match opened.space.evaluate_with(source, !raw, &named)?.1 {
-                    Value::Vector(v) => Ok(v),
-                    Value::Scalar(_) => bail!("{source:?} is a number, not a vector"),
-                }
-            };
-            let (x, y) = (vector(&a)?, vector(&b)?);
-            if x.iter().all(|&v| v == 0.0) || y.iter().all(|&v| v == 0.0) {
-                bail!("one side is the zero vector, so cosine similarity is undefined");
-            }
-            let similarity = vecspace::cosine(&x, &y);
+            let similarity = vecspace::app::words::similarity(&opened.space, &directions::store()?, &a, &b, !raw)?;
             Printer::new(space.json).similarity(&a, &b, similarity)
         }
         Command::Outlier { words } => {
@@ -367,6 +366,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             );
             Ok(())
         }
+        #[cfg(feature = "remote")]
         Command::Push { batch, replace } => {
             let target = spaces::remote_target(space)?.context("push needs --backend pgvector or --backend milvus")?;
             let opened = spaces::open_local(space)?;
@@ -446,8 +446,11 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         }
         Command::Eval(command) => evaluate::run(command, space),
         Command::Direction(command) => directions::run(command, space),
+        #[cfg(feature = "latent")]
         Command::Latent(args) => latent::run(args, space.json),
+        #[cfg(feature = "lm")]
         Command::Lm(command) => lm::run(command, space.json),
+        #[cfg(feature = "server")]
         Command::Serve { addr, spaces, token, cors_origin, heavy } => {
             serve(space, addr, spaces, token, cors_origin, heavy)
         }
@@ -469,6 +472,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
 }
 
 /// Loads the spaces, then serves until SIGINT or SIGTERM.
+#[cfg(feature = "server")]
 fn serve(
     args: &SpaceArgs,
     addr: std::net::SocketAddr,
@@ -486,7 +490,7 @@ fn serve(
     }
     let limits = vecspace_server::Limits { heavy: heavy.max(1), ..vecspace_server::Limits::default() };
     let config = vecspace_server::Config { spaces, token, cors_origin, limits };
-    let state = vecspace_server::AppState::new(config).map_err(anyhow::Error::msg)?;
+    let state = vecspace_server::AppState::new(config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;

@@ -5,7 +5,8 @@ use anyhow::Result;
 use serde::Serialize;
 use vecspace::{AnalogyMethod, Metric, Scored};
 
-use crate::spaces::Opened;
+use vecspace::app::Opened;
+use vecspace::app::spaces::NormSummary;
 
 /// Prints results as text or JSON.
 pub struct Printer {
@@ -129,11 +130,9 @@ impl Printer {
 
     pub fn info(&self, opened: &Opened) -> Result<()> {
         let space = &opened.space;
-        let norms = space.matrix().norms();
-        let (min, max) = norms.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &n| (lo.min(n), hi.max(n)));
-        let mean = norms.iter().map(|&n| f64::from(n)).sum::<f64>() / norms.len().max(1) as f64;
+        let NormSummary { min, mean, max } = opened.norms();
         let first: Vec<&str> = (0..space.len().min(10)).map(|row| space.word(row)).collect();
-        let bytes = std::fs::metadata(&opened.path).map(|m| m.len()).unwrap_or(0);
+        let bytes = opened.file_bytes();
         if self.json {
             #[derive(Serialize)]
             struct Norms {

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use vecspace::Value;
 use vecspace::plot::{Scatter, to_svg};
 use vecspace::projection::{self, Layout};
 
@@ -22,19 +21,6 @@ pub struct PlotArgs {
     pub perplexity: f64,
     pub out: PathBuf,
     pub raw: bool,
-}
-
-/// An axis: a saved direction, or an expression such as `he - she` (which may use `@name`).
-fn axis(space: &vecspace::Space, spec: &str, raw: bool) -> Result<Vec<f32>> {
-    let saved = directions::direction_path(spec).map(|p| p.is_file()).unwrap_or(false);
-    if saved {
-        return Ok(directions::load(spec, space.dims())?.vector);
-    }
-    let named = directions::referenced(spec, space.dims())?;
-    match space.evaluate_with(spec, !raw, &named)?.1 {
-        Value::Vector(v) => Ok(v),
-        Value::Scalar(_) => bail!("the axis {spec:?} is a number, not a direction"),
-    }
 }
 
 pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
@@ -79,7 +65,9 @@ pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
         .collect::<Result<_>>()?;
     let n = words.len();
     let (layout, title): (Layout, String) = if let [x, y] = plot.axes.as_slice() {
-        let (ax, ay) = (axis(space, x, plot.raw)?, axis(space, y, plot.raw)?);
+        let store = directions::store()?;
+        let axis = |spec: &str| vecspace::app::words::axis(space, &store, spec, !plot.raw);
+        let (ax, ay) = (axis(x)?, axis(y)?);
         let layout =
             projection::on_axes(&vectors, [&ax, &ay], [x.clone(), y.clone()]).context("an axis is the zero vector")?;
         (layout, format!("{n} words of {} on the axes {x} and {y}", opened.name))

@@ -13,36 +13,23 @@ fn browser_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser"))
 }
 
-/// Debian's Chromium, installed with apt when missing (the tests run as root in CI).
-fn ensure_chromium() {
-    if Path::new(CHROMIUM).exists() {
-        return;
-    }
-    let install = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null";
-    let status = Command::new("sh").args(["-c", install]).status().expect("sh runs");
+/// What the browser test needs, which `.ci/run` installs: Debian's Chromium and playwright-core
+/// at the version in tests/browser/package-lock.json.
+fn check_prerequisites() {
     assert!(
-        status.success() && Path::new(CHROMIUM).exists(),
-        "the browser tests need Debian's chromium ({CHROMIUM}); install it with apt-get install chromium"
+        Path::new(CHROMIUM).exists(),
+        "the browser test needs Debian's Chromium at {CHROMIUM}: apt-get install chromium (as .ci/run does)"
+    );
+    assert!(
+        browser_dir().join("node_modules/playwright-core").exists(),
+        "the browser test needs playwright-core: (cd tests/browser && npm ci), as .ci/run does"
     );
 }
 
-/// playwright-core at the version in tests/browser/package-lock.json.
-fn ensure_playwright() {
-    if browser_dir().join("node_modules/playwright-core").exists() {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--silent"])
-        .current_dir(browser_dir())
-        .status()
-        .expect("npm runs");
-    assert!(status.success(), "npm ci in tests/browser failed (is the npm registry reachable?)");
-}
-
 #[test]
+#[ignore = "drives Debian's Chromium with playwright-core (installed by .ci/run); run with --include-ignored"]
 fn the_playground_works_in_a_real_browser() {
-    ensure_chromium();
-    ensure_playwright();
+    check_prerequisites();
     let server = Server::start(&[]);
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let run = Command::new("node")

@@ -108,3 +108,24 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// `vecspace --help` gives every command a description of its own, on one line.
+#[test]
+fn every_command_has_its_own_line_of_help() {
+    let help = vecspace(&["--help"]).ok();
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .collect();
+    assert!(commands.len() >= 20, "{help}");
+    for line in &commands {
+        assert!(line.split_whitespace().count() > 2, "a command without a description: {line:?}");
+    }
+    let described = |name: &str| commands.iter().find(|l| l.split_whitespace().next() == Some(name)).unwrap();
+    assert!(described("fetch").contains("Download"), "{help}");
+    assert!(described("push").contains("Upload") && described("push").trim_end().ends_with(')'), "{help}");
+    assert!(described("lm").contains("steering"), "{help}");
+}

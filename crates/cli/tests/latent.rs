@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use vecspace::latent::Checkpoint;
 
 use crate::support::vecspace;
+use crate::support::{decode_png, tile};
 
 fn fetched(name: &str) -> PathBuf {
     let out = vecspace(&["fetch", name]).ok();
@@ -120,6 +121,27 @@ fn png_size(path: &std::path::Path) -> (u32, u32) {
     (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()))
 }
 
+/// The faces `model` draws for `latents`, as 64×64 RGB bytes each: what a picture's tiles must hold.
+fn faces_of(model: &str, latents: &[Vec<f32>]) -> Vec<Vec<u8>> {
+    let generator = vecspace::open_generator(model, &vecspace::progress::Silent).unwrap();
+    let images = generator.generate(latents).unwrap();
+    (0..latents.len()).map(|i| images.rgb8(i)).collect()
+}
+
+fn seed(n: u64) -> Vec<f32> {
+    vecspace::latent::seed_latent(n, 100)
+}
+
+/// The tiles of a titled grid (44 pixels of title, 64-pixel faces enlarged `scale` times,
+/// 8-pixel gaps and 22 pixels of caption), `count` of them in rows of `columns`.
+fn tiles(path: &std::path::Path, count: usize, columns: usize, scale: usize) -> Vec<Vec<u8>> {
+    let picture = decode_png(&std::fs::read(path).unwrap());
+    let cell = 64 * scale;
+    (0..count)
+        .map(|i| tile(&picture, 8 + (i % columns) * (cell + 8), 44 + (i / columns) * (cell + 22 + 8), scale))
+        .collect()
+}
+
 #[test]
 fn sample_grids_and_expression_renders_are_pictures() {
     let dir = crate::support::temp_dir();
@@ -141,6 +163,9 @@ fn sample_grids_and_expression_renders_are_pictures() {
     .ok();
     // Seven 64-pixel faces in rows of four: 8 + 4 × 72 wide, title + 2 × (64 + 22 + 8) high.
     assert_eq!(png_size(&grid), (296, 44 + 2 * 94));
+    // Each tile is the generator's face of its seed, in order.
+    let seeds: Vec<Vec<f32>> = [0, 1, 2, 3, 4, 5, 42].map(seed).to_vec();
+    assert_eq!(tiles(&grid, 7, 4, 1), faces_of("face-dcgan-digiface", &seeds));
     let render = dir.path().join("render.png");
     vecspace(&[
         "latent",
@@ -155,6 +180,14 @@ fn sample_grids_and_expression_renders_are_pictures() {
     ])
     .ok();
     assert_eq!(png_size(&render), (8 + 3 * (128 + 8), 44 + 128 + 22 + 8));
+    // Each tile is its expression's face, enlarged twice.
+    let store = vecspace::app::DirectionStore::in_dir(dir.path());
+    let latent = |e: &str| vecspace::app::latent::evaluate(&store, e, &[]).unwrap();
+    let stepped = latent("scale(seed:1, seed:2 - seed:1, 1)");
+    let halfway = vecspace::expr::slerp(&seed(1), &seed(2), 0.5).unwrap();
+    assert_eq!(latent("slerp(seed:1, seed:2, 0.5)"), halfway);
+    let expected = faces_of(vecspace::latent::DEFAULT_MODEL, &[seed(1), halfway, stepped]);
+    assert_eq!(tiles(&render, 3, 3, 2), expected);
 }
 
 #[test]
@@ -230,6 +263,14 @@ fn latent_directions_edits_and_interpolations() {
     ])
     .ok();
     assert_eq!(png_size(&sweep), (8 + 5 * 72, 44 + 64 + 22 + 8));
+    // k runs -6, -3, 0, 3, 6: the middle frame is the unedited face, the ends differ from it.
+    let frames = tiles(&sweep, 5, 5, 1);
+    let unedited = faces_of(vecspace::latent::DEFAULT_MODEL, &[seed(3)]).remove(0);
+    assert_eq!(frames[2], unedited);
+    for end in [0, 4] {
+        let changed = frames[end].iter().zip(&unedited).filter(|(a, b)| a.abs_diff(**b) > 16).count();
+        assert!(changed > 500, "frame {end} barely differs from the unedited face ({changed} values)");
+    }
     let frames = dir.path().join("frames.png");
     vecspace(&[
         "latent",
@@ -245,6 +286,10 @@ fn latent_directions_edits_and_interpolations() {
     ])
     .ok();
     assert_eq!(png_size(&frames), (8 + 4 * 72, 44 + 64 + 22 + 8));
+    // The ends of an interpolation are the two faces themselves.
+    let drawn = tiles(&frames, 4, 4, 1);
+    let ends = faces_of(vecspace::latent::DEFAULT_MODEL, &[seed(6), seed(9)]);
+    assert_eq!((&drawn[0], &drawn[3]), (&ends[0], &ends[1]));
     let linear = dir.path().join("linear.png");
     // An end may use a direction; it is loaded once for all frames.
     let smiling = format!("seed:9 + \"@{smile}\"");

@@ -3,6 +3,11 @@
 //! `tests/remote/milvus.sh` (in a network namespace of its own). Remote answers must equal the
 //! local exact ones; pushes resume after the server dies; bad addresses, passwords and collections
 //! fail with clear errors.
+//!
+//! These tests start real database servers and need root (a network namespace for Milvus, an
+//! unprivileged user for PostgreSQL), so they are in the slow tier: `cargo test --workspace --test
+//! cli -- --ignored`, which `.ci/run` runs after installing what they need. Each server is stopped
+//! when the test process ends, however it ends.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -67,6 +72,24 @@ impl Postgres {
     }
 }
 
+/// Runs `script stop` (with `envs`) once this test process has ended, however it ends: a panic,
+/// a signal, or the harness's exit. The watcher runs in a session of its own, so the signal that
+/// stops the tests does not stop it.
+fn stop_when_the_tests_end(script: PathBuf, envs: &[(&str, &str)]) {
+    let watch = format!("while kill -0 {} 2>/dev/null; do sleep 1; done; exec \"$0\" stop", std::process::id());
+    // `--fork` returns at once, leaving the watcher running on its own.
+    let started = Command::new("setsid")
+        .args(["--fork", "sh", "-c", &watch])
+        .arg(script)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("setsid runs (util-linux)");
+    assert!(started.success(), "setsid could not start the watcher");
+}
+
 /// The running test server; tests that use it hold its lock, because one of them kills it.
 fn postgres() -> (MutexGuard<'static, ()>, &'static Postgres) {
     static SERVER: OnceLock<Postgres> = OnceLock::new();
@@ -77,6 +100,7 @@ fn postgres() -> (MutexGuard<'static, ()>, &'static Postgres) {
         let line = fetched.lines().last().expect("fetch prints the path");
         let wheel = PathBuf::from(line.rsplit(" in ").next().expect("path"));
         let uri = format!("postgres://postgres:vecspace-test@127.0.0.1:{PORT}/postgres");
+        stop_when_the_tests_end(script(), &[("VECSPACE_PG_DIR", DIR), ("VECSPACE_PG_PORT", PORT)]);
         Postgres { wheel, uri }
     });
     server.start();
@@ -124,6 +148,7 @@ fn words_and_scores(answer: &serde_json::Value) -> Vec<(String, f64)> {
 /// GloVe pushed to pgvector answers queries, analogies (3CosAdd and 3CosMul), neighbours and a
 /// restricted analogy benchmark exactly as the local scan does — same words, same scores.
 #[test]
+#[ignore = "starts a PostgreSQL + pgvector server as root; run with --include-ignored (.ci/run does)"]
 fn pgvector_answers_equal_the_local_exact_scan() {
     let (_lock, server) = postgres();
     let collection = "vecspace_test_equal";
@@ -170,6 +195,7 @@ fn pgvector_answers_equal_the_local_exact_scan() {
 /// A push interrupted by the server's death fails with a clear error; the next push resumes after
 /// the batches the server committed, without duplicates or gaps.
 #[test]
+#[ignore = "starts a PostgreSQL + pgvector server as root; run with --include-ignored (.ci/run does)"]
 fn pgvector_push_resumes_after_the_server_dies() {
     let (_lock, server) = postgres();
     let collection = "vecspace_test_resume";
@@ -207,6 +233,7 @@ fn pgvector_push_resumes_after_the_server_dies() {
 /// A long-lived engine (as in `vecspace serve`) outlives a server restart: its connections are
 /// made again on the next search.
 #[test]
+#[ignore = "starts a PostgreSQL + pgvector server as root; run with --include-ignored (.ci/run does)"]
 fn pgvector_engine_reconnects_after_a_server_restart() {
     use vecspace::OpenSpace;
     let (_lock, server) = postgres();
@@ -231,6 +258,7 @@ fn pgvector_engine_reconnects_after_a_server_restart() {
 /// Clear errors, exit status 2: no server, a wrong password, a collection never pushed, another
 /// space under the same name, and options that do not combine.
 #[test]
+#[ignore = "starts a PostgreSQL + pgvector server as root; run with --include-ignored (.ci/run does)"]
 fn pgvector_errors_are_clear() {
     let err =
         on_glove(&remote("postgres://postgres:pw@127.0.0.1:1/postgres", "vecspace_x", &["query", "king"])).fails();
@@ -276,8 +304,12 @@ struct MilvusServer {
     wheel: PathBuf,
 }
 
+fn milvus_script_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/remote/milvus.sh")
+}
+
 fn milvus_script() -> Command {
-    let mut command = Command::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/remote/milvus.sh"));
+    let mut command = Command::new(milvus_script_path());
     command.env("VECSPACE_MILVUS_DIR", MILVUS_DIR);
     command
 }
@@ -322,6 +354,7 @@ fn milvus() -> (MutexGuard<'static, ()>, &'static MilvusServer) {
     let server = SERVER.get_or_init(|| {
         let fetched = vecspace(&["fetch", "milvus-server"]).ok();
         let line = fetched.lines().last().expect("fetch prints the path");
+        stop_when_the_tests_end(milvus_script_path(), &[("VECSPACE_MILVUS_DIR", MILVUS_DIR)]);
         MilvusServer { wheel: PathBuf::from(line.rsplit(" in ").next().expect("path")) }
     });
     server.start();
@@ -337,6 +370,7 @@ fn on_milvus<'a>(collection: &'a str, args: &[&'a str]) -> Vec<&'a str> {
 /// GloVe pushed to Milvus (FLAT index, inner product) answers queries, analogies and a restricted
 /// benchmark exactly as the local scan does.
 #[test]
+#[ignore = "starts a Milvus server in a network namespace as root; run with --include-ignored (.ci/run does)"]
 fn milvus_answers_equal_the_local_exact_scan() {
     let (_lock, server) = milvus();
     let collection = "vecspace_test_equal";
@@ -378,6 +412,7 @@ fn milvus_answers_equal_the_local_exact_scan() {
 /// resumes, and the collection ends with every row exactly once (a search needs the strong count
 /// to equal the space's rows).
 #[test]
+#[ignore = "starts a Milvus server in a network namespace as root; run with --include-ignored (.ci/run does)"]
 fn milvus_push_resumes_after_the_server_dies() {
     let (_lock, server) = milvus();
     let collection = "vecspace_test_resume";
@@ -403,6 +438,7 @@ fn milvus_push_resumes_after_the_server_dies() {
 /// Clear errors, exit status 2: nothing listening, a wrong password, a bad URI, a collection never
 /// pushed, another space under the same name.
 #[test]
+#[ignore = "starts a Milvus server in a network namespace as root; run with --include-ignored (.ci/run does)"]
 fn milvus_errors_are_clear() {
     // Outside the server's namespace nothing listens on 19530.
     let err = on_glove(&on_milvus("vecspace_x", &["query", "king"])).fails();

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-use crate::support::glove;
+use crate::support::{decode_png, glove, tile};
 
 /// A running `vecspace serve`, stopped (SIGTERM) when dropped.
 pub struct Server {
@@ -15,7 +15,18 @@ pub struct Server {
 
 impl Server {
     pub fn start(extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vecspace"))
+        Server::start_with(Command::new(env!("CARGO_BIN_EXE_vecspace")), extra)
+    }
+
+    /// A server on the real GloVe space whose cache (saved directions) is `home`.
+    pub fn start_in(home: &std::path::Path, extra: &[&str]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vecspace"));
+        command.env("VECSPACE_HOME", home);
+        Server::start_with(command, extra)
+    }
+
+    fn start_with(mut command: Command, extra: &[&str]) -> Server {
+        let mut child = command
             .args(["--space", glove().to_str().unwrap(), "serve", "--addr", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -123,24 +134,45 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], b
 }
 
 #[test]
-fn word_queries_answer_in_json_with_meaningful_statuses() {
+fn a_query_answers_with_neighbours_and_the_same_again_from_the_cache() {
     let server = Server::start(&[]);
     let answer = server.post("/api/query", serde_json::json!({"expression": "king - man + woman", "k": 3})).json();
     assert_eq!(answer["results"][0]["word"], "queen");
     assert!((answer["results"][0]["score"].as_f64().unwrap() - 0.8524).abs() < 1e-4);
-    // The same answer again comes from the cache, identical.
+    assert_eq!(answer["results"].as_array().unwrap().len(), 3);
     assert_eq!(
         server.post("/api/query", serde_json::json!({"expression": "king - man + woman", "k": 3})).json(),
         answer
     );
+}
+
+#[test]
+fn a_number_valued_expression_answers_with_its_value() {
+    let server = Server::start(&[]);
     let value = server.post("/api/query", serde_json::json!({"expression": "cos(cat, dog)"})).json();
     assert!((value["value"].as_f64().unwrap() - 0.9218).abs() < 1e-3, "{value}");
+    assert_eq!(value["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn analogies_answer_with_the_method_used() {
+    let server = Server::start(&[]);
     let analogy =
         server.post("/api/analogy", serde_json::json!({"a": "man", "b": "king", "c": "woman", "method": "mul"})).json();
     assert_eq!(analogy["results"][0]["word"], "queen");
     assert_eq!(analogy["method"], "mul");
+}
+
+#[test]
+fn similarity_is_the_cosine_of_two_expressions() {
+    let server = Server::start(&[]);
     let similarity = server.post("/api/similarity", serde_json::json!({"a": "cat", "b": "dog"})).json();
     assert!((similarity["similarity"].as_f64().unwrap() - 0.9218).abs() < 1e-3);
+}
+
+#[test]
+fn plots_lay_words_out_by_principal_components_or_on_given_axes() {
+    let server = Server::start(&[]);
     let plot = server.post("/api/plot", serde_json::json!({"words": ["king", "queen", "man", "woman"]})).json();
     assert_eq!(plot["points"].as_array().unwrap().len(), 4);
     assert!(plot["axes"][0].as_str().unwrap().starts_with("PC1"));
@@ -152,11 +184,21 @@ fn word_queries_answer_in_json_with_meaningful_statuses() {
         .json();
     let x = |i: usize| axes["points"][i]["x"].as_f64().unwrap();
     assert!(x(0) > x(1) && x(2) > x(3), "{axes}");
+}
+
+#[test]
+fn the_loaded_spaces_and_the_cache_are_listed() {
+    let server = Server::start(&[]);
     let spaces = server.get("/api/spaces").json();
     assert_eq!(spaces[0]["words"], 400_000);
+    assert_eq!(spaces[0]["default"], true);
     let fetch = server.get("/api/fetch").json();
     assert!(fetch.as_array().unwrap().iter().any(|e| e["name"] == "glove-6b-50d" && e["cached"] == true));
-    // Errors: JSON with a stable code and the matching status.
+}
+
+#[test]
+fn bad_queries_get_json_errors_with_stable_codes() {
+    let server = Server::start(&[]);
     server.post("/api/query", serde_json::json!({"expression": "kingg"})).error(404, "unknown_word");
     server.post("/api/query", serde_json::json!({"expression": "king +"})).error(400, "bad_expression");
     server.post("/api/query", serde_json::json!({"expression": "king", "space": "nope"})).error(404, "unknown_space");
@@ -170,6 +212,119 @@ fn word_queries_answer_in_json_with_meaningful_statuses() {
     server
         .request("POST", "/api/query", &[("content-type", "application/json")], b"{not json")
         .error(400, "bad_request");
+}
+
+/// Equal JSON, except that numbers may differ in the last bits of an f32: the server answers
+/// concurrent queries with one batched scan, whose sums run in another order.
+fn same_answer(api: &serde_json::Value, cli: &serde_json::Value, args: &[&str]) {
+    use serde_json::Value;
+    match (api, cli) {
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{args:?}: {a} vs {b}");
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{args:?}: {api} vs {cli}");
+            a.iter().zip(b).for_each(|(x, y)| same_answer(x, y, args));
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "{args:?}");
+            a.iter().for_each(|(k, x)| same_answer(x, &b[k], args));
+        }
+        _ => assert_eq!(api, cli, "{args:?}"),
+    }
+}
+
+/// The same request through the command line and the API gets the same answer, or the same
+/// message: both front ends call one application layer.
+#[test]
+fn the_cli_and_the_server_answer_alike() {
+    // A cache of its own, so that the saved directions named in messages are only this test's.
+    let home = crate::support::temp_dir();
+    let on_glove = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vecspace"));
+        command.env("VECSPACE_HOME", home.path()).args(["--space", glove().to_str().unwrap()]).args(args);
+        crate::support::Run::from(command.output().expect("the binary runs"))
+    };
+    let server = Server::start_in(home.path(), &[]);
+    let direction = "gender";
+    on_glove(&["direction", "build", "--out", direction, "--pairs", "he:she", "man:woman", "king:queen"]).ok();
+    let with_direction = format!("king + 0.5 * @{direction}");
+    let cases: Vec<(Vec<&str>, &str, serde_json::Value, &str)> = vec![
+        (
+            vec!["query", "king - man + woman", "-k", "5"],
+            "/api/query",
+            serde_json::json!({"expression": "king - man + woman", "k": 5}),
+            "results",
+        ),
+        (
+            vec!["query", with_direction.as_str(), "-k", "5"],
+            "/api/query",
+            serde_json::json!({"expression": with_direction, "k": 5}),
+            "results",
+        ),
+        (vec!["query", "cos(cat, dog)"], "/api/query", serde_json::json!({"expression": "cos(cat, dog)"}), "value"),
+        (
+            vec!["similarity", "cat", "dog + @x"],
+            "/api/similarity",
+            serde_json::json!({"a": "cat", "b": "dog + @x"}),
+            "",
+        ),
+        (
+            vec!["similarity", "cat - cat", "dog"],
+            "/api/similarity",
+            serde_json::json!({"a": "cat - cat", "b": "dog"}),
+            "",
+        ),
+        (
+            vec!["similarity", "king", "queen"],
+            "/api/similarity",
+            serde_json::json!({"a": "king", "b": "queen"}),
+            "similarity",
+        ),
+        (
+            vec!["analogy", "man", "king", "woman", "--method", "mul", "-k", "5"],
+            "/api/analogy",
+            serde_json::json!({"a": "man", "b": "king", "c": "woman", "method": "mul", "k": 5}),
+            "results",
+        ),
+        (
+            vec!["along", direction, "nurse", "engineer", "doctor"],
+            "/api/along",
+            serde_json::json!({"direction": direction, "words": ["nurse", "engineer", "doctor"]}),
+            "results",
+        ),
+        (vec!["query", "kingg"], "/api/query", serde_json::json!({"expression": "kingg"}), ""),
+        (vec!["query", "king - (man"], "/api/query", serde_json::json!({"expression": "king - (man"}), ""),
+        (
+            vec!["query", "king + @no_such_direction"],
+            "/api/query",
+            serde_json::json!({"expression": "king + @no_such_direction"}),
+            "",
+        ),
+        (
+            vec!["along", "no_such_direction", "nurse"],
+            "/api/along",
+            serde_json::json!({"direction": "no_such_direction", "words": ["nurse"]}),
+            "",
+        ),
+    ];
+    for (args, path, body, field) in cases {
+        let api = server.post(path, body);
+        let cli = on_glove(&[&["--json"][..], &args[..]].concat());
+        if field.is_empty() {
+            let message =
+                api.json()["message"].as_str().unwrap_or_else(|| panic!("{args:?}: {}", api.text())).to_owned();
+            let err = cli.fails();
+            assert_eq!(err.trim_end(), format!("error: {message}"), "{args:?}");
+            continue;
+        }
+        assert_eq!(api.status, 200, "{args:?}: {}", api.text());
+        let (api, cli) = (api.json(), cli.json());
+        // The API answers `along` with the list itself.
+        let api_answer = if path == "/api/along" { &api } else { &api[field] };
+        same_answer(api_answer, &cli[field], &args);
+    }
 }
 
 #[test]
@@ -194,22 +349,35 @@ fn the_openapi_document_covers_every_route() {
     assert!(unknown.body.is_empty() || serde_json::from_slice::<serde_json::Value>(&unknown.body).is_err());
 }
 
+fn guarded() -> Server {
+    Server::start(&["--token", "s3cret", "--cors-origin", "http://example.test"])
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+fn small_query() -> String {
+    serde_json::json!({"expression": "king", "k": 1}).to_string()
+}
+
 #[test]
-fn a_token_guards_the_api_and_cors_is_off_unless_asked() {
-    let server = Server::start(&["--token", "s3cret", "--cors-origin", "http://example.test"]);
-    let query = serde_json::json!({"expression": "king", "k": 1}).to_string();
-    let json = ("content-type", "application/json");
-    server.request("POST", "/api/query", &[json], query.as_bytes()).error(401, "unauthorized");
+fn a_token_guards_the_api_but_not_the_page() {
+    let server = guarded();
+    server.request("POST", "/api/query", &[JSON], small_query().as_bytes()).error(401, "unauthorized");
     server
-        .request("POST", "/api/query", &[json, ("authorization", "Bearer wrong!")], query.as_bytes())
+        .request("POST", "/api/query", &[JSON, ("authorization", "Bearer wrong!")], small_query().as_bytes())
         .error(401, "unauthorized");
-    let ok = server.request("POST", "/api/query", &[json, ("authorization", "Bearer s3cret")], query.as_bytes());
+    let ok =
+        server.request("POST", "/api/query", &[JSON, ("authorization", "Bearer s3cret")], small_query().as_bytes());
     assert_eq!(ok.status, 200, "{}", ok.text());
     // The page itself needs no token; it asks for one.
     let page = server.get("/");
     assert_eq!(page.status, 200);
     assert!(page.text().contains("id=\"token\""));
-    // CORS answers only the allowed origin.
+}
+
+#[test]
+fn cors_answers_only_the_allowed_origin() {
+    let server = guarded();
     let allowed = server.request(
         "OPTIONS",
         "/api/query",
@@ -221,17 +389,33 @@ fn a_token_guards_the_api_and_cors_is_off_unless_asked() {
     let other = server.request(
         "POST",
         "/api/query",
-        &[json, ("authorization", "Bearer s3cret"), ("origin", "http://evil.test")],
-        query.as_bytes(),
+        &[JSON, ("authorization", "Bearer s3cret"), ("origin", "http://evil.test")],
+        small_query().as_bytes(),
     );
+    assert_eq!(other.status, 200);
     assert_eq!(other.header("access-control-allow-origin"), None);
+    // Without --cors-origin, no origin is allowed.
+    let plain = Server::start(&[]);
+    let preflight = plain.request(
+        "OPTIONS",
+        "/api/query",
+        &[("origin", "http://example.test"), ("access-control-request-method", "POST")],
+        b"",
+    );
+    assert_eq!(preflight.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let server = Server::start(&[]);
+    assert_eq!(server.post("/api/query", serde_json::json!({"expression": "king", "k": 1})).status, 200);
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");
 }
 
 #[test]
-fn directions_and_jobs_over_the_api() {
+fn directions_built_over_the_api_are_listed_and_used() {
     let server = Server::start(&[]);
     let name = format!("api_gender_{}", std::process::id());
     let built = server.post(
@@ -239,6 +423,11 @@ fn directions_and_jobs_over_the_api() {
         serde_json::json!({"name": name, "pairs": [["he", "she"], ["man", "woman"], ["king", "queen"]]}),
     );
     assert_eq!(built.status, 201, "{}", built.text());
+    let path = vecspace::fetch::Cache::from_env().unwrap().direction_path(&name);
+    // Saved with its provenance, as `direction build` saves it (docs/FORMAT.md).
+    let shown = crate::support::on_glove(&["--json", "direction", "show", path.to_str().unwrap()]).json();
+    assert!(shown["created"].as_str().unwrap().ends_with('Z'), "{shown}");
+    assert!(shown["positive_side"].as_str().unwrap().starts_with("the right side of each pair"), "{shown}");
     let along =
         server.post("/api/along", serde_json::json!({"direction": name, "words": ["nurse", "engineer"]})).json();
     assert_eq!(along[0]["word"], "nurse", "{along}");
@@ -246,7 +435,12 @@ fn directions_and_jobs_over_the_api() {
     assert!(listed.as_array().unwrap().iter().any(|d| d["name"] == name.as_str()));
     let used = server.post("/api/query", serde_json::json!({"expression": format!("king + @{name}"), "k": 1})).json();
     assert_eq!(used["results"][0]["word"], "queen", "{used}");
-    // Names cannot reach outside the cache.
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn direction_names_cannot_reach_outside_the_cache() {
+    let server = Server::start(&[]);
     server
         .post("/api/directions", serde_json::json!({"name": "../../etc/x", "pairs": [["he", "she"]]}))
         .error(400, "bad_request");
@@ -254,8 +448,11 @@ fn directions_and_jobs_over_the_api() {
     server
         .post("/api/along", serde_json::json!({"direction": "no-such-direction", "words": ["a"]}))
         .error(404, "unknown_direction");
-    std::fs::remove_file(vecspace::fetch::Cache::from_env().unwrap().direction_path(&name)).unwrap();
-    // An evaluation as a job: accepted at once, then polled to its result.
+}
+
+#[test]
+fn an_evaluation_job_reports_the_command_line_s_numbers() {
+    let server = Server::start(&[]);
     let started = server.post(
         "/api/jobs",
         serde_json::json!({"kind": "analogies", "set": "google-analogies", "restrict_vocab": 30000}),
@@ -270,53 +467,89 @@ fn directions_and_jobs_over_the_api() {
             other => panic!("{other}: {status}"),
         }
     };
-    // The same evaluation as the command line.
     let cli =
         crate::support::on_glove(&["--json", "eval", "analogies", "google-analogies", "--restrict-vocab", "30000"])
             .json();
     assert_eq!(result["result"]["correct"], cli["correct"], "{result} {cli}");
     assert_eq!(result["done"], result["total"]);
+}
+
+#[test]
+fn unknown_jobs_and_sets_are_not_found() {
+    let server = Server::start(&[]);
     server.post("/api/jobs", serde_json::json!({"kind": "analogies", "set": "../../x"})).error(404, "unknown_set");
     server.get("/api/jobs/999999").error(404, "unknown_job");
 }
 
+/// Values that differ by more than a little between two faces.
+fn differing(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).filter(|(x, y)| x.abs_diff(**y) > 16).count()
+}
+
 #[test]
-fn faces_and_the_language_model_over_the_api() {
+fn faces_render_as_a_png_grid_of_the_latents_faces() {
     let server = Server::start(&["--heavy", "1"]);
-    let png = server.post(
-        "/api/faces/render",
-        serde_json::json!({"latents": ["seed:1", "slerp(seed:1, seed:2, 0.5)"], "scale": 1}),
-    );
+    let latents = ["seed:1", "seed:1", "seed:2"];
+    let png = server.post("/api/faces/render", serde_json::json!({"latents": latents, "scale": 1, "columns": 3}));
     assert_eq!(png.status, 200, "{}", png.text());
     assert_eq!(png.header("content-type"), Some("image/png"));
-    assert_eq!(&png.body[..8], b"\x89PNG\r\n\x1a\n");
+    let grid = decode_png(&png.body);
+    // Untitled grids: 8-pixel gaps, cells 72 pixels apart.
+    let face = |i: usize| tile(&grid, 8 + i * 72, 8, 1);
+    assert_eq!(face(0), face(1), "the same latent gives the same face");
+    assert!(differing(&face(0), &face(2)) > 1000, "seed:1 and seed:2 look alike");
+    // The command line draws the same faces for the same latents (its grid has a title above).
+    let dir = crate::support::temp_dir();
+    let out = dir.path().join("faces.png");
+    crate::support::vecspace(&["latent", "render", "seed:1", "seed:2", "--scale", "1", "--out", out.to_str().unwrap()])
+        .ok();
+    let cli = decode_png(&std::fs::read(&out).unwrap());
+    assert_eq!(tile(&cli, 8, 44, 1), face(0));
+    assert_eq!(tile(&cli, 80, 44, 1), face(2));
+}
+
+#[test]
+fn face_edits_and_interpolations_render() {
+    let server = Server::start(&["--heavy", "1"]);
     let edit = server.post(
         "/api/faces/edit",
         serde_json::json!({"latent": "seed:40", "positive": [0, 4, 8], "negative": [5, 6, 7], "strengths": [-3, 0, 3]}),
     );
     assert_eq!(edit.status, 200, "{}", edit.text());
+    let (width, _, _) = decode_png(&edit.body);
+    assert!(width >= 3 * 64 * 2, "three frames at scale 2: {width}");
     let frames =
         server.post("/api/faces/interpolate", serde_json::json!({"from": "seed:1", "to": "seed:2", "steps": 4}));
     assert_eq!(frames.status, 200);
+    let (width, _, _) = decode_png(&frames.body);
+    assert!(width >= 4 * 64 * 2, "four frames at scale 2: {width}");
+}
+
+#[test]
+fn bad_face_requests_get_json_errors() {
+    let server = Server::start(&["--heavy", "1"]);
     server.post("/api/faces/render", serde_json::json!({"latents": ["face"]})).error(400, "bad_expression");
     server.post("/api/faces/render", serde_json::json!({"latents": vec!["seed:1"; 65]})).error(413, "too_large");
     server
         .post("/api/faces/render", serde_json::json!({"latents": ["seed:1"], "model": "stylegan"}))
         .error(404, "unknown_model");
     server
+        .post("/api/faces/render", serde_json::json!({"latents": ["seed:1 + @no-such-direction"]}))
+        .error(404, "unknown_direction");
+    server
         .post(
             "/api/faces/edit",
             serde_json::json!({"latent": "seed:1", "positive": [], "negative": [1], "strengths": [1]}),
         )
         .error(400, "bad_request");
+    server
+        .post("/api/faces/interpolate", serde_json::json!({"from": "seed:1", "to": "seed:2", "method": "cubic"}))
+        .error(400, "bad_request");
+}
 
-    // Generation streams tokens as server-sent events.
-    let sse =
-        server.post("/api/lm/generate", serde_json::json!({"prompt": "The capital of France is", "max_tokens": 6}));
-    assert_eq!(sse.status, 200);
-    assert!(sse.header("content-type").unwrap().starts_with("text/event-stream"));
-    let text = sse.text();
-    let tokens: String = text
+/// The text of a generation's token events.
+fn streamed_text(events: &str) -> String {
+    events
         .split("\n\n")
         .filter(|e| e.contains("event: token"))
         .map(|e| {
@@ -325,9 +558,24 @@ fn faces_and_the_language_model_over_the_api() {
                 .unwrap()
                 .to_owned()
         })
-        .collect();
-    assert!(tokens.starts_with(" Paris."), "{text}");
+        .collect()
+}
+
+#[test]
+fn generation_streams_tokens_as_server_sent_events() {
+    let server = Server::start(&[]);
+    let sse =
+        server.post("/api/lm/generate", serde_json::json!({"prompt": "The capital of France is", "max_tokens": 6}));
+    assert_eq!(sse.status, 200);
+    assert!(sse.header("content-type").unwrap().starts_with("text/event-stream"));
+    let text = sse.text();
+    assert!(streamed_text(&text).starts_with(" Paris."), "{text}");
     assert!(text.contains("event: done"));
+}
+
+#[test]
+fn a_steering_vector_changes_the_generation() {
+    let server = Server::start(&[]);
     let vector = server
         .post("/api/lm/vector", serde_json::json!({"positive": "I love this.", "negative": "I hate this."}))
         .json();
@@ -339,18 +587,26 @@ fn faces_and_the_language_model_over_the_api() {
     assert_eq!(steered.status, 200);
     let plain =
         server.post("/api/lm/generate", serde_json::json!({"prompt": "I think that my day was", "max_tokens": 12}));
-    assert_ne!(steered.text().split("event: done").next(), plain.text().split("event: done").next());
+    assert_ne!(streamed_text(&steered.text()), streamed_text(&plain.text()));
+}
+
+#[test]
+fn bad_generation_requests_get_json_errors() {
+    let server = Server::start(&[]);
     server.post("/api/lm/generate", serde_json::json!({"prompt": "x", "max_tokens": 100_000})).error(413, "too_large");
     server
         .post("/api/lm/generate", serde_json::json!({"prompt": "x", "steer": [{"vector": "v999", "coefficient": 1}]}))
         .error(404, "unknown_vector");
     server.post("/api/lm/generate", serde_json::json!({"prompt": ""})).error(400, "bad_request");
+}
 
-    // With one heavy slot taken by a long generation, other heavy work is refused at once (503).
+#[test]
+fn heavy_work_is_refused_at_once_when_every_slot_is_busy() {
+    let server = Server::start(&["--heavy", "1"]);
     let addr = server.addr.clone();
     let long = std::thread::spawn(move || {
         let body = serde_json::json!({"prompt": "Once upon a time", "max_tokens": 256}).to_string();
-        request(&addr, "POST", "/api/lm/generate", &[("content-type", "application/json")], body.as_bytes())
+        request(&addr, "POST", "/api/lm/generate", &[JSON], body.as_bytes())
     });
     std::thread::sleep(std::time::Duration::from_millis(400));
     let busy = server.post("/api/faces/render", serde_json::json!({"latents": ["seed:3"]}));

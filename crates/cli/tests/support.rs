@@ -77,3 +77,33 @@ pub fn benchmark(name: &str) -> PathBuf {
     let line = out.lines().last().expect("fetch prints the path");
     PathBuf::from(line.rsplit(" in ").next().expect("path"))
 }
+
+/// A PNG decoded: (width, height, RGB bytes).
+pub type Picture = (usize, usize, Vec<u8>);
+
+/// Decodes a PNG (RGB or RGBA) to RGB.
+pub fn decode_png(bytes: &[u8]) -> Picture {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("a size")];
+    let info = reader.next_frame(&mut buffer).expect("a frame");
+    let channels = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    let rgb = buffer[..info.buffer_size()].chunks(channels).flat_map(|p| p[..3].to_vec()).collect();
+    (info.width as usize, info.height as usize, rgb)
+}
+
+/// The 64×64 face drawn at (x0, y0) of a grid enlarged `scale` times, read back at its own size
+/// (the top-left pixel of each enlarged block).
+pub fn tile((width, _, rgb): &Picture, x0: usize, y0: usize, scale: usize) -> Vec<u8> {
+    let mut face = Vec::with_capacity(64 * 64 * 3);
+    for y in 0..64 {
+        for x in 0..64 {
+            let at = ((y0 + y * scale) * width + x0 + x * scale) * 3;
+            face.extend_from_slice(&rgb[at..at + 3]);
+        }
+    }
+    face
+}

@@ -36,7 +36,7 @@ pub enum Error {
     Parse(#[from] ParseError),
     #[error("{}", describe_expression_error(.expression, .error))]
     Expression { expression: String, error: EvalError },
-    #[error("the query vector is zero, so cosine similarity is undefined; try --metric dot or euclidean")]
+    #[error("the query vector is zero, so cosine similarity is undefined; use the dot-product or Euclidean metric")]
     ZeroQuery,
     #[error("the query vector holds NaN or infinite values")]
     NonFiniteQuery,
@@ -44,6 +44,16 @@ pub enum Error {
     // --- search engines ---
     #[error("the {engine} search engine failed: {message}")]
     Engine { engine: &'static str, message: String },
+
+    // --- saved HNSW graphs, checked when reassembled ---
+    #[error("{links} bottom links do not make rows of {width}")]
+    HnswLinkTable { links: usize, width: usize },
+    #[error("link {slot} points to node {node}, beyond the {nodes} nodes")]
+    HnswLink { slot: usize, node: u32, nodes: usize },
+    #[error("layer {layer} holds a bad node or link at node {node}")]
+    HnswLayer { layer: usize, node: u32 },
+    #[error("the entry node {entry} is not on the top layer")]
+    HnswEntry { entry: u32 },
 }
 
 /// Result with the core [`enum@Error`].

@@ -1,9 +1,10 @@
 //! The engine behind vecspace: word spaces, exact nearest-neighbour search, analogies and the
 //! expression language shared by every kind of space.
 //!
-//! This crate knows nothing about files, networks or models. Readers for on-disk formats live in
-//! `vecspace-formats`; each kind of space supplies a [`Resolver`] so that the same expressions
-//! evaluate over words, image latents or model activations.
+//! This crate knows nothing about file formats, networks or models; its one piece of file I/O is
+//! the atomic write every writer shares ([`io::write_atomically`]). Readers for on-disk formats
+//! live in `vecspace-formats`; each kind of space supplies a [`Resolver`] so that the same
+//! expressions evaluate over words, image latents or model activations.
 //!
 //! ```
 //! use vecspace_core::{Space, QueryOptions};
@@ -28,6 +29,7 @@ pub mod debias;
 pub mod direction;
 mod error;
 pub mod expr;
+pub mod io;
 pub mod linalg;
 pub mod progress;
 pub mod projection;

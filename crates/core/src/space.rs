@@ -241,10 +241,15 @@ impl Space {
     /// [`Space::evaluate`] with `@name` standing for the named directions.
     pub fn evaluate_with(&self, source: &str, unit: bool, directions: &Directions) -> Result<(Expr, Value)> {
         let expr = expr::parse(source)?;
-        let resolver = WithDirections { inner: self.resolver(unit), directions };
-        let value = expr::evaluate(&expr, &resolver)
-            .map_err(|error| Error::Expression { expression: source.to_owned(), error })?;
+        let value = self.evaluate_parsed(&expr, source, unit, directions)?;
         Ok((expr, value))
+    }
+
+    /// Evaluates an expression already parsed from `source` (the text is kept for the error's
+    /// caret line).
+    pub fn evaluate_parsed(&self, expr: &Expr, source: &str, unit: bool, directions: &Directions) -> Result<Value> {
+        let resolver = WithDirections { inner: self.resolver(unit), directions };
+        expr::evaluate(expr, &resolver).map_err(|error| Error::Expression { expression: source.to_owned(), error })
     }
 
     /// Each row's scalar projection on the unit vector of `direction` (rows unit-normalised if
@@ -325,7 +330,9 @@ impl Space {
         Ok(cosine(self.raw_vector(a), self.raw_vector(b)))
     }
 
-    pub(crate) fn check_query(&self, vector: &[f32], scoring: Scoring) -> Result<()> {
+    /// Checks that `vector` can be searched under `scoring`: the space's dimensions, finite values,
+    /// and not zero where the metric needs a direction.
+    pub fn check_query(&self, vector: &[f32], scoring: Scoring) -> Result<()> {
         if vector.len() != self.dims() {
             return Err(Error::DimensionMismatch { expected: self.dims(), found: vector.len() });
         }

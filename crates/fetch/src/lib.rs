@@ -7,6 +7,7 @@
 
 mod cache;
 mod error;
+mod parquet_column;
 mod pip;
 pub mod registry;
 mod wheel;
@@ -144,5 +145,7 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
     Ok(())
 }
 
+#[cfg(test)]
+mod parquet_tests;
 #[cfg(test)]
 mod tests;

@@ -8,9 +8,9 @@ use super::registry::{self, Kind, PipPackage, Recipe};
 use super::*;
 
 const TINY_SHA256: &str = "604564499629620036e1c9f5c25579fffdf0794eee18921fa0bfb08ca335a595";
-const TINY_WORDS: [&str; 7] = ["the", ",", "king", "queen", "café", "'s", "new york"];
+pub(crate) const TINY_WORDS: [&str; 7] = ["the", ",", "king", "queen", "café", "'s", "new york"];
 
-fn tiny_wheel() -> PathBuf {
+pub(crate) fn tiny_wheel() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tiny_space-0.1-py3-none-any.whl")
 }
 

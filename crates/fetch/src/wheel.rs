@@ -4,7 +4,6 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use parquet::file::reader::{FileReader, SerializedFileReader};
 use vecspace_core::Space;
 use vecspace_core::progress::{Progress, Unit};
 use vecspace_formats::npy;
@@ -49,7 +48,7 @@ pub(crate) fn read_npy_with_parquet_vocab(
         }
         let mut bytes = Vec::with_capacity(member.size() as usize);
         member.read_to_end(&mut bytes).map_err(|e| Error::package(package, format!("{vocab}: {e}")))?;
-        parquet_strings(bytes, column).map_err(|m| Error::package(package, format!("{vocab}: {m}")))?
+        crate::parquet_column::strings(&bytes, column).map_err(|m| Error::package(package, format!("{vocab}: {m}")))?
     };
     progress.finish();
     if words.len() as u64 != header.rows {
@@ -76,27 +75,4 @@ pub(crate) fn read_member(package: &Path, member: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(entry.size() as usize);
     entry.read_to_end(&mut bytes).map_err(|e| Error::package(package, format!("{member}: {e}")))?;
     Ok(bytes)
-}
-
-/// Every value of the string column `column`, in row order; nulls are an error.
-fn parquet_strings(bytes: Vec<u8>, column: &str) -> std::result::Result<Vec<String>, String> {
-    let reader = SerializedFileReader::new(bytes::Bytes::from(bytes)).map_err(|e| e.to_string())?;
-    let schema = reader.metadata().file_metadata().schema_descr_ptr();
-    let index = (0..schema.num_columns())
-        .find(|&i| schema.column(i).name() == column)
-        .ok_or_else(|| format!("no column named {column:?}"))?;
-    let projection = schema.root_schema().get_fields()[index].clone();
-    let projected = parquet::schema::types::Type::group_type_builder("schema")
-        .with_fields(vec![projection])
-        .build()
-        .map_err(|e| e.to_string())?;
-    let rows = reader.metadata().file_metadata().num_rows();
-    let mut words = Vec::with_capacity(rows.clamp(0, 1 << 24) as usize);
-    for row in reader.get_row_iter(Some(projected)).map_err(|e| e.to_string())? {
-        let row = row.map_err(|e| e.to_string())?;
-        let word = parquet::record::RowAccessor::get_string(&row, 0)
-            .map_err(|_| format!("row {} of column {column:?} is null or not a string", words.len()))?;
-        words.push(word.clone());
-    }
-    Ok(words)
 }

@@ -22,6 +22,8 @@ pub enum Error {
     Truncated { path: PathBuf, what: &'static str, declared: u64, available: u64 },
     #[error("{path}: a .npy matrix needs a vocabulary file (one word per line); pass it with --vocab")]
     MissingVocabulary { path: PathBuf },
+    #[error(transparent)]
+    NpyHeader(#[from] crate::npy::HeaderError),
     #[error("cannot write {format} files; write native, word2vec-text or word2vec-binary")]
     Unwritable { format: Format },
     #[error("the word {word:?} contains whitespace, which {format} files cannot represent")]

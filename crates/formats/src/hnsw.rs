@@ -25,22 +25,10 @@ pub fn path_beside(space_file: &Path) -> PathBuf {
     space_file.with_extension("hnsw")
 }
 
-/// FNV-1a over the space's shape and row norms: an index built for other rows is refused.
+/// The space's [`Rows::fingerprint`](vecspace_core::search::Rows::fingerprint): an index built
+/// for other rows is refused.
 pub fn fingerprint(space: &Space) -> u64 {
-    let rows = space.rows();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    eat(&(rows.len() as u64).to_le_bytes());
-    eat(&(rows.dims as u64).to_le_bytes());
-    for norm in rows.norms {
-        eat(&norm.to_le_bytes());
-    }
-    hash
+    space.rows().fingerprint()
 }
 
 /// Writes `index` (atomically).
@@ -144,7 +132,7 @@ pub fn open(path: &Path, space: &Space) -> Result<Hnsw> {
         return Err(bad(Location::Byte(at as u64), format!("{} unexpected bytes at the end", map.len() - at)));
     }
     let links = MappedLinks { map, len: bottom_len };
-    Hnsw::from_parts(dims, m, Box::new(links), upper, entry).map_err(|m| bad(Location::Header, m))
+    Hnsw::from_parts(dims, m, Box::new(links), upper, entry).map_err(|e| bad(Location::Header, e.to_string()))
 }
 
 #[cfg(test)]

@@ -50,68 +50,92 @@ impl NpyHeader {
     }
 }
 
-/// Reads and checks the header of a 2-D float array.
-pub fn read_header(reader: &mut dyn Read) -> std::result::Result<NpyHeader, String> {
+/// What is wrong with a `.npy` header (the file's path is added by whoever knows it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    #[error("shorter than a .npy header")]
+    Short,
+    #[error("not a .npy file (bad magic)")]
+    BadMagic,
+    #[error("truncated .npy header")]
+    Truncated,
+    #[error(".npy version {version} is not supported (1, 2 and 3 are)")]
+    Version { version: u8 },
+    #[error("implausible .npy header length {length}")]
+    Length { length: u64 },
+    #[error("the .npy header has no '{key}'")]
+    MissingKey { key: &'static str },
+    #[error("dtype {dtype} is not supported; vecspace reads <f4 and <f8")]
+    Dtype { dtype: String },
+    #[error("unreadable fortran_order {value:?}")]
+    FortranOrder { value: String },
+    #[error("unreadable shape {shape}")]
+    UnreadableShape { shape: String },
+    #[error("expected a 1-D or 2-D array, found shape {shape}")]
+    Dimensions { shape: String },
+    #[error("expected a 2-D array (words × dimensions), found shape ({cols},)")]
+    Vector { cols: u64 },
+}
+
+/// Reads and checks the header of a 2-D float array; a bad one is [`Error::NpyHeader`].
+pub fn read_header(reader: &mut dyn Read) -> Result<NpyHeader> {
     let header = read_header_1d_or_2d(reader)?;
     if header.vector {
-        return Err(format!("expected a 2-D array (words × dimensions), found shape ({},)", header.cols));
+        return Err(HeaderError::Vector { cols: header.cols }.into());
     }
     Ok(header)
 }
 
 /// Reads and checks the header of a 1-D or 2-D float array.
-fn read_header_1d_or_2d(reader: &mut dyn Read) -> std::result::Result<NpyHeader, String> {
+fn read_header_1d_or_2d(reader: &mut dyn Read) -> std::result::Result<NpyHeader, HeaderError> {
     let mut preamble = [0u8; 8];
-    reader.read_exact(&mut preamble).map_err(|_| "shorter than a .npy header".to_string())?;
+    reader.read_exact(&mut preamble).map_err(|_| HeaderError::Short)?;
     if &preamble[..6] != MAGIC {
-        return Err("not a .npy file (bad magic)".into());
+        return Err(HeaderError::BadMagic);
     }
     let (text_len, prefix) = match preamble[6] {
         1 => {
             let mut len = [0u8; 2];
-            reader.read_exact(&mut len).map_err(|_| "truncated .npy header".to_string())?;
+            reader.read_exact(&mut len).map_err(|_| HeaderError::Truncated)?;
             (u64::from(u16::from_le_bytes(len)), 10)
         }
         2 | 3 => {
             let mut len = [0u8; 4];
-            reader.read_exact(&mut len).map_err(|_| "truncated .npy header".to_string())?;
+            reader.read_exact(&mut len).map_err(|_| HeaderError::Truncated)?;
             (u64::from(u32::from_le_bytes(len)), 12)
         }
-        other => {
-            return Err(format!(".npy version {other} is not supported (1, 2 and 3 are)"));
-        }
+        version => return Err(HeaderError::Version { version }),
     };
     if text_len > 1 << 20 {
-        return Err(format!("implausible .npy header length {text_len}"));
+        return Err(HeaderError::Length { length: text_len });
     }
     let mut text = vec![0u8; text_len as usize];
-    reader.read_exact(&mut text).map_err(|_| "truncated .npy header".to_string())?;
+    reader.read_exact(&mut text).map_err(|_| HeaderError::Truncated)?;
     let text = String::from_utf8_lossy(&text);
-    let descr = dict_value(&text, "descr").ok_or("the .npy header has no 'descr'")?;
-    let dtype = match descr.trim_matches(|c| c == '\'' || c == '"') {
+    let value = |key: &'static str| dict_value(&text, key).ok_or(HeaderError::MissingKey { key });
+    let dtype = match value("descr")?.trim_matches(|c| c == '\'' || c == '"') {
         "<f4" | "=f4" => Dtype::F32,
         "<f8" | "=f8" => Dtype::F64,
-        other => {
-            return Err(format!("dtype {other} is not supported; vecspace reads <f4 and <f8"));
-        }
+        other => return Err(HeaderError::Dtype { dtype: other.to_owned() }),
     };
-    let fortran_order = match dict_value(&text, "fortran_order").ok_or("the .npy header has no 'fortran_order'")? {
+    let fortran_order = match value("fortran_order")? {
         "True" => true,
         "False" => false,
-        other => return Err(format!("unreadable fortran_order {other:?}")),
+        other => return Err(HeaderError::FortranOrder { value: other.to_owned() }),
     };
-    let shape = dict_value(&text, "shape").ok_or("the .npy header has no 'shape'")?;
+    let shape = value("shape")?;
     let dims: Vec<u64> = shape
         .trim_matches(|c| c == '(' || c == ')')
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<u64>().map_err(|_| format!("unreadable shape {shape}")))
+        .map(|s| s.parse::<u64>().map_err(|_| HeaderError::UnreadableShape { shape: shape.to_owned() }))
         .collect::<std::result::Result<_, _>>()?;
     let (rows, cols, vector) = match dims[..] {
         [cols] => (1, cols, true),
         [rows, cols] => (rows, cols, false),
-        _ => return Err(format!("expected a 1-D or 2-D array, found shape {shape}")),
+        _ => return Err(HeaderError::Dimensions { shape: shape.to_owned() }),
     };
     Ok(NpyHeader { dtype, fortran_order, rows, cols, vector, header_len: prefix + text_len })
 }
@@ -199,7 +223,7 @@ pub fn read_space(npy_path: &Path, vocab_path: &Path, warnings: &mut Vec<String>
     let file = File::open(npy_path).map_err(|e| Error::io(npy_path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(npy_path, e))?.len();
     let mut reader = BufReader::new(file);
-    let header = read_header(&mut reader).map_err(|m| Error::malformed(npy_path, Location::Header, m))?;
+    let header = read_header(&mut reader).map_err(|e| Error::malformed(npy_path, Location::Header, e.to_string()))?;
     let data = read_matrix(&mut reader, &header, file_len.saturating_sub(header.header_len), &Silent)
         .map_err(|m| Error::malformed(npy_path, Location::Byte(header.header_len), m))?;
     let words = read_vocabulary(vocab_path, header.rows)?;
@@ -212,7 +236,8 @@ pub fn read_vectors(path: &Path, dims: usize, most: usize) -> Result<Vec<Vec<f32
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut reader = BufReader::new(file);
-    let header = read_header_1d_or_2d(&mut reader).map_err(|m| Error::malformed(path, Location::Header, m))?;
+    let header =
+        read_header_1d_or_2d(&mut reader).map_err(|e| Error::malformed(path, Location::Header, e.to_string()))?;
     let shape =
         if header.vector { format!("({},)", header.cols) } else { format!("({}, {})", header.rows, header.cols) };
     if header.cols != dims as u64 {
@@ -308,7 +333,7 @@ mod tests {
 
     fn read(bytes: &[u8]) -> std::result::Result<Vec<f32>, String> {
         let mut reader = bytes;
-        let header = read_header(&mut reader)?;
+        let header = read_header(&mut reader).map_err(|e| e.to_string())?;
         let available = reader.len() as u64;
         read_matrix(&mut reader, &header, available, &Silent)
     }
@@ -352,7 +377,7 @@ mod tests {
         bytes[at..at + 6].copy_from_slice(b"(3,)  ");
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(read_vectors(&path, 3, 10).unwrap(), vec![vec![1.0, 2.0, 3.0]]);
-        assert!(read_header(&mut bytes.as_slice()).unwrap_err().contains("found shape (3,)"));
+        assert!(read_header(&mut bytes.as_slice()).unwrap_err().to_string().contains("found shape (3,)"));
         let mut with_nan = values.clone();
         with_nan[4] = f32::NAN;
         write_matrix(&path, 2, 3, &with_nan).unwrap();

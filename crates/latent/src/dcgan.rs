@@ -94,7 +94,7 @@ impl Dcgan {
     pub fn from_checkpoint(checkpoint: &Checkpoint, layout: &DcganLayout) -> Result<Dcgan, GeneratorError> {
         let device = Device::Cpu;
         let weights = |name: String, shape: &[usize]| -> Result<Tensor, GeneratorError> {
-            let tensor = checkpoint.tensor(&name, shape).map_err(GeneratorError::Weights)?;
+            let tensor = checkpoint.tensor(&name, shape).map_err(|e| GeneratorError::Weights(e.to_string()))?;
             if tensor.data.iter().any(|x| !x.is_finite()) {
                 return Err(GeneratorError::Weights(format!("{name} holds NaN or infinite values")));
             }
@@ -108,8 +108,9 @@ impl Dcgan {
         for (layer, prefix) in layout.batch_norms.iter().enumerate() {
             let channels = CHANNELS[layer + 1];
             let vector = |part: &str| -> Result<Vec<f64>, GeneratorError> {
-                let tensor =
-                    checkpoint.tensor(&format!("{prefix}.{part}"), &[channels]).map_err(GeneratorError::Weights)?;
+                let tensor = checkpoint
+                    .tensor(&format!("{prefix}.{part}"), &[channels])
+                    .map_err(|e| GeneratorError::Weights(e.to_string()))?;
                 Ok(tensor.data.iter().map(|&x| f64::from(x)).collect())
             };
             let (gamma, beta, mean, var) =

@@ -4,6 +4,7 @@
 
 pub mod attributes;
 pub mod dcgan;
+mod error;
 pub mod localize;
 pub mod measure;
 pub mod pickle;
@@ -13,7 +14,8 @@ pub mod torch;
 
 pub use attributes::{ATTRIBUTES, Attribute, attribute};
 pub use dcgan::{Dcgan, GeneratorError, Images};
+pub use error::Error;
 pub use measure::{EditMeasurement, measure_edit, score_latents};
 pub use seeds::seed_latent;
 pub use space::{DEFAULT_MODEL, LatentResolver, MODELS, ModelSpec, model, parse_seeds};
-pub use torch::{Checkpoint, Error, Tensor};
+pub use torch::{Checkpoint, Tensor};

@@ -3,6 +3,7 @@
 
 use vecspace_core::expr::{ResolveError, Resolver};
 
+use crate::Error;
 use crate::dcgan::{self, DcganLayout, LATENT_DIMS};
 use crate::seeds::seed_latent;
 
@@ -66,31 +67,32 @@ impl Resolver for LatentResolver<'_> {
 }
 
 /// Seeds from `0..63` (inclusive), `1,5,9`, or both (`0..7,42`), at most `limit` of them.
-pub fn parse_seeds(spec: &str, limit: usize) -> Result<Vec<u64>, String> {
+pub fn parse_seeds(spec: &str, limit: usize) -> Result<Vec<u64>, Error> {
     let mut seeds = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let number = |text: &str| {
-            text.trim().parse::<u64>().map_err(|_| format!("{text:?} in {spec:?} is not a seed (a whole number ≥ 0)"))
+            text.trim().parse::<u64>().map_err(|_| Error::NotASeed { text: text.to_owned(), spec: spec.to_owned() })
         };
         match part.split_once("..") {
             Some((from, to)) => {
                 let (from, to) = (number(from)?, number(to.trim_start_matches('='))?);
                 if to < from {
-                    return Err(format!("the range {part:?} is empty"));
+                    return Err(Error::EmptySeedRange { range: part.to_owned() });
                 }
                 if to - from >= limit as u64 {
-                    return Err(format!("{part:?} holds {} seeds; at most {limit} at a time", to - from + 1));
+                    let count = u128::from(to - from) + 1;
+                    return Err(Error::SeedRangeTooLong { range: part.to_owned(), count, limit });
                 }
                 seeds.extend(from..=to);
             }
             None => seeds.push(number(part)?),
         }
         if seeds.len() > limit {
-            return Err(format!("{spec:?} names more than {limit} seeds"));
+            return Err(Error::TooManySeeds { spec: spec.to_owned(), limit });
         }
     }
     if seeds.is_empty() {
-        return Err(format!("{spec:?} names no seeds"));
+        return Err(Error::NoSeeds { spec: spec.to_owned() });
     }
     Ok(seeds)
 }
@@ -104,10 +106,12 @@ mod tests {
     fn seed_ranges_and_lists_parse() {
         assert_eq!(parse_seeds("0..3", 100).unwrap(), vec![0, 1, 2, 3]);
         assert_eq!(parse_seeds("5, 1..2,42", 100).unwrap(), vec![5, 1, 2, 42]);
-        assert!(parse_seeds("3..1", 100).unwrap_err().contains("empty"));
-        assert!(parse_seeds("0..1000", 64).unwrap_err().contains("at most 64"));
-        assert!(parse_seeds("-1", 64).unwrap_err().contains("not a seed"));
-        assert!(parse_seeds("", 64).is_err());
+        assert!(parse_seeds("3..1", 100).unwrap_err().to_string().contains("empty"));
+        assert!(parse_seeds("0..1000", 64).unwrap_err().to_string().contains("at most 64"));
+        assert!(parse_seeds("-1", 64).unwrap_err().to_string().contains("not a seed"));
+        assert!(matches!(parse_seeds("", 64), Err(Error::NoSeeds { .. })));
+        let whole_range = parse_seeds(&format!("0..{}", u64::MAX), 64).unwrap_err();
+        assert!(matches!(whole_range, Error::SeedRangeTooLong { count, limit: 64, .. } if count == 1 << 64));
     }
 
     #[test]

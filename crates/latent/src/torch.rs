@@ -6,23 +6,8 @@ use std::collections::HashMap;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use crate::pickle::{self, PickleError, Value};
-
-/// Everything that can go wrong reading a checkpoint.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("{path}: not a PyTorch checkpoint ({reason})")]
-    NotACheckpoint { path: String, reason: String },
-    #[error("{path}: {source}")]
-    Pickle { path: String, source: PickleError },
-    #[error("{path}: {message}")]
-    Malformed { path: String, message: String },
-    #[error("{path}: no tensors under {key:?}; the checkpoint's top-level keys are {keys}")]
-    NoStateDict { path: String, key: String, keys: String },
-}
+use crate::Error;
+use crate::pickle::{self, Value};
 
 /// A tensor read from a checkpoint, converted to f32, in row-major order.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,10 +49,14 @@ impl Checkpoint {
     }
 
     /// A tensor by name, with its expected shape checked.
-    pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<&Tensor, String> {
-        let tensor = self.tensors.get(name).ok_or_else(|| format!("the checkpoint has no tensor {name:?}"))?;
+    pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<&Tensor, Error> {
+        let tensor = self.tensors.get(name).ok_or_else(|| Error::MissingTensor { name: name.to_owned() })?;
         if tensor.shape != shape {
-            return Err(format!("tensor {name:?} has shape {:?}, expected {shape:?}", tensor.shape));
+            return Err(Error::TensorShape {
+                name: name.to_owned(),
+                found: tensor.shape.clone(),
+                expected: shape.to_vec(),
+            });
         }
         Ok(tensor)
     }

@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
@@ -343,10 +342,7 @@ pub fn write_f32(path: &Path, metadata: &[(&str, Value)], tensors: &[(String, Ve
     }
     header.resize(header.len().div_ceil(DEFAULT_ALIGNMENT as usize) * DEFAULT_ALIGNMENT as usize, 0);
     let io = |source| GgufError::Io { path: path.to_owned(), source };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new().prefix(".vecspace-partial-").tempfile_in(dir).map_err(io)?;
-    {
-        let mut out = std::io::BufWriter::new(temp.as_file_mut());
+    vecspace_core::io::write_atomically(path, io, |out| {
         out.write_all(&header).map_err(io)?;
         for (_, values) in tensors {
             let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -354,16 +350,8 @@ pub fn write_f32(path: &Path, metadata: &[(&str, Value)], tensors: &[(String, Ve
             let padding = bytes.len().div_ceil(DEFAULT_ALIGNMENT as usize) * DEFAULT_ALIGNMENT as usize - bytes.len();
             out.write_all(&vec![0; padding]).map_err(io)?;
         }
-        out.flush().map_err(io)?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io)?;
-    }
-    temp.as_file().sync_all().map_err(io)?;
-    temp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+        Ok(())
+    })
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value) {

@@ -43,4 +43,12 @@ pub enum LmError {
     ContextFull { context: usize },
     #[error("{0}")]
     Invalid(String),
+
+    // --- weight matrices ---
+    #[error("rows of {columns} values are not whole {kind:?} blocks")]
+    PartialBlocks { kind: quant::GgmlType, columns: usize },
+    #[error("rows of {columns} values are not whole blocks of {block}")]
+    PartialQuantBlocks { columns: usize, block: usize },
+    #[error("{rows}×{columns} {kind:?} needs {expected} bytes, found {found}")]
+    MatrixSize { kind: quant::GgmlType, rows: usize, columns: usize, expected: u64, found: usize },
 }

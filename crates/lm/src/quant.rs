@@ -9,6 +9,8 @@
 use half::f16;
 use rayon::prelude::*;
 
+use crate::LmError;
+
 /// Matrices smaller than this many bytes are multiplied on the calling thread: below it, handing
 /// rows to other threads cost more than it saved in decoding SmolLM2 (measured: 142 tokens/s on one
 /// thread; 116 with the 0.2–0.5 MB block matrices split across two, 140 with only the 30 MB
@@ -120,17 +122,17 @@ pub struct QMatrix {
 }
 
 impl QMatrix {
-    pub fn new(kind: GgmlType, rows: usize, columns: usize, data: Vec<u8>) -> Result<QMatrix, String> {
+    pub fn new(kind: GgmlType, rows: usize, columns: usize, data: Vec<u8>) -> Result<QMatrix, LmError> {
         let (values, bytes) = kind.block();
         if !(columns as u64).is_multiple_of(values) {
-            return Err(format!("rows of {columns} values are not whole {kind:?} blocks"));
+            return Err(LmError::PartialBlocks { kind, columns });
         }
         if kind != GgmlType::F32 && kind != GgmlType::F16 && !columns.is_multiple_of(BLOCK) {
-            return Err(format!("rows of {columns} values are not whole blocks of {BLOCK}"));
+            return Err(LmError::PartialQuantBlocks { columns, block: BLOCK });
         }
         let expected = rows as u64 * (columns as u64 / values) * bytes;
         if data.len() as u64 != expected {
-            return Err(format!("{rows}×{columns} {kind:?} needs {expected} bytes, found {}", data.len()));
+            return Err(LmError::MatrixSize { kind, rows, columns, expected, found: data.len() });
         }
         Ok(QMatrix { kind, rows, columns, data })
     }
@@ -439,7 +441,7 @@ mod tests {
         assert_eq!(row[15], 6.5);
         assert_eq!(row[16], 6.5);
         assert_eq!(row[31], -1.0);
-        assert!(QMatrix::new(GgmlType::Q4_1, 2, 32, vec![0; 20]).unwrap_err().contains("needs 40 bytes"));
+        assert!(QMatrix::new(GgmlType::Q4_1, 2, 32, vec![0; 20]).unwrap_err().to_string().contains("needs 40 bytes"));
         assert!(QMatrix::new(GgmlType::Q8_0, 1, 30, vec![0; 34]).is_err());
         let q = quantize(&[0.0; 32]);
         assert_eq!((q.scales[0], q.quants[5]), (0.0, 0));

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use vecspace_core::Space;
 use vecspace_core::progress::Progress;
-use vecspace_core::search::engine::rescore;
+use vecspace_core::search::engine::{needs_exact_scan, rescore};
 use vecspace_core::search::{Neighbor, Rows, Scoring, SearchEngine, nearest};
 
 /// Everything that can go wrong talking to a database server.
@@ -125,10 +125,49 @@ pub(crate) struct Identity {
 
 impl Identity {
     pub fn of(space: &Space) -> Identity {
-        Identity {
-            rows: space.len(),
-            dims: space.dims(),
-            fingerprint: format!("{:016x}", vecspace_formats::hnsw::fingerprint(space)),
+        Identity { rows: space.len(), dims: space.dims(), fingerprint: format!("{:016x}", space.rows().fingerprint()) }
+    }
+}
+
+impl Target {
+    /// Before a search: refuses a space the server does not hold under this name (`recorded` is
+    /// what it records there), or holds other rows under it.
+    pub(crate) fn check_identity(&self, recorded: Option<Identity>, ours: &Identity) -> Result<()> {
+        match recorded {
+            None => Err(Error::NotPushed {
+                backend: self.backend,
+                uri: redact(&self.uri),
+                collection: self.collection.clone(),
+            }),
+            Some(theirs) if theirs != *ours => Err(self.other_space(&theirs, ours)),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Before a search: refuses a collection that holds `pushed` of the space's `rows`.
+    pub(crate) fn check_complete(&self, pushed: usize, rows: usize) -> Result<()> {
+        if pushed == rows {
+            return Ok(());
+        }
+        Err(Error::Incomplete { backend: self.backend, collection: self.collection.clone(), pushed, rows })
+    }
+
+    /// Before a push: whether to start afresh (`false`: the server holds this space, resume), given
+    /// what it records under this name. Another space is refused unless it is to be replaced.
+    pub(crate) fn push_afresh(&self, recorded: Option<&Identity>, ours: &Identity, replace: bool) -> Result<bool> {
+        match recorded {
+            Some(theirs) if !replace && theirs == ours => Ok(false),
+            Some(theirs) if !replace => Err(self.other_space(theirs, ours)),
+            _ => Ok(true),
+        }
+    }
+
+    fn other_space(&self, theirs: &Identity, ours: &Identity) -> Error {
+        Error::OtherSpace {
+            backend: self.backend,
+            collection: self.collection.clone(),
+            found: theirs.to_string(),
+            expected: ours.to_string(),
         }
     }
 }
@@ -247,10 +286,10 @@ impl<S: Candidates> SearchEngine for RemoteEngine<S> {
     ) -> vecspace_core::Result<Vec<Neighbor>> {
         let total = rows.len();
         let rows = rows.prefix(limit);
-        let norm = vecspace_core::length(query);
-        if scoring != Scoring::default() || k == 0 || rows.is_empty() || norm == 0.0 || !norm.is_finite() {
+        if needs_exact_scan(scoring, query) || k == 0 || rows.is_empty() {
             return Ok(nearest(rows, query, k, scoring, exclude));
         }
+        let norm = vecspace_core::length(query);
         let unit: Vec<f32> = query.iter().map(|x| (f64::from(*x) / norm) as f32).collect();
         let candidates = self.0.candidates(&unit, rows.len(), total, k + MARGIN, exclude)?;
         if let Some(&bad) = candidates.iter().find(|&&row| row >= rows.len()) {
@@ -282,6 +321,33 @@ mod tests {
         assert_eq!(redact("postgres://postgres:s3cret@127.0.0.1:5432/db"), "postgres://postgres:***@127.0.0.1:5432/db");
         assert_eq!(redact("http://127.0.0.1:19530"), "http://127.0.0.1:19530");
         assert_eq!(redact("http://root@host"), "http://root@host");
+    }
+
+    #[test]
+    fn a_server_copy_is_checked_before_searching_and_before_pushing() {
+        let target = Target::new(Backend::Pgvector, "postgres://postgres:s3cret@127.0.0.1/db", "toy");
+        let ours = Identity { rows: 3, dims: 2, fingerprint: "00ff".into() };
+        let other = Identity { fingerprint: "0100".into(), ..ours.clone() };
+        match target.check_identity(None, &ours) {
+            Err(Error::NotPushed { uri, collection, .. }) => {
+                assert_eq!(
+                    (uri.as_str(), collection.as_str()),
+                    ("postgres://postgres:***@127.0.0.1/db", "vecspace_toy")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(target.check_identity(Some(other.clone()), &ours), Err(Error::OtherSpace { .. })));
+        assert!(target.check_identity(Some(ours.clone()), &ours).is_ok());
+        assert!(matches!(target.check_complete(2, 3), Err(Error::Incomplete { pushed: 2, rows: 3, .. })));
+        assert!(target.check_complete(3, 3).is_ok());
+        // A push starts afresh over nothing or over what it replaces, resumes its own space, and
+        // leaves another one alone.
+        assert_eq!(target.push_afresh(None, &ours, false).ok(), Some(true));
+        assert_eq!(target.push_afresh(Some(&ours), &ours, false).ok(), Some(false));
+        assert!(matches!(target.push_afresh(Some(&other), &ours, false), Err(Error::OtherSpace { .. })));
+        assert_eq!(target.push_afresh(Some(&other), &ours, true).ok(), Some(true));
+        assert_eq!(target.push_afresh(Some(&ours), &ours, true).ok(), Some(true));
     }
 
     #[test]

@@ -198,22 +198,11 @@ pub(crate) fn push(
     let session = Session::open(&target.uri)?;
     let collection = target.collection.as_str();
     let ours = Identity::of(space);
-    let fresh = match session.recorded(collection)? {
-        Some(theirs) if theirs == ours && !options.replace => false,
-        Some(theirs) if !options.replace => {
-            return Err(Error::OtherSpace {
-                backend: BACKEND,
-                collection: collection.to_owned(),
-                found: theirs.to_string(),
-                expected: ours.to_string(),
-            });
-        }
-        Some(_) => {
-            session.call(session.client.drop_collection(collection))?;
-            true
-        }
-        None => true,
-    };
+    let on_server = session.recorded(collection)?;
+    let fresh = target.push_afresh(on_server.as_ref(), &ours, options.replace)?;
+    if fresh && on_server.is_some() {
+        session.call(session.client.drop_collection(collection))?;
+    }
     let [id, word, vector] = fields(ours.dims);
     if fresh {
         let schema = CollectionSchemaBuilder::new(collection, &describe_identity(&ours))
@@ -263,36 +252,10 @@ impl Milvus {
     pub(crate) fn connect(target: &Target, space: &Space) -> Result<Milvus> {
         let session = Session::open(&target.uri)?;
         let collection = target.collection.as_str();
-        let ours = Identity::of(space);
-        match session.recorded(collection)? {
-            None => {
-                return Err(Error::NotPushed {
-                    backend: BACKEND,
-                    uri: redact(&target.uri),
-                    collection: collection.to_owned(),
-                });
-            }
-            Some(theirs) if theirs != ours => {
-                return Err(Error::OtherSpace {
-                    backend: BACKEND,
-                    collection: collection.to_owned(),
-                    found: theirs.to_string(),
-                    expected: ours.to_string(),
-                });
-            }
-            Some(_) => {}
-        }
+        target.check_identity(session.recorded(collection)?, &Identity::of(space))?;
         // After a server restart a collection is reloaded in the background; loading waits.
         session.call(session.client.load_collection(collection, None))?;
-        let pushed = session.count(collection, "id >= 0")?;
-        if pushed != space.len() {
-            return Err(Error::Incomplete {
-                backend: BACKEND,
-                collection: collection.to_owned(),
-                pushed,
-                rows: space.len(),
-            });
-        }
+        target.check_complete(session.count(collection, "id >= 0")?, space.len())?;
         let Session { runtime, client, uri } = session;
         Ok(Milvus { runtime, client, collection: collection.to_owned(), uri: redact(&uri) })
     }

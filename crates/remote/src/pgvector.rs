@@ -134,34 +134,24 @@ pub(crate) fn push(
             .map_err(server_error(uri))?;
         setup.commit().map_err(server_error(uri))?;
     }
-    match recorded(&mut client, uri, table)? {
-        Some(theirs) if theirs == ours && !options.replace => {}
-        Some(theirs) if !options.replace => {
-            return Err(Error::OtherSpace {
-                backend: BACKEND,
-                collection: table.to_owned(),
-                found: theirs.to_string(),
-                expected: ours.to_string(),
-            });
-        }
-        _ => {
-            let mut fresh = client.transaction().map_err(server_error(uri))?;
-            fresh
-                .batch_execute(&format!(
-                    "DROP TABLE IF EXISTS {table};
-                     CREATE TABLE {table} (id bigint PRIMARY KEY, word text NOT NULL, embedding vector({}) NOT NULL)",
-                    ours.dims
-                ))
-                .map_err(server_error(uri))?;
-            fresh
-                .execute(
-                    "INSERT INTO vecspace_spaces (collection, rows, dims, fingerprint) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (collection) DO UPDATE SET rows = $2, dims = $3, fingerprint = $4",
-                    &[&table, &(ours.rows as i64), &(ours.dims as i32), &ours.fingerprint],
-                )
-                .map_err(server_error(uri))?;
-            fresh.commit().map_err(server_error(uri))?;
-        }
+    let on_server = recorded(&mut client, uri, table)?;
+    if target.push_afresh(on_server.as_ref(), &ours, options.replace)? {
+        let mut fresh = client.transaction().map_err(server_error(uri))?;
+        fresh
+            .batch_execute(&format!(
+                "DROP TABLE IF EXISTS {table};
+                 CREATE TABLE {table} (id bigint PRIMARY KEY, word text NOT NULL, embedding vector({}) NOT NULL)",
+                ours.dims
+            ))
+            .map_err(server_error(uri))?;
+        fresh
+            .execute(
+                "INSERT INTO vecspace_spaces (collection, rows, dims, fingerprint) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (collection) DO UPDATE SET rows = $2, dims = $3, fingerprint = $4",
+                &[&table, &(ours.rows as i64), &(ours.dims as i32), &ours.fingerprint],
+            )
+            .map_err(server_error(uri))?;
+        fresh.commit().map_err(server_error(uri))?;
     }
     let resumed_from = pushed_rows(&mut client, uri, table)?;
     let types: Vec<Type> = client
@@ -206,30 +196,8 @@ impl PgVector {
         let uri = target.uri.as_str();
         let table = target.collection.as_str();
         let mut first = open(uri)?;
-        let ours = Identity::of(space);
-        match recorded(&mut first, uri, table)? {
-            None => {
-                return Err(Error::NotPushed { backend: BACKEND, uri: redact(uri), collection: table.to_owned() });
-            }
-            Some(theirs) if theirs != ours => {
-                return Err(Error::OtherSpace {
-                    backend: BACKEND,
-                    collection: table.to_owned(),
-                    found: theirs.to_string(),
-                    expected: ours.to_string(),
-                });
-            }
-            Some(_) => {}
-        }
-        let pushed = pushed_rows(&mut first, uri, table)?;
-        if pushed != space.len() {
-            return Err(Error::Incomplete {
-                backend: BACKEND,
-                collection: table.to_owned(),
-                pushed,
-                rows: space.len(),
-            });
-        }
+        target.check_identity(recorded(&mut first, uri, table)?, &Identity::of(space))?;
+        target.check_complete(pushed_rows(&mut first, uri, table)?, space.len())?;
         let mut clients = vec![Mutex::new(first)];
         for _ in 1..rayon::current_num_threads().clamp(1, 8) {
             clients.push(Mutex::new(open(uri)?));

@@ -61,42 +61,34 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Core errors: unknown words are 404, everything else about the request is 400.
-impl From<vecspace::Error> for ApiError {
-    fn from(error: vecspace::Error) -> ApiError {
-        use vecspace::expr::EvalErrorKind;
-        let unknown = match &error {
-            vecspace::Error::UnknownWord { .. } => true,
-            vecspace::Error::Expression { error, .. } => matches!(error.kind, EvalErrorKind::UnknownName { .. }),
-            _ => false,
-        };
-        if unknown {
-            ApiError::not_found("unknown_word", error.to_string())
-        } else if matches!(error, vecspace::Error::Parse(_) | vecspace::Error::Expression { .. }) {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_expression", error.to_string())
-        } else {
-            ApiError::bad_request(error.to_string())
+/// Application errors by kind: unknown words, directions and models are 404, bad expressions and
+/// requests 400, unavailable models and servers 503, files 500.
+impl From<vecspace::app::Error> for ApiError {
+    fn from(error: vecspace::app::Error) -> ApiError {
+        use vecspace::app::ErrorKind;
+        let message = error.to_string();
+        match error.kind() {
+            ErrorKind::UnknownWord => ApiError::not_found("unknown_word", message),
+            ErrorKind::UnknownDirection => ApiError::not_found("unknown_direction", message),
+            ErrorKind::UnknownModel => ApiError::not_found("unknown_model", message),
+            ErrorKind::UnknownBenchmark => ApiError::not_found("unknown_set", message),
+            ErrorKind::BadExpression => ApiError::new(StatusCode::BAD_REQUEST, "bad_expression", message),
+            ErrorKind::Unavailable => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", message),
+            ErrorKind::File => ApiError::internal(message),
+            _ => ApiError::bad_request(message),
         }
     }
 }
 
-impl From<vecspace::ModelError> for ApiError {
-    fn from(error: vecspace::ModelError) -> ApiError {
-        match error {
-            vecspace::ModelError::Unknown { .. } => ApiError::not_found("unknown_model", error.to_string()),
-            other => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", other.to_string()),
+/// Errors of the library crates, through the application layer's kinds.
+macro_rules! through_app {
+    ($($error:ty),*) => {$(
+        impl From<$error> for ApiError {
+            fn from(error: $error) -> ApiError {
+                ApiError::from(vecspace::app::Error::from(error))
+            }
         }
-    }
+    )*};
 }
 
-impl From<vecspace::lm::LmError> for ApiError {
-    fn from(error: vecspace::lm::LmError) -> ApiError {
-        ApiError::bad_request(error.to_string())
-    }
-}
-
-impl From<vecspace::latent::GeneratorError> for ApiError {
-    fn from(error: vecspace::latent::GeneratorError) -> ApiError {
-        ApiError::bad_request(error.to_string())
-    }
-}
+through_app!(vecspace::Error, vecspace::ModelError, vecspace::lm::LmError, vecspace::latent::GeneratorError);

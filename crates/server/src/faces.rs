@@ -8,8 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
-use vecspace::latent::measure::moved;
-use vecspace::latent::{self, Dcgan, LatentResolver, dcgan};
+use vecspace::latent::{self, Dcgan, dcgan};
 use vecspace::plot::{Tile, grid_png};
 
 use crate::words::Body;
@@ -52,14 +51,9 @@ async fn generator(state: &Arc<AppState>, name: &str) -> Result<Arc<Dcgan>, ApiE
     Ok(loaded.clone())
 }
 
-/// A latent expression's vector (`seed:N`, `mean(...)`, `slerp(...)`; no saved directions here).
-fn latent_of(expression: &str) -> Result<Vec<f32>, ApiError> {
-    let expr = vecspace::expr::parse(expression)
-        .map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_expression", e.to_string()))?;
-    let value = vecspace::expr::evaluate(&expr, &LatentResolver::default()).map_err(|e| {
-        ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_expression", format!("{expression}: {e}"))
-    })?;
-    value.into_vector().ok_or_else(|| ApiError::bad_request(format!("{expression:?} is a number, not a latent")))
+/// A latent expression's vector (`seed:N`, `mean(...)`, `slerp(...)`, saved `@direction`s).
+fn latent_of(state: &AppState, expression: &str) -> Result<Vec<f32>, ApiError> {
+    Ok(vecspace::app::latent::evaluate(&state.directions, expression, &[])?)
 }
 
 fn png(images: &latent::Images, captions: Vec<String>, columns: usize, scale: usize) -> Result<Response, ApiError> {
@@ -99,7 +93,7 @@ pub async fn render(
     }
     request.latents.iter().try_for_each(|e| state.check_expression(e))?;
     let scale = check_scale(request.scale)?;
-    let latents = request.latents.iter().map(|e| latent_of(e)).collect::<Result<Vec<_>, _>>()?;
+    let latents = request.latents.iter().map(|e| latent_of(&state, e)).collect::<Result<Vec<_>, _>>()?;
     let generator = generator(&state, &request.model).await?;
     let columns = request.columns.unwrap_or(8).clamp(1, most);
     let captions = request.latents.clone();
@@ -147,7 +141,7 @@ pub async fn edit(State(state): State<Arc<AppState>>, Body(request): Body<EditRe
     }
     state.check_expression(&request.latent)?;
     let scale = check_scale(request.scale)?;
-    let z = latent_of(&request.latent)?;
+    let z = latent_of(&state, &request.latent)?;
     let seeds =
         |list: &[u64]| -> Vec<Vec<f32>> { list.iter().map(|&s| latent::seed_latent(s, dcgan::LATENT_DIMS)).collect() };
     let (positive, negative) = (seeds(&request.positive), seeds(&request.negative));
@@ -157,7 +151,7 @@ pub async fn edit(State(state): State<Arc<AppState>>, Body(request): Body<EditRe
     let d = vecspace::direction::centroid(&negative, &positive)?;
     let length = vecspace::length(&d);
     let unit: Vec<f64> = d.iter().map(|&x| f64::from(x) / length).collect();
-    let frames: Vec<Vec<f32>> = request.strengths.iter().map(|&k| moved(&z, &unit, k)).collect();
+    let frames = vecspace::app::latent::sweep(&z, &unit, &request.strengths);
     let captions = request.strengths.iter().map(|k| format!("k = {k:+.1}")).collect();
     let generator = generator(&state, &request.model).await?;
     let columns = frames.len();
@@ -191,18 +185,10 @@ pub async fn interpolate(
     state.check_expression(&request.from)?;
     state.check_expression(&request.to)?;
     let scale = check_scale(request.scale)?;
-    let (a, b) = (latent_of(&request.from)?, latent_of(&request.to)?);
-    let method = request.method.unwrap_or_else(|| "slerp".into());
-    let ts: Vec<f64> = (0..steps).map(|i| i as f64 / (steps - 1) as f64).collect();
-    let frames = ts
-        .iter()
-        .map(|&t| match method.as_str() {
-            "lerp" => Ok(vecspace::expr::lerp(&a, &b, t)),
-            "slerp" => vecspace::expr::slerp(&a, &b, t)
-                .ok_or_else(|| ApiError::bad_request("slerp is undefined for a zero latent")),
-            other => Err(ApiError::bad_request(format!("unknown interpolation {other:?}: use slerp or lerp"))),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let (a, b) = (latent_of(&state, &request.from)?, latent_of(&state, &request.to)?);
+    let method: vecspace::app::latent::Interpolation = request.method.as_deref().unwrap_or("slerp").parse()?;
+    let (ts, frames): (Vec<f64>, Vec<Vec<f32>>) =
+        vecspace::app::latent::interpolate(&a, &b, steps, method)?.into_iter().unzip();
     let captions = ts.iter().map(|t| format!("t = {t:.2}")).collect();
     let generator = generator(&state, &request.model).await?;
     state.heavy(move || png(&generator.generate(&frames)?, captions, steps, scale)).await

@@ -9,9 +9,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use vecspace::eval::{AnalogyOptions, evaluate_analogies, sets};
-use vecspace::fetch::registry::BenchmarkFormat;
-use vecspace::fetch::{Cache, Kind};
+use vecspace::app::evaluation::{self, Sources};
+use vecspace::eval::AnalogyOptions;
 use vecspace::progress::{Progress, Unit};
 
 use crate::words::Body;
@@ -99,21 +98,14 @@ pub async fn start(
     if request.kind != "analogies" {
         return Err(ApiError::bad_request(format!("unknown job kind {:?}: use analogies", request.kind)));
     }
-    let Some(entry) = vecspace::fetch::registry::find(&request.set).filter(|e| matches!(e.kind, Kind::Analogies(_)))
-    else {
-        let known: Vec<&str> =
-            vecspace::fetch::REGISTRY.iter().filter(|e| matches!(e.kind, Kind::Analogies(_))).map(|e| e.name).collect();
-        return Err(ApiError::not_found(
-            "unknown_set",
-            format!("no analogy set {:?}; registered: {}", request.set, known.join(", ")),
-        ));
-    };
+    // Registered names only (a request never names a file), refused at once when unknown.
+    evaluation::check_registered_analogy_set(&request.set)?;
     let method: vecspace::AnalogyMethod =
         request.method.as_deref().unwrap_or("add").parse().map_err(ApiError::bad_request)?;
     let (_, space) = state.space(request.space.as_deref())?;
     let permit = state.heavy_slot()?;
     let id = state.jobs.next.fetch_add(1, Ordering::Relaxed) + 1;
-    let job = Arc::new(Job { kind: format!("analogies {}", entry.name), ..Job::default() });
+    let job = Arc::new(Job { kind: format!("analogies {}", request.set), ..Job::default() });
     {
         let mut jobs = state.jobs.jobs.lock().expect("jobs lock");
         if jobs.len() >= KEPT_JOBS {
@@ -130,18 +122,12 @@ pub async fn start(
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let run = || -> Result<serde_json::Value, String> {
-            let cache = Cache::from_env().map_err(|e| e.to_string())?;
-            let path = vecspace::fetch::ensure(entry.name, &cache, &*worker).map_err(|e| e.to_string())?;
-            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-            let set = match entry.kind {
-                Kind::Analogies(BenchmarkFormat::CsvAnalogies) => sets::read_csv_analogies(&text),
-                _ => sets::read_google(&text),
-            }
-            .map_err(|e| e.to_string())?;
+            let set =
+                evaluation::analogy_set(&request.set, Sources::Registered, &*worker).map_err(|e| e.to_string())?;
             let options = AnalogyOptions { restrict_vocab: restrict, method, ..AnalogyOptions::default() };
-            let report = evaluate_analogies(&space, &set, &options, &*worker).map_err(|e| e.to_string())?;
+            let report = evaluation::analogies(&space, &set, &options, &*worker).map_err(|e| e.to_string())?;
             Ok(serde_json::json!({
-                "set": entry.name,
+                "set": request.set,
                 "method": method.to_string(),
                 "correct": report.correct,
                 "total": report.total,

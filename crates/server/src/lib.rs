@@ -91,19 +91,32 @@ pub struct AppState {
     vectors: lm::Vectors,
     single_word: words::SingleWordCache,
     batchers: HashMap<String, batch::Batcher>,
+    directions: vecspace::app::DirectionStore,
+}
+
+/// Why a server cannot start with a configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("the server needs at least one word space")]
+    NoSpaces,
+    #[error("invalid CORS origin {origin:?}")]
+    CorsOrigin { origin: String },
+    #[error(transparent)]
+    Directions(#[from] vecspace::app::Error),
 }
 
 impl AppState {
-    pub fn new(config: Config) -> Result<Arc<AppState>, String> {
+    pub fn new(config: Config) -> Result<Arc<AppState>, ConfigError> {
         if config.spaces.is_empty() {
-            return Err("the server needs at least one word space".into());
+            return Err(ConfigError::NoSpaces);
         }
         let cors_origin = match config.cors_origin {
-            Some(origin) => {
-                Some(HeaderValue::from_str(&origin).map_err(|_| format!("invalid CORS origin {origin:?}"))?)
-            }
+            Some(origin) => Some(HeaderValue::from_str(&origin).map_err(|_| ConfigError::CorsOrigin { origin })?),
             None => None,
         };
+        // Requests name saved directions, never paths, so none reaches outside the store.
+        let directions = vecspace::app::DirectionStore::from_env()?.names_only();
         let space_order = config.spaces.iter().map(|(n, _)| n.clone()).collect();
         let spaces: HashMap<String, Arc<Space>> = config.spaces.into_iter().map(|(n, s)| (n, Arc::new(s))).collect();
         let batchers = spaces.iter().map(|(n, s)| (n.clone(), batch::Batcher::start(s.clone()))).collect();
@@ -120,6 +133,7 @@ impl AppState {
             jobs: jobs::Jobs::default(),
             vectors: lm::Vectors::default(),
             single_word: words::SingleWordCache::default(),
+            directions,
         }))
     }
 

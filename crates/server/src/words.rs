@@ -8,9 +8,9 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use vecspace::direction::{self, Directions};
+use vecspace::app::words::Evaluated;
 use vecspace::fetch::{Cache, REGISTRY};
-use vecspace::{AnalogyMethod, Space};
+use vecspace::{AnalogyMethod, BuildMethod};
 
 use crate::{ApiError, AppState};
 
@@ -107,40 +107,23 @@ pub async fn query(
     if cacheable && let Some(hit) = state.single_word.answers.lock().expect("cache lock").get(&key) {
         return Ok(Json(hit.clone()));
     }
-    let expression = request.expression;
-    let include_inputs = request.include_inputs;
+    let options = vecspace::QueryOptions::default().top(k).include_inputs(request.include_inputs);
     let evaluated = state
         .blocking({
-            let space = space.clone();
-            move || {
-                let directions = saved_directions_in(&expression, space.dims())?;
-                let (expr, value) = space.evaluate_with(&expression, true, &directions)?;
-                let exclude: Vec<usize> = if include_inputs {
-                    Vec::new()
-                } else {
-                    expr.names().iter().filter_map(|name| space.vocab().row(name)).collect()
-                };
-                Ok((expr.to_string(), value, exclude))
-            }
+            let (state, space, expression) = (state.clone(), space.clone(), request.expression);
+            move || Ok(vecspace::app::words::evaluate(&space, &state.directions, &expression, &options)?)
         })
         .await?;
-    let (canonical, value, exclude) = evaluated;
-    let response = match value {
-        vecspace::Value::Scalar(value) => {
-            QueryResponse { space: name, expression: canonical, value: Some(value), results: Vec::new() }
+    let response = match evaluated {
+        Evaluated::Scalar { expression, value } => {
+            QueryResponse { space: name, expression, value: Some(value), results: Vec::new() }
         }
-        vecspace::Value::Vector(vector) => {
-            if vector.iter().any(|x| !x.is_finite()) {
-                return Err(ApiError::bad_request("the query vector holds NaN or infinite values"));
-            }
-            if vector.iter().all(|&x| x == 0.0) {
-                return Err(ApiError::bad_request("the query vector is zero, so cosine similarity is undefined"));
-            }
+        Evaluated::Vector(query) => {
             let batcher = state.batchers.get(&name).expect("every space has a batcher");
-            let found = batcher.nearest(vector, k, exclude).await.map_err(ApiError::internal)?;
+            let found = batcher.nearest(query.vector, k, query.exclude).await.map_err(ApiError::internal)?;
             QueryResponse {
                 space: name,
-                expression: canonical,
+                expression: query.expression,
                 value: None,
                 results: found.into_iter().map(|s| Neighbour { word: s.word, score: s.score }).collect(),
             }
@@ -154,43 +137,6 @@ pub async fn query(
         answers.insert(key, response.clone());
     }
     Ok(Json(response))
-}
-
-/// The saved directions an expression names with `@`.
-fn saved_directions_in(expression: &str, dims: usize) -> Result<Directions, ApiError> {
-    let mut directions = Directions::new();
-    let Ok(expr) = vecspace::expr::parse(expression) else { return Ok(directions) };
-    for name in expr.names() {
-        if let Some(reference) = name.strip_prefix('@') {
-            directions.insert(reference.to_owned(), load_direction(reference, dims)?.vector);
-        }
-    }
-    Ok(directions)
-}
-
-/// A saved direction by name (names only: no paths, so no reaching outside the cache).
-fn load_direction(name: &str, dims: usize) -> Result<vecspace::Direction, ApiError> {
-    check_name(name)?;
-    let path = Cache::from_env().map_err(|e| ApiError::internal(e.to_string()))?.direction_path(name);
-    if !path.exists() {
-        return Err(ApiError::not_found("unknown_direction", format!("no saved direction {name:?}")));
-    }
-    let direction = vecspace::formats::direction::read(&path).map_err(|e| ApiError::internal(e.to_string()))?;
-    direction.check_dims(dims).map_err(|_| {
-        ApiError::bad_request(format!("direction {name:?} has {} dimensions; this space has {dims}", direction.dims()))
-    })?;
-    Ok(direction)
-}
-
-/// Names of saved things: letters, digits, `-` and `_`, at most 64.
-pub fn check_name(name: &str) -> Result<(), ApiError> {
-    let fine =
-        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if fine {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!("{name:?} is not a valid name (letters, digits, - and _, at most 64)")))
-    }
 }
 
 #[derive(Deserialize)]
@@ -253,17 +199,8 @@ pub async fn similarity(
     state.check_expression(&request.a)?;
     state.check_expression(&request.b)?;
     let (name, space) = state.space(request.space.as_deref())?;
-    let similarity = expression_cosine(&space, &request.a, &request.b)?;
+    let similarity = vecspace::app::words::similarity(&space, &state.directions, &request.a, &request.b, true)?;
     Ok(Json(SimilarityResponse { space: name, similarity }))
-}
-
-/// Cosine of two expressions' vectors (words are expressions too).
-fn expression_cosine(space: &Space, a: &str, b: &str) -> Result<f32, ApiError> {
-    let vector = |e: &str| -> Result<Vec<f32>, ApiError> {
-        let (_, value) = space.evaluate(e, true)?;
-        value.into_vector().ok_or_else(|| ApiError::bad_request(format!("{e:?} is a number, not a vector")))
-    };
-    Ok(vecspace::cosine(&vector(a)?, &vector(b)?))
 }
 
 #[derive(Deserialize)]
@@ -301,6 +238,7 @@ pub async fn plot(
         axes.iter().try_for_each(|a| state.check_expression(a))?;
     }
     let (name, space) = state.space(request.space.as_deref())?;
+    let directions = state.directions.clone();
     let response = state
         .blocking(move || {
             let vectors = request
@@ -310,10 +248,7 @@ pub async fn plot(
                 .collect::<Result<Vec<_>, vecspace::Error>>()?;
             let layout = match &request.axes {
                 Some([x, y]) => {
-                    let axis = |e: &str| -> Result<Vec<f32>, ApiError> {
-                        let (_, value) = space.evaluate(e, true)?;
-                        value.into_vector().ok_or_else(|| ApiError::bad_request(format!("axis {e:?} is a number")))
-                    };
+                    let axis = |e: &str| vecspace::app::words::axis(&space, &directions, e, true);
                     let (ax, ay) = (axis(x)?, axis(y)?);
                     vecspace::projection::on_axes(&vectors, [&ax, &ay], [x.clone(), y.clone()])
                 }
@@ -341,26 +276,23 @@ pub struct DirectionInfo {
     dims: usize,
 }
 
-pub async fn list_directions() -> Result<Json<Vec<DirectionInfo>>, ApiError> {
-    let cache = Cache::from_env().map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(cache.directions_dir()) {
-        for entry in entries.flatten() {
-            let file = entry.file_name();
-            let Some(name) = file.to_str().and_then(|n| n.strip_suffix(".safetensors")) else { continue };
-            if let Ok(d) = vecspace::formats::direction::read(&entry.path()) {
-                found.push(DirectionInfo {
-                    name: name.to_owned(),
-                    space: d.info.space.clone(),
-                    method: d.info.method.clone(),
-                    examples: d.info.examples.clone(),
-                    dims: d.dims(),
-                });
-            }
-        }
-    }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Json(found))
+pub async fn list_directions(State(state): State<Arc<AppState>>) -> Json<Vec<DirectionInfo>> {
+    let found = state
+        .directions
+        .list()
+        .into_iter()
+        .filter_map(|(name, read)| {
+            let d = read.ok()?;
+            Some(DirectionInfo {
+                name,
+                space: d.info.space,
+                method: d.info.method,
+                examples: d.info.examples,
+                dims: d.vector.len(),
+            })
+        })
+        .collect();
+    Json(found)
 }
 
 #[derive(Deserialize)]
@@ -378,48 +310,32 @@ pub async fn build_direction(
     State(state): State<Arc<AppState>>,
     Body(request): Body<BuildDirectionRequest>,
 ) -> Result<(StatusCode, Json<DirectionInfo>), ApiError> {
-    check_name(&request.name)?;
+    vecspace::app::directions::check_name(&request.name)?;
     if request.pairs.is_empty() || request.pairs.len() > state.limits.words {
         return Err(ApiError::too_large(format!("give between 1 and {} pairs", state.limits.words)));
     }
+    let method = match request.method.as_deref().unwrap_or("mean-diff").parse::<BuildMethod>() {
+        Ok(method @ (BuildMethod::MeanDiff | BuildMethod::Pca)) => method,
+        _ => return Err(ApiError::bad_request("pairs build with the mean-diff or pca method")),
+    };
     let (space_name, space) = state.space(request.space.as_deref())?;
-    let method = request.method.unwrap_or_else(|| "mean-diff".into());
     let built = state
-        .blocking(move || {
-            let rows = |w: &str| -> Result<Vec<f32>, ApiError> { Ok(space.unit_vector(space.lookup(w)?)) };
-            let pairs: Vec<(Vec<f32>, Vec<f32>)> =
-                request.pairs.iter().map(|[a, b]| Ok((rows(a)?, rows(b)?))).collect::<Result<_, ApiError>>()?;
-            let refs: Vec<(&[f32], &[f32])> = pairs.iter().map(|(a, b)| (a.as_slice(), b.as_slice())).collect();
-            let vector = match method.as_str() {
-                "mean-diff" => direction::mean_diff(&refs)?,
-                "pca" => direction::pca(&refs)?,
-                other => return Err(ApiError::bad_request(format!("unknown method {other:?}: use mean-diff or pca"))),
-            };
-            let examples: Vec<String> = request.pairs.iter().map(|[a, b]| format!("{a}:{b}")).collect();
-            let direction = vecspace::Direction {
-                vector,
-                info: vecspace::DirectionInfo {
-                    space: space_name.clone(),
-                    method: method.clone(),
-                    examples: examples.join(" "),
-                    positive: "the right side of each pair".into(),
-                    created: String::new(),
-                    accuracy: None,
-                },
-            };
-            let cache = Cache::from_env().map_err(|e| ApiError::internal(e.to_string()))?;
-            let path = cache.direction_path(&request.name);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| ApiError::internal(e.to_string()))?;
+        .blocking({
+            let state = state.clone();
+            move || {
+                let pairs = request.pairs.into_iter().map(|[a, b]| (a, b)).collect();
+                let examples = vecspace::app::directions::Examples { pairs, ..Default::default() };
+                let word = |w: &str| -> vecspace::app::Result<Vec<f32>> { Ok(space.unit_vector(space.lookup(w)?)) };
+                let direction = vecspace::app::directions::build(&space_name, &word, method, &examples, false)?;
+                state.directions.save(&request.name, &direction)?;
+                Ok(DirectionInfo {
+                    name: request.name,
+                    space: space_name,
+                    method: direction.info.method,
+                    examples: direction.info.examples,
+                    dims: direction.vector.len(),
+                })
             }
-            vecspace::formats::direction::write(&direction, &path).map_err(|e| ApiError::internal(e.to_string()))?;
-            Ok(DirectionInfo {
-                name: request.name,
-                space: space_name,
-                method,
-                examples: direction.info.examples,
-                dims: direction.vector.len(),
-            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(built)))
@@ -447,15 +363,9 @@ pub async fn along(
         return Err(ApiError::too_large(format!("give between 1 and {} words", state.limits.words)));
     }
     let (_, space) = state.space(request.space.as_deref())?;
-    let direction = load_direction(&request.direction, space.dims())?;
-    let unit = direction.unit();
-    let mut out = Vec::with_capacity(request.words.len());
-    for word in &request.words {
-        let v = space.unit_vector(space.lookup(word)?);
-        out.push(Projection { word: word.clone(), projection: v.iter().zip(&unit).map(|(a, b)| a * b).sum() });
-    }
-    out.sort_by(|a, b| b.projection.total_cmp(&a.projection));
-    Ok(Json(out))
+    let direction = state.directions.load(&request.direction, space.dims())?;
+    let placed = vecspace::app::words::along(&space, &direction, &request.words, None, space.len())?;
+    Ok(Json(placed.into_iter().map(|p| Projection { word: p.word, projection: p.projection }).collect()))
 }
 
 #[derive(Serialize)]

@@ -1,8 +1,14 @@
 //! vecspace: vector arithmetic in embedding spaces — `king − man + woman ≈ queen` — exact,
 //! fast, and with one expression language for every kind of space.
 //!
-//! This crate gathers the parts: the engine ([`vecspace_core`], re-exported at the top level),
-//! file formats ([`formats`]) and the registry of fetchable spaces ([`fetch`]).
+//! This crate gathers the parts — the engine ([`vecspace_core`], re-exported at the top level),
+//! file formats ([`formats`]), the registry of fetchable spaces ([`fetch`]), benchmarks
+//! ([`eval`]), pictures ([`plot`]) — and holds the application layer ([`app`]) that the CLI, the
+//! server and the Python package call.
+//!
+//! Cargo features, all on by default: `latent` (image generators, on candle), `lm` (language
+//! models and steering), `remote` (PostgreSQL + pgvector and Milvus backends). Without them the
+//! crate is the word-space engine alone.
 //!
 //! ```
 //! use vecspace::prelude::*;
@@ -27,10 +33,15 @@ pub use vecspace_core::*;
 pub use vecspace_eval as eval;
 pub use vecspace_fetch as fetch;
 pub use vecspace_formats as formats;
+#[cfg(feature = "latent")]
 pub use vecspace_latent as latent;
+#[cfg(feature = "lm")]
 pub use vecspace_lm as lm;
 pub use vecspace_plot as plot;
+#[cfg(feature = "remote")]
 pub use vecspace_remote as remote;
+
+pub mod app;
 
 /// The names most programs need.
 pub mod prelude {
@@ -68,14 +79,18 @@ pub enum ModelError {
     Unknown { kind: &'static str, name: String, known: String },
     #[error(transparent)]
     Fetch(#[from] fetch::Error),
+    #[cfg(feature = "latent")]
     #[error(transparent)]
     Checkpoint(#[from] latent::Error),
+    #[cfg(feature = "latent")]
     #[error(transparent)]
     Generator(#[from] latent::GeneratorError),
+    #[cfg(feature = "lm")]
     #[error(transparent)]
     LanguageModel(#[from] lm::LmError),
 }
 
+#[cfg(feature = "latent")]
 /// Fetches (on first use) and loads a registered image generator (`face-dcgan-celeba`, …).
 pub fn open_generator(name: &str, progress: &dyn progress::Progress) -> Result<latent::Dcgan, ModelError> {
     let Some(spec) = latent::model(name) else {
@@ -87,6 +102,7 @@ pub fn open_generator(name: &str, progress: &dyn progress::Progress) -> Result<l
     Ok(latent::Dcgan::from_checkpoint(&checkpoint, &spec.layout)?)
 }
 
+#[cfg(feature = "lm")]
 /// A language model with its tokenizer and the file they came from.
 pub struct LanguageModel {
     pub file: lm::Gguf,
@@ -94,6 +110,7 @@ pub struct LanguageModel {
     pub tokenizer: lm::Tokenizer,
 }
 
+#[cfg(feature = "lm")]
 /// Fetches (on first use) and loads a registered language model (`smollm2-135m`).
 pub fn open_language_model(name: &str, progress: &dyn progress::Progress) -> Result<LanguageModel, ModelError> {
     let Some(entry) = fetch::registry::find(name).filter(|e| e.kind == fetch::Kind::LanguageModel) else {

@@ -1,7 +1,7 @@
 //! Splits expression text into tokens, each with its span.
 
 use super::Span;
-use super::parser::{ParseError, ParseErrorKind};
+use super::parse_error::{ParseError, ParseErrorKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Token {

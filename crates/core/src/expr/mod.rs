@@ -30,12 +30,19 @@
 
 mod eval;
 mod lexer;
+mod parse_error;
 mod parser;
 
 use std::fmt;
 
 pub use eval::{EvalError, EvalErrorKind, ResolveError, Resolver, Value, evaluate, lerp, slerp};
-pub use parser::{ParseError, parse};
+pub use parse_error::ParseError;
+pub use parser::parse;
+
+/// Trees deeper than this are refused, so hostile input cannot overflow the stack when the tree
+/// is parsed, printed, evaluated or dropped. Parentheses, unary minus, calls and each operator
+/// of a chain like `a + b + c` add one level.
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// A byte range in the source text, for pointing at the part of an expression an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::engine::SearchEngine;
+use super::engine::{SearchEngine, needs_exact_scan};
 use super::{Candidate, KeyFn, Neighbor, Rows, Scoring, TopK, kernels, nearest, sorted};
+use crate::Error;
 use crate::progress::{Progress, Unit};
 use crate::random::SplitMix64;
 
@@ -275,15 +276,15 @@ impl Hnsw {
         bottom: LinkTable,
         upper: Vec<std::collections::HashMap<u32, Vec<u32>>>,
         entry: u32,
-    ) -> Result<Hnsw, String> {
+    ) -> crate::Result<Hnsw> {
         let table = (*bottom).as_ref();
         if m < 2 || dims == 0 || !table.len().is_multiple_of(2 * m) {
-            return Err(format!("{} bottom links do not make rows of {}", table.len(), 2 * m));
+            return Err(Error::HnswLinkTable { links: table.len(), width: 2 * m });
         }
         let n = table.len() / (2 * m);
         let valid = |x: u32| x == EMPTY || (x as usize) < n;
         if let Some(bad) = table.iter().position(|&x| !valid(x)) {
-            return Err(format!("link {bad} points to node {}, beyond the {n} nodes", table[bad]));
+            return Err(Error::HnswLink { slot: bad, node: table[bad], nodes: n });
         }
         for (l, layer) in upper.iter().enumerate() {
             for (&node, list) in layer {
@@ -291,13 +292,13 @@ impl Hnsw {
                     || list.len() > m
                     || !list.iter().all(|&x| (x as usize) < n && layer.contains_key(&x))
                 {
-                    return Err(format!("layer {} holds a bad node or link at node {node}", l + 1));
+                    return Err(Error::HnswLayer { layer: l + 1, node });
                 }
             }
         }
         let top_ok = upper.last().is_none_or(|layer| layer.contains_key(&entry));
         if (entry as usize) >= n.max(1) || !top_ok {
-            return Err(format!("the entry node {entry} is not on the top layer"));
+            return Err(Error::HnswEntry { entry });
         }
         Ok(Hnsw { dims, m, bottom, upper, entry, ef: DEFAULT_EF })
     }
@@ -408,16 +409,12 @@ impl SearchEngine for Hnsw {
         assert_eq!(query.len(), self.dims, "query and rows differ in dimensions");
         let n = self.nodes();
         let limit = limit.min(rows.len());
-        // Another scoring, rows the graph was not built over, or a tiny prefix: the exact scan.
-        let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if scoring != Scoring::default()
-            || rows.len() != n
-            || limit * MAX_WIDENING < n
-            || norm == 0.0
-            || !norm.is_finite()
-        {
+        // Another scoring or no direction, rows the graph was not built over, or a tiny prefix:
+        // the exact scan.
+        if needs_exact_scan(scoring, query) || rows.len() != n || limit * MAX_WIDENING < n {
             return Ok(nearest(rows.prefix(limit), query, k, scoring, exclude));
         }
+        let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
         let unit_query: Vec<f32> = query.iter().map(|x| x / norm).collect();
         let exclude = sorted(exclude);
         let ef = (self.ef.max(k + exclude.len()) * n).div_ceil(limit);

@@ -7,6 +7,7 @@
 //! ([`nearest`], [`nearest_batch`]) are tested against.
 
 mod batch;
+pub mod compact;
 pub mod engine;
 pub mod hnsw;
 pub mod kernels;
@@ -18,7 +19,8 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 pub use batch::nearest_batch;
-pub use engine::{Exact, ExactCandidates, F16, Int8, SearchEngine};
+pub use compact::{F16, Int8};
+pub use engine::{Exact, ExactCandidates, SearchEngine};
 pub use topk::{Candidate, TopK};
 
 /// How a query is compared with rows.
@@ -104,6 +106,24 @@ impl<'a> Rows<'a> {
     pub fn prefix(&self, limit: usize) -> Rows<'a> {
         let limit = limit.min(self.len());
         Rows { data: &self.data[..limit * self.dims], dims: self.dims, norms: &self.norms[..limit] }
+    }
+
+    /// FNV-1a over the shape and the row norms: what a saved index or a server's copy records, so
+    /// that one made from other rows is refused.
+    pub fn fingerprint(&self) -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        eat(&(self.len() as u64).to_le_bytes());
+        eat(&(self.dims as u64).to_le_bytes());
+        for norm in self.norms {
+            eat(&norm.to_le_bytes());
+        }
+        hash
     }
 }
 

@@ -1,0 +1,253 @@
+//! Opening a word space as people name it — a registered name (fetched on first use), a file in
+//! any supported format, or a language model's token embeddings (`smollm2-135m:embeddings`) —
+//! with the search engine or database server its neighbours come from.
+
+use std::path::{Path, PathBuf};
+
+use super::{Error, Result};
+use crate::fetch::{self, Cache};
+use crate::formats::{self, Format, ReadOptions};
+use crate::progress::Progress;
+use crate::search::hnsw::{Hnsw, HnswParams};
+use crate::{Space, search};
+
+/// The suffix that turns a language model's name into the space of its token embeddings.
+pub const EMBEDDINGS_SUFFIX: &str = ":embeddings";
+
+/// How neighbours are searched in a local space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Index {
+    /// The exact scan.
+    #[default]
+    Exact,
+    /// A half-size f16 copy scanned first, its best candidates re-ranked exactly.
+    F16,
+    /// A quarter-size int8 copy scanned first, its best candidates re-ranked exactly.
+    Int8,
+    /// An approximate graph index, built on first use and kept beside the space file.
+    Hnsw,
+}
+
+impl Index {
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Exact => "exact",
+            Index::F16 => "f16",
+            Index::Int8 => "int8",
+            Index::Hnsw => "hnsw",
+        }
+    }
+}
+
+impl std::fmt::Display for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Index {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Index, String> {
+        match s {
+            "exact" => Ok(Index::Exact),
+            "int8" => Ok(Index::Int8),
+            "f16" => Ok(Index::F16),
+            "hnsw" => Ok(Index::Hnsw),
+            _ => Err(format!("unknown index {s:?}: use exact, f16, int8 or hnsw")),
+        }
+    }
+}
+
+/// Which space to open and how to search it.
+#[derive(Debug, Clone)]
+pub struct SpaceRequest {
+    /// A registered name, a file, or `MODEL:embeddings`.
+    pub space: String,
+    /// The file's format, when it cannot be detected.
+    pub format: Option<Format>,
+    /// The vocabulary file of a `.npy` matrix.
+    pub vocab: Option<PathBuf>,
+    pub index: Index,
+    /// The HNSW search beam.
+    pub ef: usize,
+    /// A database server that holds the space's rows (`vecspace push`); searched instead of the
+    /// local engine. Expressions are still evaluated locally.
+    #[cfg(feature = "remote")]
+    pub remote: Option<crate::remote::Target>,
+}
+
+impl SpaceRequest {
+    /// The space `space` with the exact local scan.
+    pub fn new(space: impl Into<String>) -> SpaceRequest {
+        SpaceRequest {
+            space: space.into(),
+            format: None,
+            vocab: None,
+            index: Index::Exact,
+            ef: search::hnsw::DEFAULT_EF,
+            #[cfg(feature = "remote")]
+            remote: None,
+        }
+    }
+}
+
+/// An open space and what to call it.
+pub struct Opened {
+    pub space: Space,
+    /// The name it was asked for by (a registered name, or the file as given).
+    pub name: String,
+    /// The file its rows come from.
+    pub path: PathBuf,
+    /// The file format, for display.
+    pub format: String,
+    /// What a reader should know: lines of a file that were skipped, an index that was rebuilt.
+    pub warnings: Vec<String>,
+    /// What was done on the way that is worth saying (an index saved beside the space).
+    pub notes: Vec<String>,
+}
+
+/// The spread of a space's row lengths.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NormSummary {
+    pub min: f32,
+    pub mean: f64,
+    pub max: f32,
+}
+
+impl Opened {
+    /// The smallest, mean and largest row length: what normalisation does, and whether the
+    /// file holds unit vectors already.
+    pub fn norms(&self) -> NormSummary {
+        let norms = self.space.matrix().norms();
+        let (min, max) = norms.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &n| (lo.min(n), hi.max(n)));
+        let mean = norms.iter().map(|&n| f64::from(n)).sum::<f64>() / norms.len().max(1) as f64;
+        NormSummary { min, mean, max }
+    }
+
+    /// The size of the file the rows come from (0 when it cannot be read).
+    pub fn file_bytes(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// A space's name for its collection on a database server: a registered name as it is, a file by
+/// its stem.
+pub fn space_label(space: &str) -> String {
+    let path = Path::new(space);
+    if path.exists() {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| space.to_owned())
+    } else {
+        space.to_owned()
+    }
+}
+
+/// The space with the engine the request asks for.
+pub fn open(request: &SpaceRequest, progress: &dyn Progress) -> Result<Opened> {
+    let mut opened = open_local(request, progress)?;
+    #[cfg(feature = "remote")]
+    if let Some(target) = &request.remote {
+        if request.index != Index::Exact {
+            return Err(Error::invalid(format!(
+                "the {} index applies to the local backend; the server searches with its own index",
+                request.index
+            )));
+        }
+        let engine = crate::remote::connect(target, &opened.space)?;
+        opened.space.set_engine(engine);
+        return Ok(opened);
+    }
+    match request.index {
+        Index::Exact => {}
+        Index::Int8 => opened.space.set_engine(Box::new(search::Int8::build(opened.space.rows()))),
+        Index::F16 => opened.space.set_engine(Box::new(search::F16::build(opened.space.rows()))),
+        Index::Hnsw => {
+            if request.ef == 0 {
+                return Err(Error::invalid("--ef (the HNSW search beam) must be at least 1"));
+            }
+            let mut engine = hnsw_index(&mut opened, progress);
+            engine.ef = request.ef;
+            opened.space.set_engine(Box::new(engine));
+        }
+    }
+    Ok(opened)
+}
+
+/// The space with the exact local scan, whatever engine or server the request names (for
+/// pushing it to a server).
+pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Opened> {
+    if let Some(model) = request.space.strip_suffix(EMBEDDINGS_SUFFIX) {
+        return open_token_embeddings(model, &request.space, progress);
+    }
+    if let Some(entry) = fetch::registry::find(&request.space).filter(|e| e.kind == fetch::Kind::WordSpace) {
+        let cache = Cache::from_env()?;
+        let path = fetch::ensure_space(entry.name, &cache, progress)?;
+        let space = formats::native::open(&path)
+            .map_err(|source| Error::DamagedCache { name: entry.name.to_owned(), source: Box::new(source) })?;
+        return Ok(Opened {
+            space,
+            name: entry.name.to_owned(),
+            path,
+            format: Format::Native.to_string(),
+            warnings: Vec::new(),
+            notes: Vec::new(),
+        });
+    }
+    let path = Path::new(&request.space);
+    if !path.exists() {
+        let known: Vec<&str> =
+            fetch::REGISTRY.iter().filter(|e| e.kind == fetch::Kind::WordSpace).map(|e| e.name).collect();
+        return Err(Error::UnknownSpace { name: request.space.clone(), known: known.join(", ") });
+    }
+    let options = ReadOptions { format: request.format, vocab: request.vocab.clone() };
+    let loaded = formats::read_with_progress(path, &options, progress)?;
+    Ok(Opened {
+        space: loaded.space,
+        name: request.space.clone(),
+        path: path.to_owned(),
+        format: loaded.format.to_string(),
+        warnings: loaded.warnings,
+        notes: Vec::new(),
+    })
+}
+
+/// The HNSW index kept beside the space file, or a new one (built with progress and saved there
+/// when the directory is writable).
+fn hnsw_index(opened: &mut Opened, progress: &dyn Progress) -> Hnsw {
+    let path = formats::hnsw::path_beside(&opened.path);
+    if path.exists() {
+        match formats::hnsw::open(&path, &opened.space) {
+            Ok(index) => return index,
+            Err(e) => opened.warnings.push(format!("{e}; building a new index")),
+        }
+    }
+    let index = Hnsw::build(opened.space.rows(), HnswParams::default(), progress);
+    match formats::hnsw::write(&index, formats::hnsw::fingerprint(&opened.space), &path) {
+        Ok(()) => opened.notes.push(format!("saved the index to {}", path.display())),
+        Err(e) => opened.warnings.push(format!("the index is not kept ({e})")),
+    }
+    index
+}
+
+/// A language model's input embedding matrix as a space whose words are its tokens, written as
+/// token lists show them (`Ġking` is " king", with its leading space).
+#[cfg(feature = "lm")]
+fn open_token_embeddings(model: &str, name: &str, progress: &dyn Progress) -> Result<Opened> {
+    let loaded = crate::open_language_model(model, progress)?;
+    let embeddings = loaded.model.embeddings();
+    let words: Vec<String> = (0..embeddings.rows as u32).map(|id| loaded.tokenizer.token_text(id)).collect();
+    let data: Vec<f32> = (0..embeddings.rows).flat_map(|r| embeddings.dequantize_row(r)).collect();
+    let space = Space::from_rows(words, data, embeddings.columns)?;
+    Ok(Opened {
+        space,
+        name: name.to_owned(),
+        path: loaded.file.path.clone(),
+        format: format!("GGUF token embeddings ({:?})", embeddings.kind),
+        warnings: Vec::new(),
+        notes: Vec::new(),
+    })
+}
+
+#[cfg(not(feature = "lm"))]
+fn open_token_embeddings(_model: &str, name: &str, _progress: &dyn Progress) -> Result<Opened> {
+    Err(Error::NotBuiltIn { name: name.to_owned() })
+}
