@@ -89,13 +89,7 @@ pub fn pairs_from(spec: &str, progress: &dyn Progress) -> Result<Vec<(String, St
             .filter_map(|e| Some((e.get(0)?.as_str()?.to_owned(), e.get(1)?.as_str()?.to_owned())))
             .collect());
     }
-    word_list(spec)?
-        .into_iter()
-        .map(|item| match item.split_once(':') {
-            Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_owned(), b.to_owned())),
-            _ => Err(Error::invalid(format!("{item:?} is not a pair; write pairs as a:b"))),
-        })
-        .collect()
+    super::directions::parse_pairs(&word_list(spec)?)
 }
 
 /// The row of a word as written, else lower-cased.

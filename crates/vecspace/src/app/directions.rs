@@ -132,7 +132,8 @@ impl DirectionStore {
     }
 }
 
-/// Scored examples: the highest share are the positive side, the lowest the negative.
+/// A file of scored examples: the highest-scoring share are the positive side, the lowest the
+/// negative.
 pub struct ScoresFile {
     /// CSV `latent,NAME,…` (as `vecspace latent score` writes) or `word,NAME,…`.
     pub file: PathBuf,

@@ -148,7 +148,7 @@ pub fn open(request: &SpaceRequest, progress: &dyn Progress) -> Result<Opened> {
     if let Some(target) = &request.remote {
         if request.index != Index::Exact {
             return Err(Error::invalid(format!(
-                "the {} index applies to the local backend; the server searches with its own index",
+                "--index {} applies to the local backend; the server searches with its own index",
                 request.index
             )));
         }
