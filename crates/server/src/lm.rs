@@ -161,9 +161,7 @@ pub async fn generate(
     let model = model(&state).await?;
     let text = if request.chat { chat_prompt(&request.prompt, None) } else { request.prompt.clone() };
     let ids = model.tokenizer.encode(&text)?;
-    if ids.is_empty() {
-        return Err(ApiError::bad_request("the prompt is empty"));
-    }
+    vecspace::app::steering::check_prompt(&ids, max_tokens, &model.model)?;
     let mut hook: Box<dyn Hook + Send> = if vectors.is_empty() {
         Box::new(NoHook)
     } else {
