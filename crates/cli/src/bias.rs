@@ -78,10 +78,10 @@ pub fn run_weat(
                 missing: &r.missing,
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!("WEAT on {} (effect size d; one-sided p-value)", opened.name);
+    outln!("WEAT on {} (effect size d; one-sided p-value)", opened.name)?;
     for (number, sets, r) in &reports {
         let [x, y, a, b] = &sets.names;
         let label = number.map_or(String::new(), |n| format!("{n:>2}  "));
@@ -90,9 +90,9 @@ pub fn run_weat(
         } else {
             format!("{} sampled partitions", r.partitions)
         };
-        println!("{label}{x} vs {y} × {a} vs {b}: d = {:+.3}, p = {:.3e} ({how})", r.effect_size, r.p_value);
+        outln!("{label}{x} vs {y} × {a} vs {b}: d = {:+.3}, p = {:.3e} ({how})", r.effect_size, r.p_value)?;
         if !r.missing.is_empty() {
-            println!("      not in the space, left out: {}", r.missing.join(", "));
+            outln!("      not in the space, left out: {}", r.missing.join(", "))?;
         }
     }
     Ok(())
@@ -153,23 +153,23 @@ pub fn run_debias(args: &SpaceArgs, options: DebiasArgs) -> Result<()> {
             analogy_accuracy_before: accuracy.map(|a| a.0),
             analogy_accuracy_after: accuracy.map(|a| a.1),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!("hard-debiased {} along @{} → {} ({format})", opened.name, options.direction, options.out.display());
-    println!("  neutralized {} words, equalized {} pairs", done.neutralized, done.equalized);
+    outln!("hard-debiased {} along @{} → {} ({format})", opened.name, options.direction, options.out.display())?;
+    outln!("  neutralized {} words, equalized {} pairs", done.neutralized, done.equalized)?;
     if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(12).map(String::as_str).collect();
-        println!(
+        outln!(
             "  not in the space, left out ({}): {}{}",
             missing.len(),
             shown.join(", "),
             if missing.len() > 12 { ", …" } else { "" }
-        );
+        )?;
     }
-    println!("  direct bias of the neutral words: {bias_before:.4} → {bias_after:.4}");
+    outln!("  direct bias of the neutral words: {bias_before:.4} → {bias_after:.4}")?;
     if let Some((before, after)) = accuracy {
-        println!("  Google analogy accuracy (3CosAdd): {:.2} % → {:.2} %", before * 100.0, after * 100.0);
+        outln!("  Google analogy accuracy (3CosAdd): {:.2} % → {:.2} %", before * 100.0, after * 100.0)?;
     }
     Ok(())
 }

@@ -117,15 +117,15 @@ pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
                 Some(opened) => show(&opened, &direction, &out, 8, 50_000, args.json),
                 None => {
                     let info = &direction.info;
-                    println!(
+                    outln!(
                         "@{out}: {} in {} ({} dims), from {}",
                         info.method,
                         info.space,
                         direction.dims(),
                         info.examples
-                    );
+                    )?;
                     if let Some(accuracy) = info.accuracy {
-                        println!("  held-out accuracy {:.1} %", accuracy * 100.0);
+                        outln!("  held-out accuracy {:.1} %", accuracy * 100.0)?;
                     }
                     Ok(())
                 }
@@ -139,8 +139,8 @@ pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
         DirectionCommand::List => {
             for (name, read) in store()?.list() {
                 match read {
-                    Ok(d) => println!("@{name:<16} {} from {} in {}", d.info.method, d.info.examples, d.info.space),
-                    Err(e) => println!("@{name:<16} unreadable: {e}"),
+                    Ok(d) => outln!("@{name:<16} {} from {} in {}", d.info.method, d.info.examples, d.info.space)?,
+                    Err(e) => outln!("@{name:<16} unreadable: {e}")?,
                 }
             }
             Ok(())
@@ -190,26 +190,26 @@ fn show(opened: &Opened, direction: &Direction, name: &str, top: usize, restrict
             most_positive: projections(&positive),
             most_negative: projections(&negative),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "@{name}: {} in {} ({} dims, length {length:.4}), built {}",
         info.method,
         info.space,
         direction.dims(),
         info.created
-    );
-    println!("  from      {}", info.examples);
-    println!("  positive  {}", info.positive);
+    )?;
+    outln!("  from      {}", info.examples)?;
+    outln!("  positive  {}", info.positive)?;
     if let Some(accuracy) = info.accuracy {
-        println!("  held-out accuracy {:.1} %", accuracy * 100.0);
+        outln!("  held-out accuracy {:.1} %", accuracy * 100.0)?;
     }
     let words = |list: &[Placed]| {
         list.iter().map(|p| format!("{} {:+.3}", p.word, p.projection)).collect::<Vec<_>>().join(", ")
     };
-    println!("  + end     {}", words(&positive));
-    println!("  − end     {}", words(&negative));
+    outln!("  + end     {}", words(&positive))?;
+    outln!("  − end     {}", words(&negative))?;
     Ok(())
 }
 
@@ -229,15 +229,15 @@ pub fn along(args: &SpaceArgs, reference: &str, words: &[String], top: Option<us
         }
         let out =
             Out { direction: reference, space: &opened.name, positive_side: &direction.info.positive, results: &list };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!("along @{reference} (+ is {})", direction.info.positive);
+    outln!("along @{reference} (+ is {})", direction.info.positive)?;
     let width = list.iter().map(|p| p.word.chars().count()).max().unwrap_or(4);
     for p in &list {
         let bar = "█".repeat((p.projection.abs() * 40.0).round().min(40.0) as usize);
         let (left, right) = if p.projection < 0.0 { (bar, String::new()) } else { (String::new(), bar) };
-        println!("  {:<width$}  {:+.4}  {left:>40}|{right}", p.word, p.projection);
+        outln!("  {:<width$}  {:+.4}  {left:>40}|{right}", p.word, p.projection)?;
     }
     Ok(())
 }

@@ -62,8 +62,7 @@ pub fn run(command: EvalCommand, space: &SpaceArgs) -> Result<()> {
             if space.json {
                 print_json(&AnalogyJson::new(&set, &opened.name, &report, &analogies, details, seconds))
             } else {
-                print_analogy_table(&set, &opened.name, &report, seconds);
-                Ok(())
+                print_analogy_table(&set, &opened.name, &report, seconds)
             }
         }
         EvalCommand::Similarity { set, restrict_vocab, case_sensitive } => {
@@ -98,15 +97,15 @@ pub fn run(command: EvalCommand, space: &SpaceArgs) -> Result<()> {
                     invalid_lines: report.invalid_lines,
                 })
             } else {
-                println!("{set} on {}", opened.name);
-                println!("  Pearson   {:.4}", report.pearson);
-                println!("  Spearman  {:.4}", report.spearman);
-                println!(
+                outln!("{set} on {}", opened.name)?;
+                outln!("  Pearson   {:.4}", report.pearson)?;
+                outln!("  Spearman  {:.4}", report.spearman)?;
+                outln!(
                     "  out of vocabulary  {:.1} % ({} of {} pairs)",
                     report.oov_percent,
                     report.pairs_skipped,
                     report.pairs_used + report.pairs_skipped
-                );
+                )?;
                 Ok(())
             }
         }
@@ -114,7 +113,7 @@ pub fn run(command: EvalCommand, space: &SpaceArgs) -> Result<()> {
 }
 
 fn print_json(value: &impl Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
     Ok(())
 }
 
@@ -122,28 +121,28 @@ fn percent(correct: usize, total: usize) -> f64 {
     if total == 0 { 0.0 } else { correct as f64 / total as f64 * 100.0 }
 }
 
-fn print_analogy_table(set: &str, space: &str, report: &AnalogyReport, seconds: f64) {
-    println!(
+fn print_analogy_table(set: &str, space: &str, report: &AnalogyReport, seconds: f64) -> Result<()> {
+    outln!(
         "{set} on {space}: {}, first {} words, {}",
         crate::method_label(report.method),
         report.restrict_vocab,
         if report.case_insensitive { "case-insensitive" } else { "case-sensitive" }
-    );
+    )?;
     let width = report.sections.iter().map(|s| s.name.len()).max().unwrap_or(0).max(12);
-    println!("{:<width$}  {:>8}  {:>7}  {:>9}", "section", "correct", "total", "accuracy");
+    outln!("{:<width$}  {:>8}  {:>7}  {:>9}", "section", "correct", "total", "accuracy")?;
     let line = |name: &str, correct: usize, total: usize| {
-        println!("{name:<width$}  {correct:>8}  {total:>7}  {:>8.2} %", percent(correct, total));
+        outln!("{name:<width$}  {correct:>8}  {total:>7}  {:>8.2} %", percent(correct, total))
     };
     for section in &report.sections {
-        line(&section.name, section.correct, section.total);
+        line(&section.name, section.correct, section.total)?;
     }
-    println!("{}", "-".repeat(width + 32));
+    outln!("{}", "-".repeat(width + 32))?;
     if let (Some((sc, st)), Some((yc, yt))) = (report.semantic, report.syntactic) {
-        line("semantic", sc, st);
-        line("syntactic", yc, yt);
+        line("semantic", sc, st)?;
+        line("syntactic", yc, yt)?;
     }
-    line("total", report.correct, report.total);
-    println!(
+    line("total", report.correct, report.total)?;
+    outln!(
         "skipped {} of {} questions (a word outside the first {} words){}; {seconds:.2} s",
         report.skipped,
         report.questions.len(),
@@ -153,7 +152,8 @@ fn print_analogy_table(set: &str, space: &str, report: &AnalogyReport, seconds: 
         } else {
             String::new()
         }
-    );
+    )?;
+    Ok(())
 }
 
 #[derive(Serialize)]

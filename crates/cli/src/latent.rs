@@ -371,10 +371,12 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             let generator = generator(&model)?;
             let done = app::latent::localize(&generator, &original, region, &name, &latents, ridge, &Bars::new())?;
             let path = directions::store()?.save(&out, &done.direction)?;
-            println!(
+            outln!(
                 "@{out}: cosine {:.3} with @{direction}; RMS change per outside value per unit step {:.4} (was {:.4})",
-                done.kept, done.outside_after, done.outside_before
-            );
+                done.kept,
+                done.outside_after,
+                done.outside_before
+            )?;
             eprintln!("saved to {}", path.display());
             Ok(())
         }
@@ -412,19 +414,12 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
 fn print_score_summary(names: &[&str], rows: &[(String, Vec<f64>)], json: bool) -> Result<()> {
     let summaries = app::latent::summarize_scores(names, rows);
     if json {
-        println!("{}", serde_json::to_string_pretty(&summaries)?);
+        outln!("{}", serde_json::to_string_pretty(&summaries)?)?;
         return Ok(());
     }
-    println!("{:<16} {:>8} {:>8}  lowest → highest", "attribute", "mean", "std");
+    outln!("{:<16} {:>8} {:>8}  lowest → highest", "attribute", "mean", "std")?;
     for s in &summaries {
-        println!(
-            "{:<16} {:>8.4} {:>8.4}  {} … {}",
-            s.attribute,
-            s.mean,
-            s.std,
-            s.lowest.join(" "),
-            s.highest.join(" ")
-        );
+        outln!("{:<16} {:>8.4} {:>8.4}  {} … {}", s.attribute, s.mean, s.std, s.lowest.join(" "), s.highest.join(" "))?;
     }
     Ok(())
 }
@@ -482,24 +477,28 @@ fn print_measurement(m: &latent::EditMeasurement, direction: &str, json: bool) -
                 })
                 .collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{} along {direction}, k from {:+} to {:+} in {} steps, {} latents",
         m.attribute.name,
         m.strengths[0],
         m.strengths[m.strengths.len() - 1],
         m.strengths.len(),
         m.latents.len()
-    );
-    println!(
+    )?;
+    outln!(
         "{:<12} {:>9} {:>9}  {:>12} {:>12}  scores along the sweep",
-        "latent", "ρ edit", "ρ random", "outside edit", "outside rand"
-    );
+        "latent",
+        "ρ edit",
+        "ρ random",
+        "outside edit",
+        "outside rand"
+    )?;
     for l in &m.latents {
         let scores: Vec<String> = l.edit.scores.iter().map(|s| format!("{s:.3}")).collect();
-        println!(
+        outln!(
             "{:<12} {:>9.3} {:>9.3}  {:>12.4} {:>12.4}  {}",
             l.label,
             l.edit.spearman,
@@ -507,30 +506,30 @@ fn print_measurement(m: &latent::EditMeasurement, direction: &str, json: bool) -
             l.edit.outside_change,
             l.random.outside_change,
             scores.join(" ")
-        );
+        )?;
     }
     let moved = |s: &latent::measure::Sweep| s.scores[s.scores.len() - 1] - s.scores[0];
-    println!(
+    outln!(
         "mean score change from first to last frame: {:+.4} along the direction, {:+.4} along random directions",
         m.mean(false, moved),
         m.mean(true, moved)
-    );
-    println!(
+    )?;
+    outln!(
         "mean Spearman ρ: {:.3} along the direction ({:.0} % of latents ≥ 0.9), {:.3} along random directions",
         m.mean(false, |s| s.spearman),
         m.share_monotonic(0.9) * 100.0,
         m.mean(true, |s| s.spearman)
-    );
+    )?;
     if local {
         let (edit, random) = (m.mean(false, |s| s.outside_change), m.mean(true, |s| s.outside_change));
         let (edit_in, random_in) = (m.mean(false, |s| s.inside_change), m.mean(true, |s| s.inside_change));
-        println!(
+        outln!(
             "mean change outside the {} region: {edit:.4} along the direction, {random:.4} along random ({:.2}×); inside: {edit_in:.4} vs {random_in:.4}",
             m.attribute.name,
             edit / random
-        );
+        )?;
     } else {
-        println!("{} reads the whole image, so there is no outside to compare", m.attribute.name);
+        outln!("{} reads the whole image, so there is no outside to compare", m.attribute.name)?;
     }
     Ok(())
 }

@@ -310,9 +310,9 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
                     } else {
                         format!("averaged over {} tokens", ids.len())
                     };
-                    println!("block  norm of the residual stream, {over}, after <|endoftext|>");
+                    outln!("block  norm of the residual stream, {over}, after <|endoftext|>")?;
                     for (block, row) in blocks.zip(&rows) {
-                        println!("{block:>5}  {:.3}", vecspace::length(row));
+                        outln!("{block:>5}  {:.3}", vecspace::length(row))?;
                     }
                 }
             }
@@ -340,11 +340,11 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             }
             vector.write(&out, "llama")?;
             eprintln!("{} layers × {} → {}", vector.layers.len(), loaded.model.config.width, out.display());
-            print_vector(&vector);
+            print_vector(&vector)?;
             Ok(())
         }
         LmCommand::Vector(VectorCommand::Show { file }) => {
-            print_vector(&ControlVector::read(&file)?);
+            print_vector(&ControlVector::read(&file)?)?;
             Ok(())
         }
         LmCommand::NearestTokens { file, layer, top, model } => {
@@ -359,11 +359,11 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             let show = |tokens: &steering::RankedTokens| -> String {
                 tokens.iter().map(|(token, score)| format!("{token} {score:+.3}")).collect::<Vec<_>>().join(", ")
             };
-            println!("layer {layer} of {}", file.display());
-            println!("  logit lens, + end   {}", show(&ends.lens[0]));
-            println!("  logit lens, − end   {}", show(&ends.lens[1]));
-            println!("  embeddings, + end   {}", show(&ends.embeddings[0]));
-            println!("  embeddings, − end   {}", show(&ends.embeddings[1]));
+            outln!("layer {layer} of {}", file.display())?;
+            outln!("  logit lens, + end   {}", show(&ends.lens[0]))?;
+            outln!("  logit lens, − end   {}", show(&ends.lens[1]))?;
+            outln!("  embeddings, + end   {}", show(&ends.embeddings[0]))?;
+            outln!("  embeddings, − end   {}", show(&ends.embeddings[1]))?;
             Ok(())
         }
         LmCommand::Evaluate {
@@ -385,28 +385,29 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             let ids = loaded.tokenizer.encode(&text)?;
             check_prompt(&ids, 0, &loaded.model)?;
             let plain = steer::mean_nll(&loaded.model, &ids, &mut NoHook)?;
-            println!("unsteered  perplexity {:.3} over {} tokens", plain.exp(), ids.len() - 1);
+            outln!("unsteered  perplexity {:.3} over {} tokens", plain.exp(), ids.len() - 1)?;
             if let Some(mut hook) = steer.hook(&loaded.model)? {
                 let steered = steer::mean_nll(&loaded.model, &ids, &mut hook)?;
-                println!(
+                outln!(
                     "steered    perplexity {:.3} ({:+.1} %)",
                     steered.exp(),
                     ((steered - plain).exp() - 1.0) * 100.0
-                );
+                )?;
             }
             Ok(())
         }
     }
 }
 
-fn print_vector(vector: &ControlVector) {
+fn print_vector(vector: &ControlVector) -> Result<()> {
     let lengths: Vec<String> = vector.layers.iter().map(|(n, v)| format!("{n}:{:.2}", vecspace::length(v))).collect();
-    println!(
+    outln!(
         "{} layers, width {}; length per layer: {}",
         vector.layers.len(),
         vector.width().unwrap_or(0),
         lengths.join(" ")
-    );
+    )?;
+    Ok(())
 }
 
 struct EvaluateOptions {
@@ -445,26 +446,26 @@ fn evaluate_steering(
         Grid { ranges, coefficients: options.coefficients, max_tokens: options.max_tokens, examples: options.examples };
     let rows = evaluate_grid(&loaded, &control, &prompts, &neutral_text, &scorer, &grid, &bars)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     let (score_name, share_name) =
         if scorer.sentiment { ("mean sentiment", "share positive") } else { ("topic words per 100", "share on topic") };
-    println!("| layers | coefficient | {score_name} | {share_name} | perplexity of neutral text |");
-    println!("|---|---|---|---|---|");
+    outln!("| layers | coefficient | {score_name} | {share_name} | perplexity of neutral text |")?;
+    outln!("|---|---|---|---|---|")?;
     for row in &rows {
-        println!(
+        outln!(
             "| {} | {:+} | {:+.3} | {:.0} % | {:.2} |",
             row.layers,
             row.coefficient,
             row.mean_score,
             row.share * 100.0,
             row.perplexity
-        );
+        )?;
     }
     for row in rows.iter().filter(|r| !r.examples.is_empty()) {
         for (prompt, text) in prompts.iter().zip(&row.examples) {
-            println!("[{} × {:+}] {prompt}{}", row.layers, row.coefficient, text.replace('\n', " ⏎ "));
+            outln!("[{} × {:+}] {prompt}{}", row.layers, row.coefficient, text.replace('\n', " ⏎ "))?;
         }
     }
     Ok(())

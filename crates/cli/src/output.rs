@@ -29,7 +29,7 @@ impl Printer {
     }
 
     fn emit(&self, value: &impl Serialize) -> Result<()> {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        outln!("{}", serde_json::to_string_pretty(value)?)?;
         Ok(())
     }
 
@@ -45,8 +45,8 @@ impl Printer {
             return self.emit(&Out { expression, space, metric: metric.name(), results: hits(results) });
         }
         let label = if metric.higher_is_closer() { metric.name() } else { "distance" };
-        println!("{expression}   ({label}, {space})");
-        print_table(results);
+        outln!("{expression}   ({label}, {space})")?;
+        print_table(results)?;
         Ok(())
     }
 
@@ -68,8 +68,8 @@ impl Printer {
             }
             return self.emit(&Out { question, method: method.name(), space, results: hits(results) });
         }
-        println!("{title}");
-        print_table(results);
+        outln!("{title}")?;
+        print_table(results)?;
         Ok(())
     }
 
@@ -82,7 +82,7 @@ impl Printer {
             }
             return self.emit(&Out { expression, value });
         }
-        println!("{expression} = {value:.6}");
+        outln!("{expression} = {value:.6}")?;
         Ok(())
     }
 
@@ -96,7 +96,7 @@ impl Printer {
             }
             return self.emit(&Out { a, b, similarity });
         }
-        println!("cos({a}, {b}) = {similarity:.6}");
+        outln!("cos({a}, {b}) = {similarity:.6}")?;
         Ok(())
     }
 
@@ -109,8 +109,8 @@ impl Printer {
             }
             return self.emit(&Out { outlier: &scored[0].word, results: hits(scored) });
         }
-        println!("odd one out: {}   (cosine to the group's mean direction)", scored[0].word);
-        print_table(scored);
+        outln!("odd one out: {}   (cosine to the group's mean direction)", scored[0].word)?;
+        print_table(scored)?;
         Ok(())
     }
 
@@ -124,7 +124,7 @@ impl Printer {
             }
             return self.emit(&Out { a, b, rank });
         }
-        println!("{b} is neighbour number {rank} of {a}");
+        outln!("{b} is neighbour number {rank} of {a}")?;
         Ok(())
     }
 
@@ -165,23 +165,44 @@ impl Printer {
                 metadata,
             });
         }
-        println!("{:<12} {}", "space", opened.name);
-        println!("{:<12} {} ({}, {:.1} MB)", "file", opened.path.display(), opened.format, bytes as f64 / 1e6);
-        println!("{:<12} {} × {}", "shape", space.len(), space.dims());
-        println!("{:<12} {}", "first words", first.join(" "));
-        println!("{:<12} min {min:.4}  mean {mean:.4}  max {max:.4}", "norms");
+        outln!("{:<12} {}", "space", opened.name)?;
+        outln!("{:<12} {} ({}, {:.1} MB)", "file", opened.path.display(), opened.format, bytes as f64 / 1e6)?;
+        outln!("{:<12} {} × {}", "shape", space.len(), space.dims())?;
+        outln!("{:<12} {}", "first words", first.join(" "))?;
+        outln!("{:<12} min {min:.4}  mean {mean:.4}  max {max:.4}", "norms")?;
         for (key, value) in space.metadata() {
-            println!("{key:<12} {value}");
+            outln!("{key:<12} {value}")?;
         }
         Ok(())
     }
 }
 
-fn print_table(results: &[Scored]) {
+fn print_table(results: &[Scored]) -> Result<()> {
     let width = results.iter().map(|s| s.word.chars().count()).max().unwrap_or(0).max(4);
     for (i, scored) in results.iter().enumerate() {
-        println!("{:>4}  {:<width$}  {:.4}", i + 1, scored.word, scored.score);
+        outln!("{:>4}  {:<width$}  {:.4}", i + 1, scored.word, scored.score)?;
     }
+    Ok(())
+}
+
+/// Writing the command's output failed: the reader closed the pipe, or the disk is full.
+#[derive(Debug)]
+pub struct OutputError(pub std::io::Error);
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "writing the output: {}", self.0)
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+/// Whether the error is the reader of the output having gone away.
+pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let io = cause.downcast_ref::<OutputError>().map(|e| &e.0).or_else(|| cause.downcast_ref::<std::io::Error>());
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The error message, with the chain of causes that add information.

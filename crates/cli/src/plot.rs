@@ -113,7 +113,7 @@ pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
         }
         let points = words.iter().zip(&layout.points).map(|(w, p)| Point { word: w, x: p[0], y: p[1] }).collect();
         let out = Out { title: &title, axes: &layout.axes, out: plot.out.display().to_string(), points };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         eprintln!("{title} → {}", plot.out.display());
     }

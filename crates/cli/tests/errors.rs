@@ -129,3 +129,44 @@ fn every_command_has_its_own_line_of_help() {
     assert!(described("push").contains("Upload") && described("push").trim_end().ends_with(')'), "{help}");
     assert!(described("lm").contains("steering"), "{help}");
 }
+
+/// A reader that stops early (`vecspace query … | head -1`) ends the command quietly with status 0,
+/// as Unix tools expect; a full disk is status 2 with a message. Never a panic.
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let glove = crate::support::glove().to_str().unwrap().to_owned();
+    for json in [false, true] {
+        let mut args = vec!["--space", glove.as_str(), "query", "king", "--top", "100000"];
+        if json {
+            args.push("--json");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vecspace"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty());
+        // The reader is gone; what is left to print meets a closed pipe.
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "json {json}: {stderr}");
+        assert!(stderr.is_empty(), "json {json}: {stderr}");
+    }
+    for args in [&["query", "king"][..], &["--json", "info"], &["similarity", "cat", "dog"]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_vecspace"))
+            .args(["--space", glove.as_str()])
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: writing the output: No space left on device"), "{args:?}: {stderr}");
+    }
+}
