@@ -34,14 +34,21 @@ pub fn run_weat(
             if !targets.is_empty() || !attributes.is_empty() {
                 bail!("--test uses the published sets; leave out --targets and --attributes");
             }
+            // The number is checked before the lists are fetched.
+            let count = bias::PUBLISHED_WEAT_TESTS;
+            let number: Option<usize> =
+                match which {
+                    "all" => None,
+                    _ => {
+                        Some(which.parse().ok().filter(|n| (1..=count).contains(n)).with_context(|| {
+                            format!("--test takes a number from 1 to {count} or `all`, not {which:?}")
+                        })?)
+                    }
+                };
             let all = bias::published_weat_tests(&Bars::new())?;
-            if which == "all" {
-                all.into_iter().enumerate().map(|(i, t)| (Some(i + 1), t)).collect()
-            } else {
-                let number: usize = which.parse().ok().filter(|n| (1..=all.len()).contains(n)).with_context(|| {
-                    format!("--test takes a number from 1 to {} or `all`, not {which:?}", all.len())
-                })?;
-                vec![(Some(number), all[number - 1].clone())]
+            match number {
+                None => all.into_iter().enumerate().map(|(i, t)| (Some(i + 1), t)).collect(),
+                Some(number) => vec![(Some(number), all[number - 1].clone())],
             }
         }
         None => {

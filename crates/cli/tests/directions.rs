@@ -230,6 +230,16 @@ fn weat_takes_word_lists_and_reports_missing_words() {
     assert!(err.contains("--attributes A B"), "{err}");
     let err = on_glove(&["weat", "--test", "11"]).fails();
     assert!(err.contains("from 1 to 10"), "{err}");
+    // A number out of range is refused before the published lists are fetched.
+    let home = crate::support::temp_dir();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_vecspace"))
+        .env("VECSPACE_HOME", home.path())
+        .args(["--space", crate::support::glove().to_str().unwrap(), "weat", "--test", "99"])
+        .output()
+        .unwrap();
+    let err = crate::support::Run::from(run).fails();
+    assert!(err.contains("from 1 to 10 or `all`, not \"99\""), "{err}");
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0, "something was fetched");
     let err = on_glove(&["weat", "--targets", "qqq1", "ant", "--attributes", "love", "death"]).fails();
     assert!(err.contains("no word of the set \"X\""), "{err}");
 }

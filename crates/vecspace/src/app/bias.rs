@@ -35,11 +35,17 @@ pub fn registered_lists(name: &str, progress: &dyn Progress) -> Result<Value> {
     serde_json::from_str(&text).map_err(|e| Error::invalid(format!("parsing {}: {e}", path.display())))
 }
 
+/// How many WEAT tests Caliskan et al. (2017) published: WEAT 1–10.
+pub const PUBLISHED_WEAT_TESTS: usize = 10;
+
 /// The published WEAT tests (Caliskan et al. 2017), from the registered `weat` lists.
 pub fn published_weat_tests(progress: &dyn Progress) -> Result<Vec<WeatSets>> {
     let lists = registered_lists("weat", progress)?;
     let broken = |what: &str| Error::invalid(format!("the weat lists are damaged: {what}"));
     let tests = lists.as_array().ok_or_else(|| broken("not a JSON array"))?;
+    if tests.len() != PUBLISHED_WEAT_TESTS {
+        return Err(broken(&format!("{} tests instead of {PUBLISHED_WEAT_TESTS}", tests.len())));
+    }
     tests
         .iter()
         .map(|test| {
