@@ -141,10 +141,13 @@ pub async fn start(
     Ok((StatusCode::ACCEPTED, Json(describe(id, &job))))
 }
 
-pub async fn status(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Result<Json<JobStatus>, ApiError> {
-    let job = state.jobs.jobs.lock().expect("jobs lock").get(&id).cloned();
+pub async fn status(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<JobStatus>, ApiError> {
+    // Taken as text, so that an id that is not a number is a JSON 404 like any unknown id.
+    let unknown = || ApiError::not_found("unknown_job", format!("no job {id:?}"));
+    let number: u64 = id.parse().map_err(|_| unknown())?;
+    let job = state.jobs.jobs.lock().expect("jobs lock").get(&number).cloned();
     match job {
-        Some(job) => Ok(Json(describe(id, &job))),
-        None => Err(ApiError::not_found("unknown_job", format!("no job {id}"))),
+        Some(job) => Ok(Json(describe(number, &job))),
+        None => Err(unknown()),
     }
 }

@@ -225,9 +225,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/style.css", get(page::style))
         .route("/openapi.json", get(openapi::document))
         .merge(api)
+        // Every answer is JSON, even to a path or a method the API does not have.
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .with_state(state)
+}
+
+async fn no_route() -> ApiError {
+    ApiError::not_found("no_route", "no such path; the API is described at /openapi.json")
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not take that method; see /openapi.json",
+    )
 }
 
 /// With a token configured, API requests must carry `Authorization: Bearer TOKEN`.
