@@ -45,6 +45,18 @@ impl<R: Resolver> Resolver for WithDirections<'_, R> {
     }
 }
 
+/// Evaluates a parsed expression over `inner`, with `@name` taken from `directions`; an error
+/// carries `source` (the expression's text) for its caret line.
+pub fn evaluate_with<R: Resolver>(
+    expr: &crate::Expr,
+    source: &str,
+    inner: R,
+    directions: &Directions,
+) -> Result<crate::Value> {
+    crate::expr::evaluate(expr, &WithDirections { inner, directions })
+        .map_err(|error| Error::Expression { expression: source.to_owned(), error })
+}
+
 /// How a direction is built from examples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuildMethod {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::direction::{Directions, WithDirections};
+use crate::direction::Directions;
 use crate::expr::{self, EvalError, Expr, ResolveError, Resolver, Value};
 use crate::search::{self, Exact, Metric, Rows, Scoring, SearchEngine};
 use crate::{Error, Result, Vocabulary, WordList, spelling};
@@ -248,8 +248,13 @@ impl Space {
     /// Evaluates an expression already parsed from `source` (the text is kept for the error's
     /// caret line).
     pub fn evaluate_parsed(&self, expr: &Expr, source: &str, unit: bool, directions: &Directions) -> Result<Value> {
-        let resolver = WithDirections { inner: self.resolver(unit), directions };
-        expr::evaluate(expr, &resolver).map_err(|error| Error::Expression { expression: source.to_owned(), error })
+        crate::direction::evaluate_with(expr, source, self.resolver(unit), directions)
+    }
+
+    /// The rows of the words an expression names: what a query leaves out of its answers unless
+    /// asked to include them.
+    pub fn input_rows(&self, expr: &Expr) -> Vec<usize> {
+        expr.names().iter().filter_map(|name| self.vocab.row(name)).collect()
     }
 
     /// Each row's scalar projection on the unit vector of `direction` (rows unit-normalised if
@@ -281,11 +286,7 @@ impl Space {
             Value::Vector(vector) => vector,
             Value::Scalar(value) => return Err(Error::ScalarQuery { value }),
         };
-        let exclude: Vec<usize> = if options.include_inputs {
-            Vec::new()
-        } else {
-            expr.names().iter().filter_map(|name| self.vocab.row(name)).collect()
-        };
+        let exclude: Vec<usize> = if options.include_inputs { Vec::new() } else { self.input_rows(&expr) };
         let results = self.nearest_with(&vector, options.top, options.scoring(), &exclude)?;
         Ok(QueryAnswer { expression: expr.to_string(), vector, results })
     }

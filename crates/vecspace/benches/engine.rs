@@ -25,7 +25,7 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 /// The query vector of `king - man + woman` and the rows it excludes.
 fn readme_query() -> (Vec<f32>, Vec<usize>) {
     let (expr, value) = SPACE.evaluate("king - man + woman", true).unwrap();
-    let exclude = expr.names().iter().filter_map(|w| SPACE.vocab().row(w)).collect();
+    let exclude = SPACE.input_rows(&expr);
     (value.into_vector().unwrap(), exclude)
 }
 

@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use super::{DirectionStore, Error, Result};
-use crate::direction::WithDirections;
 use crate::latent::{LatentResolver, dcgan};
 
 /// Most latents a file of given latents may hold.
@@ -24,10 +23,8 @@ pub fn given_latents(z_file: Option<&Path>) -> Result<Vec<Vec<f32>>> {
 pub fn evaluate(store: &DirectionStore, expression: &str, given: &[Vec<f32>]) -> Result<Vec<f32>> {
     let expr = crate::expr::parse(expression).map_err(|e| Error::LatentExpression(e.into()))?;
     let directions = store.referenced(&expr, dcgan::LATENT_DIMS)?;
-    let resolver = WithDirections { inner: LatentResolver { given }, directions: &directions };
-    let value = crate::expr::evaluate(&expr, &resolver).map_err(|error| {
-        Error::LatentExpression(crate::Error::Expression { expression: expression.to_owned(), error })
-    })?;
+    let value = crate::direction::evaluate_with(&expr, expression, LatentResolver { given }, &directions)
+        .map_err(Error::LatentExpression)?;
     value.into_vector().ok_or_else(|| Error::invalid(format!("{expression:?} is a number, not a latent")))
 }
 

@@ -39,11 +39,7 @@ pub fn evaluate(space: &Space, store: &DirectionStore, source: &str, options: &Q
         Value::Scalar(value) => Ok(Evaluated::Scalar { expression: expr.to_string(), value }),
         Value::Vector(vector) => {
             space.check_query(&vector, options.scoring())?;
-            let exclude = if options.include_inputs {
-                Vec::new()
-            } else {
-                expr.names().iter().filter_map(|name| space.vocab().row(name)).collect()
-            };
+            let exclude = if options.include_inputs { Vec::new() } else { space.input_rows(&expr) };
             Ok(Evaluated::Vector(VectorQuery { expression: expr.to_string(), vector, exclude }))
         }
     }
