@@ -240,24 +240,7 @@ enum Command {
     Latent(latent::LatentArgs),
     /// Serve the HTTP API and the web playground.
     #[cfg(feature = "server")]
-    Serve {
-        /// Address to listen on (loopback by default; another address exposes the server).
-        #[arg(long, default_value = "127.0.0.1:7878")]
-        addr: std::net::SocketAddr,
-        /// Word spaces to load (registered names or files); the first is the default. Default:
-        /// --space.
-        #[arg(long = "serve-space", num_args = 1..)]
-        spaces: Vec<String>,
-        /// Require `Authorization: Bearer TOKEN` on every API request.
-        #[arg(long, env = "VECSPACE_TOKEN")]
-        token: Option<String>,
-        /// Allow this origin to call the API from its pages (CORS); off by default.
-        #[arg(long)]
-        cors_origin: Option<String>,
-        /// Heavy requests (faces, the language model, evaluations) run at once.
-        #[arg(long, default_value_t = 2)]
-        heavy: usize,
-    },
+    Serve(ServeArgs),
     /// A language model run in Rust: generation, steering vectors, perplexity, evaluation.
     #[cfg(feature = "lm")]
     #[command(subcommand)]
@@ -463,9 +446,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         #[cfg(feature = "lm")]
         Command::Lm(command) => lm::run(command, space.json),
         #[cfg(feature = "server")]
-        Command::Serve { addr, spaces, token, cors_origin, heavy } => {
-            serve(space, addr, spaces, token, cors_origin, heavy)
-        }
+        Command::Serve(options) => serve(space, options),
         Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
             let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
             bias::run_debias(space, options)
@@ -483,16 +464,47 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
     }
 }
 
+#[cfg(feature = "server")]
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (loopback by default; another address exposes the server).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    addr: std::net::SocketAddr,
+    /// Word spaces to load (registered names or files); the first is the default. Default:
+    /// --space.
+    #[arg(long = "serve-space", num_args = 1..)]
+    spaces: Vec<String>,
+    /// Require `Authorization: Bearer TOKEN` on every API request.
+    #[arg(long, env = "VECSPACE_TOKEN")]
+    token: Option<String>,
+    /// Allow this origin to call the API from its pages (CORS); off by default.
+    #[arg(long)]
+    cors_origin: Option<String>,
+    /// Heavy requests (faces, the language model, evaluations) run at once.
+    #[arg(long, default_value_t = 2)]
+    heavy: usize,
+    /// Connections open at once (lowered to fit the open-file limit); clients past it are
+    /// answered 503 at once.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a client may take to send a request's headers, or its body; idle connections
+    /// close after as long.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+    read_timeout: f64,
+}
+
+#[cfg(feature = "server")]
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => Ok(seconds),
+        _ => Err(format!("{text:?} is not a number of seconds between 0 and 3600")),
+    }
+}
+
 /// Loads the spaces, then serves until SIGINT or SIGTERM.
 #[cfg(feature = "server")]
-fn serve(
-    args: &SpaceArgs,
-    addr: std::net::SocketAddr,
-    names: Vec<String>,
-    token: Option<String>,
-    cors_origin: Option<String>,
-    heavy: usize,
-) -> Result<()> {
+fn serve(args: &SpaceArgs, options: ServeArgs) -> Result<()> {
+    let ServeArgs { addr, spaces: names, token, cors_origin, heavy, max_connections, read_timeout } = options;
     let names = if names.is_empty() { vec![args.space.clone()] } else { names };
     let mut spaces = Vec::new();
     for name in names {
@@ -500,11 +512,22 @@ fn serve(
         eprintln!("loaded {} ({} words × {} dims)", opened.name, opened.space.len(), opened.space.dims());
         spaces.push((opened.name, opened.space));
     }
-    let limits = vecspace_server::Limits { heavy: heavy.max(1), ..vecspace_server::Limits::default() };
+    let read_timeout = std::time::Duration::from_secs_f64(read_timeout);
+    let connections = vecspace_server::ConnectionLimits {
+        max_open: max_connections as usize,
+        header_read: read_timeout,
+        body_read: read_timeout,
+        ..vecspace_server::ConnectionLimits::default()
+    };
+    let most = connections.effective_max_open();
+    if most < connections.max_open {
+        eprintln!("note: at most {most} connections at once; the open-file limit allows no more (ulimit -n)");
+    }
+    let limits = vecspace_server::Limits { heavy: heavy.max(1), connections, ..vecspace_server::Limits::default() };
     let config = vecspace_server::Config { spaces, token, cors_origin, limits };
     let state = vecspace_server::AppState::new(config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
         let bound = listener.local_addr()?;
         // The first line on stdout is the address, for scripts (and tests) that asked for port 0.
@@ -512,9 +535,14 @@ fn serve(
         use std::io::Write;
         std::io::stdout().flush()?;
         vecspace_server::serve(listener, state, vecspace_server::shutdown_signal()).await?;
-        eprintln!("stopped");
-        Ok(())
-    })
+        anyhow::Ok(())
+    });
+    // Work still running on the blocking threads (a generation, an evaluation) is abandoned
+    // rather than waited for: its client has been disconnected.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    served?;
+    eprintln!("stopped");
+    Ok(())
 }
 
 fn method_label(method: AnalogyMethod) -> &'static str {

@@ -623,3 +623,85 @@ fn heavy_work_is_refused_at_once_when_every_slot_is_busy() {
     assert_eq!(server.post("/api/query", serde_json::json!({"expression": "paris", "k": 1})).status, 200);
     assert_eq!(long.join().unwrap().status, 200);
 }
+
+/// A connection that has sent `sent` and then stalls, as a slow or hostile client does.
+fn stalled(addr: &str, sent: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(sent).unwrap();
+    // Never hang the test: a server that keeps the connection open shows as a read timeout.
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    stream
+}
+
+/// What the server sent before closing, or None if it kept the connection open past the
+/// test's read timeout.
+fn until_closed(stream: &mut TcpStream) -> Option<String> {
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    Some(String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[test]
+fn slow_clients_neither_block_others_nor_delay_shutdown() {
+    let server = Server::start(&["--read-timeout", "3"]);
+    // Three hundred clients part-way through their headers, dripping a byte now and then.
+    let mut slow: Vec<TcpStream> =
+        (0..300).map(|_| stalled(&server.addr, b"POST /api/query HTTP/1.1\r\nhost: x\r\n")).collect();
+    for stream in &mut slow[..100] {
+        stream.write_all(b"x").unwrap();
+    }
+    let started = std::time::Instant::now();
+    let answer = server.post("/api/query", serde_json::json!({"expression": "king", "k": 3}));
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    eprintln!("a query beside 300 stalled connections answered in {:?}", started.elapsed());
+
+    // Past the deadline the server closes a connection whose headers never completed.
+    let started = std::time::Instant::now();
+    assert!(until_closed(&mut slow[0]).is_some(), "a client stalled in its headers was kept past the deadline");
+    eprintln!("stalled headers closed after {:?}", started.elapsed());
+    // And one whose body stalls is answered 408 in JSON.
+    let mut body = stalled(
+        &server.addr,
+        b"POST /api/query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"ex",
+    );
+    let answer = until_closed(&mut body).expect("a client stalled in its body was kept past the deadline");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"body_timeout\""), "{answer}");
+
+    // SIGTERM with connections open part-way: the server exits promptly all the same.
+    let _still_open: Vec<TcpStream> =
+        (0..50).map(|_| stalled(&server.addr, b"GET / HTTP/1.1\r\nhost: x\r\n")).collect();
+    let idle = stalled(&server.addr, b"");
+    let started = std::time::Instant::now();
+    let (code, stderr) = server.stop();
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{stderr}");
+    eprintln!("stopped in {took:?} with 51 connections open");
+    // The shutdown gives requests in flight one second; more than a few means it waited on the
+    // stalled clients.
+    assert!(took < std::time::Duration::from_secs(5), "SIGTERM took {took:?}");
+    drop(idle);
+}
+
+#[test]
+fn connections_past_the_cap_are_refused_in_json() {
+    let server = Server::start(&["--max-connections", "20"]);
+    let idle: Vec<TcpStream> = (0..20).map(|_| stalled(&server.addr, b"")).collect();
+    // The listener accepts in order, so the idle ones hold every slot by now.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let refused = server.get("/api/spaces");
+    refused.error(503, "too_many_connections");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    drop(idle);
+    // Closed connections give their slots back.
+    let mut answered = None;
+    for _ in 0..50 {
+        let response = server.get("/api/spaces");
+        if response.status == 200 {
+            answered = Some(response);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(answered.is_some(), "slots were not given back when their clients left");
+}

@@ -9,6 +9,7 @@
 //! at once instead of queueing without end.
 
 mod batch;
+mod connections;
 mod error;
 mod faces;
 mod jobs;
@@ -18,7 +19,6 @@ mod page;
 mod words;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ use axum::routing::{get, post};
 use tokio::sync::{OnceCell, Semaphore};
 use vecspace::Space;
 
+pub use connections::ConnectionLimits;
 pub use error::ApiError;
 
 /// Bounds on what one request may ask.
@@ -49,6 +50,8 @@ pub struct Limits {
     pub heavy: usize,
     /// Longest a request may run.
     pub timeout: Duration,
+    /// Open connections and how long a client may take to send a request.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for Limits {
@@ -62,6 +65,7 @@ impl Default for Limits {
             tokens: 256,
             heavy: 2,
             timeout: Duration::from_secs(60),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -285,14 +289,15 @@ async fn cors(State(state): State<Arc<AppState>>, request: Request, next: Next) 
     response
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight.
+/// Serves until `shutdown` completes; then idle connections close at once and requests in
+/// flight get the grace period of [`ConnectionLimits`] to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let limits = state.limits.connections.clone();
+    connections::serve(listener, router(state), limits, shutdown).await
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -14,14 +14,24 @@ use vecspace::{AnalogyMethod, BuildMethod};
 
 use crate::{ApiError, AppState};
 
-/// A JSON body whose problems (too large, not JSON, missing fields) are JSON errors too.
+/// A JSON body whose problems (too large, too slow, not JSON, missing fields) are JSON errors too.
 pub struct Body<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for Body<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(request, state).await {
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        // One deadline for the whole body, so a client sending a byte at a time cannot hold the
+        // connection (a per-read timeout would be reset by every byte).
+        let deadline = state.limits.connections.body_read;
+        let Ok(read) = tokio::time::timeout(deadline, Json::<T>::from_request(request, state)).await else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!("the request body did not arrive within {} s", deadline.as_secs_f64()),
+            ));
+        };
+        match read {
             Ok(Json(value)) => Ok(Body(value)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::too_large("the request body is larger than this server accepts"))
