@@ -29,6 +29,28 @@ fn type_errors_explain_themselves() {
 }
 
 #[test]
+fn queries_too_long_or_short_for_single_precision_are_answered_by_direction_or_refused() {
+    // Cosine ignores length: a huge or tiny multiple of a word has the word's neighbours and scores.
+    let answer = |expression: &str| -> Vec<(String, f64)> {
+        let json = on_glove(&["query", expression, "--json"]).json();
+        let results = json["results"].as_array().unwrap().iter();
+        results.map(|r| (r["word"].as_str().unwrap().to_owned(), r["score"].as_f64().unwrap())).collect()
+    };
+    let plain = answer("king");
+    for scaled in ["1e20*king", "1e38*king", "1e-30*king"] {
+        let got = answer(scaled);
+        assert_eq!(got.iter().map(|r| &r.0).collect::<Vec<_>>(), plain.iter().map(|r| &r.0).collect::<Vec<_>>());
+        // Scaling rounds each value once in single precision; nothing more.
+        assert!(got.iter().zip(&plain).all(|(g, p)| (g.1 - p.1).abs() < 1e-6), "{scaled}: {got:?}");
+    }
+    // Metrics that use the length refuse what single precision cannot square, naming the search.
+    let err = on_glove(&["query", "1e20*king", "--metric", "dot", "--raw"]).fails();
+    assert!(err.contains("overflows single precision in a dot-product search"), "{err}");
+    let err = on_glove(&["query", "1e-30*king", "--metric", "euclidean"]).fails();
+    assert!(err.contains("underflows single precision in a Euclidean search"), "{err}");
+}
+
+#[test]
 fn unknown_words_in_every_command_exit_2() {
     for args in [
         &["analogy", "man", "kingg", "woman"][..],

@@ -288,9 +288,19 @@ fn activations_perplexity_and_bad_input() {
     vector.layers.insert(3, vec![0.5; 576]);
     vector.write(&only_third, "llama").unwrap();
     let only_third = only_third.to_str().unwrap();
+    let ones = dir.path().join("ones.gguf");
+    let mut vector = ControlVector::default();
+    vector.layers.insert(3, vec![1.0; 576]);
+    vector.layers.insert(4, vec![1.0; 576]);
+    vector.write(&ones, "llama").unwrap();
+    let (overflowing, breaking) = (format!("{}:1e39", ones.display()), format!("{}:3e38", ones.display()));
     let model = model_path().to_str().unwrap();
     let long = "word ".repeat(9000);
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 11] = [
+        // Coefficients whose sums or activations single precision cannot hold stop with an error.
+        (&["lm", "generate", "--prompt", "x", "--steer", &overflowing], "is not finite"),
+        (&["lm", "generate", "--prompt", "x", "--steer", &format!("{}:3e38", ones.display()), &breaking], "overflow"),
+        (&["lm", "generate", "--prompt", "x", "--steer", &breaking], "after block 4 holds infinite or NaN values"),
         (&["lm", "generate", "--prompt", "x", "--steer", narrow], "has 100 values; this model's width is 576"),
         (&["lm", "generate", "--prompt", "x", "--steer", only_third, "--layers", "6"], "no layer in 6..6"),
         (&["lm", "generate", "--prompt", "x", "--steer", &format!("{narrow}:2"), "--layers", "0..40"], "out of range"),

@@ -122,6 +122,7 @@ pub fn rank_analogy(
     if method == AnalogyMethod::Add {
         // One dot product per row instead of three.
         let query: Vec<f32> = (0..a.len()).map(|i| b[i] - a[i] + c[i]).collect();
+        let query = crate::space::searchable(&query, Scoring::default());
         return Ok(search::nearest(rows, &query, k, Scoring::default(), exclude));
     }
     Ok(search::nearest_by(rows, &[a, b, c], k, exclude, |dots, norm| {
@@ -167,7 +168,9 @@ pub fn rank_analogy_with(
     let add: Vec<f32> = (0..a.len()).map(|i| b[i] - a[i] + c[i]).collect();
     let scoring = Scoring::default();
     if method == AnalogyMethod::Add {
-        return engine.nearest_below(rows, limit, &add, k, scoring, exclude);
+        // Scaled as an expression query is, so `analogy` and `query "b - a + c"` agree exactly.
+        let query = crate::space::searchable(&add, scoring);
+        return engine.nearest_below(rows, limit, &query, k, scoring, exclude);
     }
     let offset: Vec<f32> = (0..a.len()).map(|i| b[i] - a[i]).collect();
     let away: Vec<f32> = a.iter().map(|x| -x).collect();

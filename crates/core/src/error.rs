@@ -14,6 +14,11 @@ pub enum Error {
     DuplicateWord { word: String, first: usize, second: usize },
     #[error("row {row} ({word:?}) holds a non-finite value (NaN or infinity) at dimension {dim}")]
     NonFinite { row: usize, word: String, dim: usize },
+    #[error(
+        "row {row} ({word:?}) is {length:.3e} long; searching in single precision needs rows shorter than {:.1e}",
+        crate::space::MAX_SQUARED_LENGTH.sqrt()
+    )]
+    RowTooLong { row: usize, word: String, length: f64 },
 
     // --- directions ---
     #[error("{method} needs at least {needed} example(s), got {given}")]
@@ -40,6 +45,12 @@ pub enum Error {
     ZeroQuery,
     #[error("the query vector holds NaN or infinite values")]
     NonFiniteQuery,
+    #[error(
+        "the query vector is {length:.3e} long, which {} single precision in a {metric} search; scale it{}",
+        if *.length > 1.0 { "overflows" } else { "underflows" },
+        if *.metric == "cosine" { "" } else { ", or search by cosine, which ignores length" }
+    )]
+    QueryLength { length: f64, metric: &'static str },
 
     // --- search engines ---
     #[error("the {engine} search engine failed: {message}")]

@@ -45,5 +45,7 @@ pub use direction::{BuildMethod, Direction, DirectionInfo};
 pub use error::{Error, Result};
 pub use expr::{Expr, Resolver, Value};
 pub use search::{Metric, Neighbor};
-pub use space::{DenseMatrix, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver, cosine, length};
+pub use space::{
+    DenseMatrix, MAX_SQUARED_LENGTH, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver, cosine, length,
+};
 pub use vocab::{Vocabulary, WordList};

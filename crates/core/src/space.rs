@@ -140,6 +140,7 @@ impl Space {
         if matrix.dims() == 0 {
             return Err(Error::ZeroDimensions);
         }
+        check_row_lengths(vocab.as_ref(), matrix.as_ref())?;
         Ok(Space { vocab, matrix, metadata: Vec::new(), engine: Box::new(Exact) })
     }
 
@@ -299,7 +300,8 @@ impl Space {
     /// The `k` words nearest `vector` under `scoring`, skipping the rows in `exclude`.
     pub fn nearest_with(&self, vector: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Result<Vec<Scored>> {
         self.check_query(vector, scoring)?;
-        Ok(self.named(self.engine.nearest(self.rows(), vector, k, scoring, exclude)?))
+        let query = searchable(vector, scoring);
+        Ok(self.named(self.engine.nearest(self.rows(), &query, k, scoring, exclude)?))
     }
 
     /// Many queries at once (`queries` holds `n × dims` values), one exclusion list per query or
@@ -315,9 +317,14 @@ impl Space {
         if !queries.len().is_multiple_of(dims) {
             return Err(Error::DimensionMismatch { expected: dims, found: queries.len() % dims });
         }
+        let mut scaled = Vec::new();
         for query in queries.chunks_exact(dims) {
             self.check_query(query, scoring)?;
+            if scoring.metric == Metric::Cosine {
+                scaled.extend_from_slice(&searchable(query, scoring));
+            }
         }
+        let queries = if scaled.is_empty() { queries } else { &scaled };
         if !exclude.is_empty() && exclude.len() != queries.len() / dims {
             return Err(Error::ShapeMismatch { rows: queries.len() / dims, dims, values: exclude.len() });
         }
@@ -332,16 +339,32 @@ impl Space {
     }
 
     /// Checks that `vector` can be searched under `scoring`: the space's dimensions, finite values,
-    /// and not zero where the metric needs a direction.
+    /// not zero where the metric needs a direction, and, where the metric uses its length, a
+    /// length whose square single precision holds (else every score would be 0, infinite or NaN).
     pub fn check_query(&self, vector: &[f32], scoring: Scoring) -> Result<()> {
         if vector.len() != self.dims() {
             return Err(Error::DimensionMismatch { expected: self.dims(), found: vector.len() });
         }
-        if scoring.metric == Metric::Cosine && vector.iter().all(|&x| x == 0.0) {
-            return Err(Error::ZeroQuery);
-        }
         if vector.iter().any(|x| !x.is_finite()) {
             return Err(Error::NonFiniteQuery);
+        }
+        let squared = squared_length(vector);
+        if scoring.metric == Metric::Cosine {
+            // Cosine ignores length: the query is scaled to unit length in f64 before the search,
+            // so only a vector made wholly of subnormal values, whose direction single precision
+            // has already blurred, is refused.
+            let largest = vector.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            return match largest {
+                0.0 => Err(Error::ZeroQuery),
+                _ if largest < f32::MIN_POSITIVE => {
+                    Err(Error::QueryLength { length: squared.sqrt(), metric: "cosine" })
+                }
+                _ => Ok(()),
+            };
+        }
+        if squared > MAX_SQUARED_LENGTH || (squared != 0.0 && squared < f64::from(f32::MIN_POSITIVE)) {
+            let metric = if scoring.metric == Metric::Dot { "dot-product" } else { "Euclidean" };
+            return Err(Error::QueryLength { length: squared.sqrt(), metric });
         }
         Ok(())
     }
@@ -355,7 +378,40 @@ impl Space {
 
 /// Euclidean length, accumulated in f64 so long vectors keep full precision.
 pub fn length(v: &[f32]) -> f64 {
-    v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()
+    squared_length(v).sqrt()
+}
+
+fn squared_length(v: &[f32]) -> f64 {
+    v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>()
+}
+
+/// The largest squared length of a row or a length-sensitive query. Searches take dot products
+/// and squared lengths in single precision, and a Euclidean score adds up to four of them, so
+/// this keeps every intermediate finite (3.4e38 is `f32::MAX`); real embeddings are shorter by
+/// thirty orders of magnitude.
+pub const MAX_SQUARED_LENGTH: f64 = 1e37;
+
+/// Refuses rows too long to search (see [`MAX_SQUARED_LENGTH`]), naming the first.
+fn check_row_lengths(vocab: &dyn Vocabulary, matrix: &dyn Matrix) -> Result<()> {
+    let too_long = |norm: f32| norm.is_nan() || f64::from(norm) * f64::from(norm) > MAX_SQUARED_LENGTH;
+    let Some(row) = matrix.norms().iter().position(|&norm| too_long(norm)) else { return Ok(()) };
+    let dims = matrix.dims();
+    let values = &matrix.data()[row * dims..(row + 1) * dims];
+    let word = vocab.word(row).to_owned();
+    match values.iter().position(|x| !x.is_finite()) {
+        Some(dim) => Err(Error::NonFinite { row, word, dim }),
+        None => Err(Error::RowTooLong { row, word, length: length(values) }),
+    }
+}
+
+/// The query as the search engine gets it: under cosine, scaled to unit length in f64, so that
+/// neither a huge nor a tiny query loses its direction to single-precision overflow or underflow.
+pub(crate) fn searchable(vector: &[f32], scoring: Scoring) -> std::borrow::Cow<'_, [f32]> {
+    if scoring.metric != Metric::Cosine {
+        return std::borrow::Cow::Borrowed(vector);
+    }
+    let length = length(vector);
+    std::borrow::Cow::Owned(vector.iter().map(|&x| (f64::from(x) / length) as f32).collect())
 }
 
 /// Cosine similarity (accumulated in f64), 0 when either vector is zero.
@@ -439,6 +495,47 @@ mod tests {
         assert!(matches!(err, Error::NonFinite { row: 0, dim: 0, .. }), "{err}");
         let err = Space::from_rows(vec!["x".into()], vec![1.0], 2).unwrap_err();
         assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn rows_too_long_for_single_precision_are_rejected_when_building() {
+        let err = Space::from_rows(vec!["x".into(), "y".into()], vec![1.0, 0.0, 3e38, 3e38], 2).unwrap_err();
+        assert!(matches!(err, Error::RowTooLong { row: 1, .. }), "{err}");
+        assert!(err.to_string().contains("(\"y\") is 4.243e38 long"), "{err}");
+        // Long but searchable rows are fine.
+        Space::from_rows(vec!["x".into()], vec![1e18, 1e18], 2).unwrap();
+    }
+
+    fn words(results: &[Scored]) -> Vec<(&str, f32)> {
+        results.iter().map(|s| (s.word.as_str(), s.score)).collect()
+    }
+
+    #[test]
+    fn huge_and_tiny_queries_keep_their_direction_under_cosine() {
+        let space = toy();
+        let options = QueryOptions::default().top(3);
+        let plain = space.query("a + 0.5*b", &options).unwrap();
+        for scale in ["1e20", "1e38", "1e-30", "1e-37"] {
+            let scaled = space.query(&format!("{scale}*(a + 0.5*b)"), &options).unwrap();
+            assert_eq!(words(&scaled.results), words(&plain.results), "scaled by {scale}");
+        }
+        // Wholly subnormal, the vector has lost its direction already: refused, not guessed.
+        let err = space.query("1e-44*(a + 0.5*b)", &options).unwrap_err();
+        assert!(err.to_string().contains("underflows single precision in a cosine search"), "{err}");
+    }
+
+    #[test]
+    fn length_sensitive_searches_refuse_queries_single_precision_cannot_square() {
+        let space = toy();
+        for (metric, raw) in [(Metric::Dot, true), (Metric::Dot, false), (Metric::Euclidean, true)] {
+            let options = QueryOptions::default().metric(metric).raw(raw);
+            for (expression, says) in [("1e20*a", "overflows"), ("1e-30*a", "underflows")] {
+                let err = space.query(expression, &options).unwrap_err();
+                assert!(matches!(err, Error::QueryLength { .. }), "{expression}: {err}");
+                assert!(err.to_string().contains(says), "{err}");
+            }
+            assert_eq!(space.query("1e15*a", &options.top(1)).unwrap().results.len(), 1);
+        }
     }
 
     #[test]

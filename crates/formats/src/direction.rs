@@ -113,6 +113,13 @@ pub fn read(path: &Path) -> Result<Direction> {
     if vector.is_empty() || vector.iter().any(|x| !x.is_finite()) || vector.iter().all(|&x| x == 0.0) {
         return Err(bad("the direction is empty, zero, or holds NaN or infinite values".into()));
     }
+    let length = vecspace_core::length(&vector);
+    if length * length > vecspace_core::MAX_SQUARED_LENGTH {
+        return Err(bad(format!(
+            "the direction is {length:.3e} long; single-precision arithmetic needs it shorter than {:.1e}",
+            vecspace_core::MAX_SQUARED_LENGTH.sqrt()
+        )));
+    }
     let meta = header.get("__metadata__").and_then(Value::as_object);
     let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str).unwrap_or_default().to_owned();
     let info = DirectionInfo {
@@ -171,6 +178,10 @@ mod tests {
         nan[at..].copy_from_slice(&f32::NAN.to_le_bytes());
         std::fs::write(&path, &nan).unwrap();
         assert!(read(&path).unwrap_err().to_string().contains("NaN"));
+        // Finite values whose length no single-precision sum can hold.
+        let long = Direction { vector: vec![3e38, 3e38, 1.0], ..sample() };
+        write(&long, &path).unwrap();
+        assert!(read(&path).unwrap_err().to_string().contains("is 4.243e38 long"));
         let mut huge = good.clone();
         huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
         std::fs::write(&path, &huge).unwrap();

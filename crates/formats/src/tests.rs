@@ -157,6 +157,14 @@ fn malformed_files_are_clear_errors() {
         ("short.txt", b"3 2\na 1 2\nb 3 4\n", None, "declares 3 vectors but the file holds 2"),
         ("long.txt", b"1 2\na 1 2\nb 3 4\n", None, "declares 1 vectors but the file holds 2"),
         ("ragged.txt", b"2 3\na 1 2 3\nb 1 2\n", None, "line 3: expected 3 values after the word, found 2"),
+        ("extra.txt", b"2 2\na 1 2\nb 0 1 5\n", None, "line 3: expected 2 values after the word, found 3; \"0\" is"),
+        (
+            "extra-glove.txt",
+            b"a 1 2\nb 0 1 5\n",
+            Some(Format::Glove),
+            "line 2: expected 2 values after the word, found 3",
+        ),
+        ("long-row.txt", b"2 2\na 1 2\nb 3e38 3e38\n", None, "row 1 (\"b\") is 4.243e38 long"),
         ("nan.txt", b"1 2\na 1 nan\n", None, "non-finite"),
         ("inf.txt", b"a 1 inf\n", Some(Format::Glove), "non-finite"),
         ("word.txt", b"1 2\na 1 x2\n", None, "line 2: \"x2\" is not a number"),
@@ -173,6 +181,16 @@ fn malformed_files_are_clear_errors() {
         assert!(message.contains(expected), "{name}: {message:?} should mention {expected:?}");
         assert!(message.contains(name), "{name}: {message:?} should name the file");
     }
+}
+
+#[test]
+fn words_with_spaces_are_read_whole_with_a_warning() {
+    let dir = Dir::new();
+    let path = dir.file("spaced.txt", b"2 2\nnew york 1 2\n. . . 3 4\n");
+    let loaded = read(&path, &ReadOptions::default()).unwrap();
+    assert_eq!((loaded.space.word(0), loaded.space.word(1)), ("new york", ". . ."));
+    assert_eq!(loaded.space.raw_vector(1), [3.0, 4.0]);
+    assert!(loaded.warnings.iter().any(|w| w.contains("2 word(s) contain spaces") && w.contains("\"new york\"")));
 }
 
 #[test]

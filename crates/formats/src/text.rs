@@ -56,6 +56,7 @@ pub(crate) fn read(
     let mut words: Vec<String> = Vec::new();
     let mut lossy_words = 0usize;
     let mut joined_words = 0usize;
+    let mut first_joined: Option<String> = None;
     let mut fields: Vec<(usize, usize)> = Vec::new();
     loop {
         line.clear();
@@ -99,8 +100,24 @@ pub(crate) fn read(
         let word_bytes = if word_fields == 1 {
             tokens[0].to_vec()
         } else {
+            // A word with spaces, or a row with too many values? Words are not numbers: a number
+            // among the word's fields means the row is ragged, and reading it would shift a
+            // value into the word and every later value along by one.
+            if let Some(number) = tokens[1..word_fields].iter().find(|t| parses_as_number(t)) {
+                return Err(Error::malformed(
+                    path,
+                    at,
+                    format!(
+                        "expected {width} values after the word, found {}; {:?} is a number, so this is not a word with spaces",
+                        tokens.len() - 1,
+                        String::from_utf8_lossy(number)
+                    ),
+                ));
+            }
             joined_words += 1;
-            tokens[..word_fields].join(&b' ')
+            let joined = tokens[..word_fields].join(&b' ');
+            first_joined.get_or_insert_with(|| String::from_utf8_lossy(&joined).into_owned());
+            joined
         };
         let word = match String::from_utf8(word_bytes) {
             Ok(word) => word,
@@ -137,9 +154,17 @@ pub(crate) fn read(
         ));
     }
     if joined_words > 0 {
-        warnings.push(format!("{}: {joined_words} word(s) contain spaces; read them whole", path.display()));
+        warnings.push(format!(
+            "{}: {joined_words} word(s) contain spaces and were read whole, the first {:?}",
+            path.display(),
+            first_joined.unwrap_or_default()
+        ));
     }
     crate::assemble(path, words, data, dims.expect("at least one line"), warnings)
+}
+
+fn parses_as_number(token: &[u8]) -> bool {
+    std::str::from_utf8(token).is_ok_and(|t| t.parse::<f32>().is_ok())
 }
 
 /// Reads and checks a word2vec `count dims` header line (at most 256 bytes), returning the two

@@ -41,6 +41,10 @@ pub enum LmError {
     Token { token: u32, vocab: usize },
     #[error("the context is full ({context} tokens)")]
     ContextFull { context: usize },
+    #[error(
+        "the residual stream after block {layer} holds infinite or NaN values (token {position}); a steering coefficient this large breaks the model's arithmetic, so try a smaller one"
+    )]
+    NonFiniteActivations { layer: usize, position: usize },
     #[error("{0}")]
     Invalid(String),
 

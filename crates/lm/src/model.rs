@@ -267,6 +267,11 @@ impl Llama {
             let down = self.product(&block.down, &hidden);
             x.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
             hook.after_block(layer, position, &mut x);
+            // Cheap beside the block's products, and the only sign of an overflow: past it every
+            // token would be a confident guess from NaN logits.
+            if !x.iter().all(|v| v.is_finite()) {
+                return Err(LmError::NonFiniteActivations { layer, position });
+            }
         }
         cache.len += 1;
         Ok(want_logits.then(|| self.logits(&x)))

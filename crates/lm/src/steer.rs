@@ -344,6 +344,11 @@ impl Steering {
                 sum.iter_mut().zip(v).for_each(|(s, x)| *s += coefficient * x);
             }
         }
+        if let Some((layer, _)) = added.iter().find(|(_, sum)| sum.iter().any(|x| !x.is_finite())) {
+            return Err(LmError::Invalid(format!(
+                "the steering coefficients overflow single precision at layer {layer}; use smaller ones"
+            )));
+        }
         if added.is_empty() {
             return Err(LmError::Invalid(format!(
                 "the control vectors have no layer in {}..{}; nothing would be steered",
