@@ -112,6 +112,7 @@ pub struct DebiasArgs {
     pub out: std::path::PathBuf,
     pub to: Option<vecspace::formats::Format>,
     pub skip_evaluation: bool,
+    pub force: bool,
 }
 
 pub fn run_debias(args: &SpaceArgs, options: DebiasArgs) -> Result<()> {
@@ -121,6 +122,8 @@ pub fn run_debias(args: &SpaceArgs, options: DebiasArgs) -> Result<()> {
         format if format.writable() => format,
         format => bail!("cannot write {format} files; use --to native, word2vec-text or word2vec-binary"),
     };
+    let overwrite = vecspace::app::files::Overwrite::force(options.force);
+    vecspace::app::files::check_output(&options.out, &[std::path::Path::new(&args.space)], overwrite)?;
     let opened = spaces::open(args)?;
     let space = &opened.space;
     let direction = crate::directions::load(&options.direction, space.dims())?;

@@ -22,6 +22,9 @@ pub enum DirectionCommand {
         /// path ending in .safetensors.
         #[arg(long)]
         out: String,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
         /// mean-diff or pca (from --pairs); centroid or classifier (from --left and --right).
         #[arg(long, default_value = "mean-diff")]
         method: BuildMethod,
@@ -80,8 +83,11 @@ pub fn load(reference: &str, dims: usize) -> Result<Direction> {
 
 pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
     match command {
-        DirectionCommand::Build { out, method, pairs, left, right, raw, scores, column, fraction, z_file } => {
+        DirectionCommand::Build { out, force, method, pairs, left, right, raw, scores, column, fraction, z_file } => {
             let store = store()?;
+            // Refused before the work, not after it.
+            let overwrite = app::files::Overwrite::force(force);
+            overwrite.check(store.path(&out)?.exists(), || format!("direction {out:?}"))?;
             let examples = Examples {
                 pairs: app::directions::parse_pairs(&pairs)?,
                 left,
@@ -111,7 +117,7 @@ pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
                     (app::directions::build(&opened.name, &word, method, &examples, raw)?, Some(opened))
                 }
             };
-            let path = store.save(&out, &direction)?;
+            let path = store.save(&out, &direction, overwrite)?;
             eprintln!("saved {} ({} dims) to {}", out, direction.dims(), path.display());
             match opened {
                 Some(opened) => show(&opened, &direction, &out, 8, 50_000, args.json),

@@ -155,6 +155,9 @@ enum LatentCommand {
         /// The localised direction: a name or a .safetensors path.
         #[arg(long)]
         out: String,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
         /// The latents whose Jacobians are averaged (each costs 101 generator runs); with --z-file,
         /// the given latents instead.
         #[arg(long, default_value = "3000..3031")]
@@ -363,14 +366,17 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             eprintln!("{} latents scored → {}", rows.len(), out.display());
             Ok(())
         }
-        LatentCommand::Localize { direction, attribute: name, out, seeds, ridge } => {
+        LatentCommand::Localize { direction, attribute: name, out, force, seeds, ridge } => {
+            let store = directions::store()?;
+            let overwrite = app::files::Overwrite::force(force);
+            overwrite.check(store.path(&out)?.exists(), || format!("direction {out:?}"))?;
             let region = attribute(&name)?;
             let latents: Vec<Vec<f32>> =
                 labelled_latents(&seeds, &given, MOST_FACES)?.into_iter().map(|(_, z)| z).collect();
             let original = directions::load(&direction, dcgan::LATENT_DIMS)?;
             let generator = generator(&model)?;
             let done = app::latent::localize(&generator, &original, region, &name, &latents, ridge, &Bars::new())?;
-            let path = directions::store()?.save(&out, &done.direction)?;
+            let path = store.save(&out, &done.direction, overwrite)?;
             outln!(
                 "@{out}: cosine {:.3} with @{direction}; RMS change per outside value per unit step {:.4} (was {:.4})",
                 done.kept,

@@ -143,6 +143,9 @@ pub enum VectorCommand {
         /// The control vector to write (.gguf).
         #[arg(long)]
         out: PathBuf,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
@@ -326,13 +329,17 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             position,
             normalize,
             out,
+            force,
             model,
         }) => {
+            let inputs: Vec<PathBuf> = pairs.iter().cloned().chain([PathBuf::from(&model)]).collect();
             let pairs = match (positive, negative, pairs) {
                 (Some(p), Some(n), None) => vec![(p, n)],
                 (None, None, Some(file)) => steering::read_pairs(&file)?,
                 _ => bail!("give one pair with --positive and --negative, or many with --pairs FILE.jsonl"),
             };
+            let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+            vecspace::app::files::check_output(&out, &inputs, vecspace::app::files::Overwrite::force(force))?;
             let loaded = load(&model)?;
             let mut vector = steer::build(&loaded.model, &loaded.tokenizer, &pairs, method, position, &Bars::new())?;
             if normalize {

@@ -17,6 +17,7 @@ macro_rules! outln {
 mod bias;
 mod directions;
 mod evaluate;
+mod interrupt;
 #[cfg(feature = "latent")]
 mod latent;
 #[cfg(feature = "lm")]
@@ -31,6 +32,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use vecspace::app::files::Overwrite;
 use vecspace::app::words::Answer;
 use vecspace::fetch::{self, Cache, FetchOptions};
 use vecspace::formats::{self, Format};
@@ -148,6 +150,9 @@ enum Command {
         /// Output format; taken from the extension (.vsp, .txt/.vec, .bin) when omitted.
         #[arg(long)]
         to: Option<Format>,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Build, show and list directions (attribute vectors such as @gender).
     #[command(subcommand)]
@@ -207,6 +212,9 @@ enum Command {
         /// Do not measure the Google analogy accuracy before and after.
         #[arg(long)]
         skip_evaluation: bool,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// A labelled 2-D picture of words (SVG or PNG): PCA, t-SNE, or two chosen axes; analogies as arrows.
     Plot {
@@ -280,6 +288,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The server stops on these signals itself, and removes what it was writing when it does.
+    #[cfg(feature = "server")]
+    let serving = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "server"))]
+    let serving = false;
+    if !serving {
+        interrupt::remove_partial_files_on_signals();
+    }
     match run(cli.command, &cli.space) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader has what it wanted (`vecspace query … | head -1`): stop quietly, as Unix
@@ -337,7 +353,8 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             let opened = spaces::open(space)?;
             Printer::new(space.json).info(&opened)
         }
-        Command::Convert { input, output, from, to } => {
+        Command::Convert { input, output, from, to, force } => {
+            vecspace::app::files::check_output(&output, &[&input], Overwrite::force(force))?;
             let to = match to.or_else(|| Format::from_extension(&output)) {
                 Some(format) if format.writable() => format,
                 Some(format) => bail!("cannot write {format} files; use --to native, word2vec-text or word2vec-binary"),
@@ -447,8 +464,9 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Lm(command) => lm::run(command, space.json),
         #[cfg(feature = "server")]
         Command::Serve(options) => serve(space, options),
-        Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation } => {
-            let options = bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation };
+        Command::Debias { direction, neutral_words, equalize_pairs, out, to, skip_evaluation, force } => {
+            let options =
+                bias::DebiasArgs { direction, neutral_words, equalize_pairs, out, to, skip_evaluation, force };
             bias::run_debias(space, options)
         }
         Command::Plot { words, method, axes, analogy, seed, perplexity, out, raw } => {
@@ -540,6 +558,8 @@ fn serve(args: &SpaceArgs, options: ServeArgs) -> Result<()> {
     // Work still running on the blocking threads (a generation, an evaluation) is abandoned
     // rather than waited for: its client has been disconnected.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    // A direction being saved by an abandoned request is not left half-written.
+    vecspace::io::remove_unfinished();
     served?;
     eprintln!("stopped");
     Ok(())

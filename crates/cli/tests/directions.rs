@@ -303,6 +303,7 @@ fn hard_debias_neutralizes_occupations_and_keeps_king_and_queen_apart() {
         "qqq1,qqq2",
         "--out",
         out.to_str().unwrap(),
+        "--force",
     ])
     .fails();
     assert!(err.contains("none of the neutral words"), "{err}");

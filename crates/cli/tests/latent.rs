@@ -441,7 +441,7 @@ fn scored_samples_give_classifier_directions_that_move_the_score() {
     assert_eq!(report["latents"].as_array().unwrap().len(), 20);
 
     let eyes = eyes.to_str().unwrap();
-    let build = ["--space", "face-dcgan-celeba", "direction", "build", "--scores", scores, "--out", eyes];
+    let build = ["--space", "face-dcgan-celeba", "direction", "build", "--scores", scores, "--out", eyes, "--force"];
     let classifier = [&build[..], &["--method", "classifier"]].concat();
     let fraction = [&classifier[..], &["--column", "brightness", "--fraction", "0.9"]].concat();
     let unknown = ["latent", "measure", "--direction", eyes, "--attribute", "smile", "--seeds", "1"];

@@ -430,6 +430,17 @@ fn directions_built_over_the_api_are_listed_and_used() {
         serde_json::json!({"name": name, "pairs": [["he", "she"], ["man", "woman"], ["king", "queen"]]}),
     );
     assert_eq!(built.status, 201, "{}", built.text());
+    // Another client cannot replace it by accident; asking to replace it does.
+    let again = serde_json::json!({"name": name, "pairs": [["man", "woman"]]});
+    server.post("/api/directions", again.clone()).error(409, "exists");
+    let mut replace = again;
+    replace["replace"] = true.into();
+    assert_eq!(server.post("/api/directions", replace).status, 201);
+    let rebuilt = server.post(
+        "/api/directions",
+        serde_json::json!({"name": name, "replace": true, "pairs": [["he", "she"], ["man", "woman"], ["king", "queen"]]}),
+    );
+    assert_eq!(rebuilt.status, 201, "{}", rebuilt.text());
     let path = vecspace::fetch::Cache::from_env().unwrap().direction_path(&name);
     // Saved with its provenance, as `direction build` saves it (docs/FORMAT.md).
     let shown = crate::support::on_glove(&["--json", "direction", "show", path.to_str().unwrap()]).json();

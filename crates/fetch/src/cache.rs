@@ -63,10 +63,17 @@ impl Cache {
     }
 
     /// A fresh working directory inside the cache (same file system, so renames are atomic),
-    /// removed when dropped.
-    pub(crate) fn scratch_dir(&self) -> Result<tempfile::TempDir> {
+    /// removed when dropped or when the process is interrupted.
+    pub(crate) fn scratch_dir(&self) -> Result<vecspace_core::io::WorkDir> {
         let parent = self.root.join("tmp");
-        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        tempfile::Builder::new().prefix("fetch-").tempdir_in(&parent).map_err(|e| Error::io(&parent, e))
+        vecspace_core::io::WorkDir::create(&parent, "fetch-").map_err(|e| Error::io(&parent, e))
+    }
+
+    /// Removes what interrupted or killed runs left in the cache a day or more ago (partial
+    /// files, download directories) and nobody is still writing; returns what was removed.
+    pub fn remove_abandoned(&self) -> Vec<PathBuf> {
+        const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+        let places = ["tmp", "spaces", "benchmarks", "models", "directions", "servers"];
+        places.iter().flat_map(|place| vecspace_core::io::remove_abandoned(&self.root.join(place), DAY)).collect()
     }
 }

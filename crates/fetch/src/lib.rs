@@ -73,6 +73,7 @@ pub fn fetch(
     if options.package_file.is_some() && wanted.len() > 1 {
         return Err(Error::PackageFileAmbiguous);
     }
+    cache.remove_abandoned();
     let work = cache.scratch_dir()?;
     for indices in wanted.values() {
         let package = entries[indices[0]].package;
@@ -137,9 +138,12 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
             })?;
         }
         Recipe::Package => {
-            let copy = target.with_extension("partial");
-            std::fs::copy(package, &copy).map_err(|e| Error::io(&copy, e))?;
-            std::fs::rename(&copy, target).map_err(|e| Error::io(target, e))?;
+            let mut source = std::fs::File::open(package).map_err(|e| Error::io(package, e))?;
+            vecspace_formats::write_atomically(target, |out| {
+                std::io::copy(&mut source, out)
+                    .map(drop)
+                    .map_err(|e| vecspace_formats::Error::Io { path: target.to_owned(), source: e })
+            })?;
         }
     }
     Ok(())

@@ -75,6 +75,7 @@ impl From<vecspace::app::Error> for ApiError {
             ErrorKind::BadExpression => ApiError::new(StatusCode::BAD_REQUEST, "bad_expression", message),
             ErrorKind::Unavailable => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", message),
             ErrorKind::File => ApiError::internal(message),
+            ErrorKind::Exists => ApiError::new(StatusCode::CONFLICT, "exists", message),
             _ => ApiError::bad_request(message),
         }
     }

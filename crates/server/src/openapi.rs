@@ -76,7 +76,7 @@ pub fn spec() -> Value {
             "/api/directions": {
                 "get": operation("saved directions", None, json_response("directions", json!({ "type": "array", "items": { "type": "object" } }))),
                 "post": operation("build a direction from word pairs and save it",
-                    Some(object(json!({ "name": string, "pairs": { "type": "array", "items": strings }, "method": { "enum": ["mean-diff", "pca"] }, "space": space }), &["name", "pairs"])),
+                    Some(object(json!({ "name": string, "pairs": { "type": "array", "items": strings }, "method": { "enum": ["mean-diff", "pca"] }, "space": space, "replace": { "type": "boolean", "description": "replace a saved direction of that name (else 409 exists)" } }), &["name", "pairs"])),
                     json_response("the saved direction", json!({ "type": "object" })))
             },
             "/api/along": { "post": operation("words by their projection on a saved direction",

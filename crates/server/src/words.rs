@@ -314,6 +314,9 @@ pub struct BuildDirectionRequest {
     #[serde(default)]
     method: Option<String>,
     space: Option<String>,
+    /// Replace a saved direction of the same name (else 409).
+    #[serde(default)]
+    replace: bool,
 }
 
 pub async fn build_direction(
@@ -321,6 +324,8 @@ pub async fn build_direction(
     Body(request): Body<BuildDirectionRequest>,
 ) -> Result<(StatusCode, Json<DirectionInfo>), ApiError> {
     vecspace::app::directions::check_name(&request.name)?;
+    let overwrite = vecspace::app::files::Overwrite::replace(request.replace);
+    overwrite.check(state.directions.path(&request.name)?.exists(), || format!("direction {:?}", request.name))?;
     if request.pairs.is_empty() || request.pairs.len() > state.limits.words {
         return Err(ApiError::too_large(format!("give between 1 and {} pairs", state.limits.words)));
     }
@@ -337,7 +342,7 @@ pub async fn build_direction(
                 let examples = vecspace::app::directions::Examples { pairs, ..Default::default() };
                 let word = |w: &str| -> vecspace::app::Result<Vec<f32>> { Ok(space.unit_vector(space.lookup(w)?)) };
                 let direction = vecspace::app::directions::build(&space_name, &word, method, &examples, false)?;
-                state.directions.save(&request.name, &direction)?;
+                state.directions.save(&request.name, &direction, overwrite)?;
                 Ok(DirectionInfo {
                     name: request.name,
                     space: space_name,

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::files::Overwrite;
 use super::{Error, Result, clock};
 use crate::direction::{self, Directions};
 use crate::fetch::Cache;
@@ -98,9 +99,11 @@ impl DirectionStore {
     }
 
     /// Saves a direction under a reference (a name, or a path where paths are taken) and returns
-    /// its file. The write is atomic: a reader never sees half a file.
-    pub fn save(&self, reference: &str, direction: &Direction) -> Result<PathBuf> {
+    /// its file. An existing one is replaced only if `overwrite` allows. The write is atomic: a
+    /// reader never sees half a file.
+    pub fn save(&self, reference: &str, direction: &Direction, overwrite: Overwrite) -> Result<PathBuf> {
         let path = self.path(reference)?;
+        overwrite.check(path.exists(), || format!("direction {reference:?}"))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
         }

@@ -23,6 +23,8 @@ pub enum ErrorKind {
     InvalidInput,
     /// A file that cannot be read or written.
     File,
+    /// An output that already exists and was not to be replaced.
+    Exists,
     /// Something outside the request failed: a download, a model load, a database server.
     Unavailable,
 }
@@ -82,6 +84,12 @@ pub enum Error {
         "direction {name:?} was built in {built_in:?} and does not fit this space: it has {found} dimensions, the space {expected}"
     )]
     DirectionDoesNotFit { name: String, built_in: String, found: usize, expected: usize },
+
+    // --- outputs ---
+    #[error("{what} already exists; {how} to replace it")]
+    OutputExists { what: String, how: &'static str },
+    #[error("{} is also an input; write to another file", .path.display())]
+    OutputIsInput { path: std::path::PathBuf },
 
     // --- requests ---
     /// A request that cannot be answered as asked; the message says what to change.
@@ -144,6 +152,7 @@ impl Error {
             Error::Remote(_) => ErrorKind::Unavailable,
             Error::Format(error) if matches!(**error, formats::Error::Io { .. }) => ErrorKind::File,
             Error::Io { .. } => ErrorKind::File,
+            Error::OutputExists { .. } => ErrorKind::Exists,
             _ => ErrorKind::InvalidInput,
         }
     }

@@ -21,7 +21,7 @@
 //! let examples = app::directions::Examples { pairs, ..Default::default() };
 //! let word = |w: &str| Ok(space.unit_vector(space.lookup(w)?));
 //! let gender = app::directions::build("toy", &word, vecspace::BuildMethod::MeanDiff, &examples, false)?;
-//! store.save("gender", &gender)?;
+//! store.save("gender", &gender, app::files::Overwrite::force(false))?;
 //! match app::words::query(&space, &store, "king + @gender", &QueryOptions::default().top(1))? {
 //!     app::words::Answer::Neighbours(answer) => assert_eq!(answer.results[0].word, "queen"),
 //!     app::words::Answer::Scalar { .. } => unreachable!(),
@@ -34,6 +34,7 @@ pub mod clock;
 pub mod directions;
 mod error;
 pub mod evaluation;
+pub mod files;
 #[cfg(feature = "latent")]
 pub mod latent;
 pub mod spaces;

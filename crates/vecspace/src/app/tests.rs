@@ -3,6 +3,7 @@
 
 use super::directions::{Examples, ScoresFile, build, parse_pairs};
 use super::words::{self, Answer};
+use super::files::Overwrite;
 use super::{DirectionStore, Error, ErrorKind};
 use crate::{BuildMethod, QueryOptions, Space};
 
@@ -37,7 +38,7 @@ fn saved_directions_answer_to_their_names_in_expressions() {
     let dir = tempfile::tempdir().unwrap();
     let store = DirectionStore::in_dir(dir.path());
     let space = toy();
-    store.save("gender", &gender(&space)).unwrap();
+    store.save("gender", &gender(&space), Overwrite::force(false)).unwrap();
     assert_eq!(store.names(), ["gender"]);
     let options = QueryOptions::default().top(1);
     let Answer::Neighbours(answer) = words::query(&space, &store, "king + @gender", &options).unwrap() else {
@@ -56,7 +57,7 @@ fn an_unknown_direction_names_the_saved_ones() {
     let dir = tempfile::tempdir().unwrap();
     let store = DirectionStore::in_dir(dir.path());
     let space = toy();
-    store.save("gender", &gender(&space)).unwrap();
+    store.save("gender", &gender(&space), Overwrite::force(false)).unwrap();
     let err = words::query(&space, &store, "king + @royalty", &QueryOptions::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownDirection);
     assert_eq!(err.to_string(), "no direction \"royalty\"; saved directions: gender");
@@ -68,7 +69,7 @@ fn a_direction_of_another_space_does_not_fit() {
     let store = DirectionStore::in_dir(dir.path());
     let mut wide = gender(&toy());
     wide.vector.push(1.0);
-    store.save("wide", &wide).unwrap();
+    store.save("wide", &wide, Overwrite::force(false)).unwrap();
     let err = store.load("wide", 3).unwrap_err();
     assert!(matches!(err, Error::DirectionDoesNotFit { found: 4, expected: 3, .. }), "{err}");
     assert!(err.to_string().contains("does not fit this space"), "{err}");

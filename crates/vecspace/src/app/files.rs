@@ -1,0 +1,90 @@
+//! What every command that writes a file checks first: that it replaces nothing it was not told
+//! to, never its own input, and what earlier interrupted runs left beside it is cleaned away.
+
+use std::path::Path;
+
+use super::{Error, Result};
+
+/// Whether an existing output may be replaced, and how the caller says so (for the refusal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overwrite {
+    pub allowed: bool,
+    /// What to do to replace it, in the caller's terms.
+    pub how: &'static str,
+}
+
+impl Overwrite {
+    /// The command line's `--force`.
+    pub const fn force(given: bool) -> Overwrite {
+        Overwrite { allowed: given, how: "use --force" }
+    }
+
+    /// The API's `"replace": true`.
+    pub const fn replace(given: bool) -> Overwrite {
+        Overwrite { allowed: given, how: "send \"replace\": true" }
+    }
+
+    /// Refuses `what` if it exists and may not be replaced.
+    pub fn check(self, exists: bool, what: impl FnOnce() -> String) -> Result<()> {
+        if exists && !self.allowed { Err(Error::OutputExists { what: what(), how: self.how }) } else { Ok(()) }
+    }
+}
+
+/// Partial files older than this, whose writer holds no lock, were left by a killed process.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Checks that `output` may be written: it is none of `inputs` (not even when replacing is
+/// allowed), and it does not exist unless replacing is allowed. Then removes abandoned partial files from its directory.
+pub fn check_output(output: &Path, inputs: &[&Path], overwrite: Overwrite) -> Result<()> {
+    if inputs.iter().any(|input| same_file(input, output)) {
+        return Err(Error::OutputIsInput { path: output.to_owned() });
+    }
+    overwrite.check(std::fs::symlink_metadata(output).is_ok(), || output.display().to_string())?;
+    let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    vecspace_core::io::remove_abandoned(dir, ABANDONED_AFTER);
+    Ok(())
+}
+
+/// Whether two paths name one file (through links, `..` or hard links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_replace_nothing_unasked_and_never_an_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.txt");
+        std::fs::write(&input, b"1 1\na 1\n").unwrap();
+        let output = dir.path().join("out.vsp");
+        check_output(&output, &[&input], Overwrite::force(false)).unwrap();
+        std::fs::write(&output, b"old").unwrap();
+        let err = check_output(&output, &[&input], Overwrite::force(false)).unwrap_err();
+        assert_eq!(err.kind(), super::super::ErrorKind::Exists);
+        assert!(err.to_string().ends_with("out.vsp already exists; use --force to replace it"), "{err}");
+        check_output(&output, &[&input], Overwrite::force(true)).unwrap();
+        // The input itself, however it is spelled, is refused even when replacing.
+        let spelled = dir.path().join(".").join("in.txt");
+        let err = check_output(&spelled, &[&input], Overwrite::force(true)).unwrap_err();
+        assert!(matches!(err, Error::OutputIsInput { .. }), "{err}");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.txt");
+            std::fs::hard_link(&input, &link).unwrap();
+            assert!(matches!(check_output(&link, &[&input], Overwrite::force(true)), Err(Error::OutputIsInput { .. })));
+        }
+    }
+}
