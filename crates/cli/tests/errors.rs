@@ -248,3 +248,25 @@ fn an_interrupted_write_leaves_no_partial_file() {
     }
     panic!("the conversion always finished before it could be interrupted");
 }
+
+#[cfg(unix)]
+#[test]
+fn devices_and_pipes_are_refused_not_read_for_ever() {
+    let dir = temp_dir();
+    let fifo = dir.path().join("space.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let fifo = fifo.to_str().unwrap();
+    let out = dir.path().join("out.vsp");
+    let out = out.to_str().unwrap();
+    let cases: [&[&str]; 5] = [
+        &["--space", fifo, "query", "king"],
+        &["along", "/dev/zero", "king"],
+        &["eval", "analogies", "/dev/zero"],
+        &["lm", "generate", "--prompt", "x", "--steer", "/dev/zero"],
+        &["debias", "--direction", "/dev/zero", "--neutral-words", "/dev/zero", "--out", out],
+    ];
+    for args in cases {
+        let err = if args[0] == "--space" { vecspace(args) } else { on_glove(args) }.fails();
+        assert!(err.contains("not a regular file (a device, pipe or socket)"), "{args:?}: {err}");
+    }
+}

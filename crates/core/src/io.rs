@@ -82,6 +82,44 @@ pub fn remove_abandoned(dir: &Path, age: Duration) -> Vec<PathBuf> {
     removed
 }
 
+/// The most a whole-file read takes (word lists, benchmark sets, prompts, directions,
+/// checkpoints): far above any real one, far below what would exhaust memory.
+pub const READ_LIMIT: u64 = 4 << 30;
+
+/// Opens `path` for reading if it is a regular file. Devices (`/dev/zero`) would be read for
+/// ever and FIFOs would block the open itself, so both are refused before opening.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        let what = if metadata.is_dir() { "a directory" } else { "not a regular file (a device, pipe or socket)" };
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{what}; vecspace reads files")));
+    }
+    File::open(path)
+}
+
+/// Reads the whole regular file `path`, refusing one longer than `limit` bytes.
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = open_regular(path)?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the file is {size} bytes, more than the {limit} read whole"),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // `take` as well: the file may grow while it is read.
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_regular`] as UTF-8 text.
+pub fn read_regular_to_string(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_regular(path, limit)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the file is not UTF-8 text"))
+}
+
 /// Calls `fill` with a buffered writer on a temporary file in `path`'s directory, then flushes it
 /// to disk and renames it to `path`; on any error the temporary file is removed and `path` is left
 /// as it was. `io_error` turns a failure of the file itself into the caller's error.
@@ -271,6 +309,25 @@ mod tests {
         removed.sort();
         assert_eq!(removed, [stale.clone(), stale_work.clone()]);
         assert!(busy.path.exists() && fresh.exists() && theirs.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        for path in ["/dev/zero", "/dev/null", "/"] {
+            let err = read_regular(Path::new(path), READ_LIMIT).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{path}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        // Refused without blocking in the open (no writer will ever come).
+        assert!(open_regular(&fifo).unwrap_err().to_string().contains("not a regular file"));
+        let file = dir.path().join("big.txt");
+        std::fs::write(&file, b"0123456789").unwrap();
+        assert!(read_regular(&file, 9).unwrap_err().to_string().contains("10 bytes, more than the 9"));
+        assert_eq!(read_regular_to_string(&file, 10).unwrap(), "0123456789");
     }
 
     #[test]

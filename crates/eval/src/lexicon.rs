@@ -26,7 +26,8 @@ pub struct TextScore {
 impl Lexicon {
     /// Reads VADER's format: `word<TAB>mean<TAB>deviation<TAB>[ratings]` per line.
     pub fn read_vader(path: &Path) -> Result<Lexicon> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_owned(), source: e })?;
+        let text = vecspace_core::io::read_regular_to_string(path, vecspace_core::io::READ_LIMIT)
+            .map_err(|e| Error::Io { path: path.to_owned(), source: e })?;
         let mut ratings = HashMap::new();
         for (number, line) in text.lines().enumerate() {
             let line = line.trim_end_matches('\r');

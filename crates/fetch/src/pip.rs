@@ -1,6 +1,5 @@
 //! Downloads through the machine's own pip, and file hashes.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -87,7 +86,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 }
 
 pub(crate) fn sha256_file_with_progress(path: &Path, progress: &dyn Progress) -> Result<String> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     progress.start("verifying SHA-256", Some(len), Unit::Bytes);
     let mut hasher = Sha256::new();

@@ -15,7 +15,7 @@ const MAX_VOCAB_BYTES: u64 = 1 << 30;
 
 /// A wheel (zip) archive.
 fn open_archive(package: &Path) -> Result<zip::ZipArchive<BufReader<File>>> {
-    let file = File::open(package).map_err(|e| Error::io(package, e))?;
+    let file = vecspace_core::io::open_regular(package).map_err(|e| Error::io(package, e))?;
     zip::ZipArchive::new(BufReader::new(file))
         .map_err(|e| Error::package(package, format!("not a readable zip/wheel archive: {e}")))
 }

@@ -58,7 +58,7 @@ pub fn write(direction: &Direction, path: &Path) -> Result<()> {
 /// Reads a direction file: vecspace's, or any safetensors file holding a single 1-D F32/F64
 /// tensor (named `direction`, or the only tensor).
 pub fn read(path: &Path) -> Result<Direction> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = vecspace_core::io::read_regular(path, vecspace_core::io::READ_LIMIT).map_err(|e| Error::io(path, e))?;
     let bad = |message: String| Error::malformed(path, Location::Header, message);
     let Some(length) = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) else {
         return Err(bad("shorter than a safetensors header".into()));

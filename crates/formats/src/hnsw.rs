@@ -7,7 +7,6 @@
 //! followed by that many records of node u32 and `m` link slots.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
@@ -83,7 +82,7 @@ impl AsRef<[u32]> for MappedLinks {
 /// Opens the index of `space` from `path`, refusing one built for other rows or damaged.
 pub fn open(path: &Path, space: &Space) -> Result<Hnsw> {
     let bad = |location: Location, message: String| Error::malformed(path, location, message);
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     // SAFETY: read-only private map of a file in the cache; every access below is bounds-checked.
     let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
     if map.len() < HEADER || &map[..8] != MAGIC {

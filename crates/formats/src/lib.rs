@@ -30,7 +30,6 @@ mod text;
 mod word2vec_binary;
 
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -182,7 +181,9 @@ const SNIFF_BYTES: usize = 64 * 1024;
 /// Detects the format of `path` from its first bytes, where that is unambiguous.
 pub fn detect(path: &Path) -> Result<Format> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    File::open(path).and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head)).map_err(|e| Error::io(path, e))?;
+    vecspace_core::io::open_regular(path)
+        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| Error::io(path, e))?;
     if head.is_empty() {
         return Err(Error::Empty { path: path.to_owned() });
     }

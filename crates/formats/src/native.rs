@@ -8,7 +8,6 @@
 //! sizes, offsets, UTF-8) against the file's length; it does not re-read the 80 MB of values.
 
 use std::fmt;
-use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -243,7 +242,7 @@ fn as_bytes_u32(values: &[u32]) -> &[u8] {
 
 /// Opens a native file by memory-mapping it.
 pub fn open(path: &Path) -> Result<Space> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     // SAFETY: the map is read-only. Like every mmap reader we rely on the file not being
     // truncated while mapped; vecspace itself only ever replaces files by renaming.
     let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;

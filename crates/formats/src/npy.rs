@@ -1,7 +1,6 @@
 //! NumPy `.npy` arrays: a 2-D float matrix, row-major or column-major (`fortran_order`), as
 //! `<f4` or `<f8`. The reader takes any `Read`, so matrices can stream straight out of archives.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -220,7 +219,7 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 /// Reads a `.npy` matrix and a vocabulary file with one word per line, in row order.
 pub fn read_space(npy_path: &Path, vocab_path: &Path, warnings: &mut Vec<String>) -> Result<Space> {
-    let file = File::open(npy_path).map_err(|e| Error::io(npy_path, e))?;
+    let file = vecspace_core::io::open_regular(npy_path).map_err(|e| Error::io(npy_path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(npy_path, e))?.len();
     let mut reader = BufReader::new(file);
     let header = read_header(&mut reader).map_err(|e| Error::malformed(npy_path, Location::Header, e.to_string()))?;
@@ -233,7 +232,7 @@ pub fn read_space(npy_path: &Path, vocab_path: &Path, warnings: &mut Vec<String>
 /// Reads vectors of `dims` values from a `.npy` file of shape `(dims,)` (one vector) or
 /// `(n, dims)`, at most `most` of them, refusing NaN and infinite values.
 pub fn read_vectors(path: &Path, dims: usize, most: usize) -> Result<Vec<Vec<f32>>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut reader = BufReader::new(file);
     let header =
@@ -285,7 +284,7 @@ pub fn write_matrix(path: &Path, rows: usize, cols: usize, data: &[f32]) -> Resu
 
 /// One word per line; the count must match the matrix.
 fn read_vocabulary(path: &Path, expected: u64) -> Result<Vec<String>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     let mut words = Vec::with_capacity(expected.min(1 << 24) as usize);
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();

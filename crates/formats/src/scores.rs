@@ -23,7 +23,7 @@ pub struct Scores {
 
 /// Reads column `column` of a scores file, or its only score column when `column` is `None`.
 pub fn read(path: &Path, column: Option<&str>) -> Result<Scores> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if size > MOST_BYTES {
         return Err(Error::malformed(

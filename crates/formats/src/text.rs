@@ -1,7 +1,6 @@
 //! Text formats: word2vec text (with a `count dims` header; fastText `.vec` is the same) and
 //! GloVe (no header).
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -21,7 +20,7 @@ pub(crate) fn read(
     warnings: &mut Vec<String>,
     progress: &dyn Progress,
 ) -> Result<Space> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if file_len == 0 {
         return Err(Error::Empty { path: path.to_owned() });

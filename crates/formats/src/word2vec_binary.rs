@@ -2,7 +2,6 @@
 //! little-endian f32. The original C tool ends each record with a newline, gensim does not:
 //! both are read.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -17,7 +16,7 @@ use crate::{Error, Format, Result, write_atomically};
 const MAX_WORD_BYTES: usize = 64 * 1024;
 
 pub(crate) fn read(path: &Path, warnings: &mut Vec<String>, progress: &dyn Progress) -> Result<Space> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if file_len == 0 {
         return Err(Error::Empty { path: path.to_owned() });

@@ -40,7 +40,8 @@ impl Checkpoint {
     /// level, or its only dict-of-tensors entry.
     pub fn read(path: &Path, key: Option<&str>) -> Result<Checkpoint, Error> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: name.clone(), source })?;
+        let bytes = vecspace_core::io::read_regular(path, vecspace_core::io::READ_LIMIT)
+            .map_err(|source| Error::Io { path: name.clone(), source })?;
         if bytes.starts_with(b"PK\x03\x04") {
             read_zip(&name, std::io::Cursor::new(bytes), key)
         } else {

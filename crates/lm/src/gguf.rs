@@ -8,7 +8,6 @@
 //! Dimensions are listed innermost first: a `[576, 49152]` tensor is 49152 rows of 576.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
@@ -48,7 +47,128 @@ pub enum Value {
     F64(f64),
     Bool(bool),
     String(String),
-    Array(Vec<Value>),
+    Array(Array),
+}
+
+/// A metadata array, stored by element type: a 20 MB array of bytes takes 20 MB, not the 32
+/// bytes a [`Value`] would take per element.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Array {
+    U8(Vec<u8>),
+    I8(Vec<i8>),
+    U16(Vec<u16>),
+    I16(Vec<i16>),
+    U32(Vec<u32>),
+    I32(Vec<i32>),
+    U64(Vec<u64>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+    String(Strings),
+}
+
+/// Strings back to back in one buffer, with where each ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Strings {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.ends.len()).map(|i| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.text[start..self.ends[i]]
+        })
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Strings {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Strings {
+        let mut strings = Strings::default();
+        iter.into_iter().for_each(|s| strings.push(s));
+        strings
+    }
+}
+
+impl Array {
+    pub fn len(&self) -> usize {
+        match self {
+            Array::U8(v) => v.len(),
+            Array::I8(v) => v.len(),
+            Array::U16(v) => v.len(),
+            Array::I16(v) => v.len(),
+            Array::U32(v) => v.len(),
+            Array::I32(v) => v.len(),
+            Array::U64(v) => v.len(),
+            Array::I64(v) => v.len(),
+            Array::F32(v) => v.len(),
+            Array::F64(v) => v.len(),
+            Array::Bool(v) => v.len(),
+            Array::String(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements as unsigned integers, if they are integers and none is negative.
+    pub fn to_u64s(&self) -> Option<Vec<u64>> {
+        fn all<T: Copy>(v: &[T], f: impl Fn(T) -> Option<u64>) -> Option<Vec<u64>> {
+            v.iter().map(|&x| f(x)).collect()
+        }
+        match self {
+            Array::U8(v) => all(v, |x| Some(x.into())),
+            Array::U16(v) => all(v, |x| Some(x.into())),
+            Array::U32(v) => all(v, |x| Some(x.into())),
+            Array::U64(v) => Some(v.clone()),
+            Array::I8(v) => all(v, |x| u64::try_from(x).ok()),
+            Array::I16(v) => all(v, |x| u64::try_from(x).ok()),
+            Array::I32(v) => all(v, |x| u64::try_from(x).ok()),
+            Array::I64(v) => all(v, |x| u64::try_from(x).ok()),
+            _ => None,
+        }
+    }
+
+    pub fn as_strings(&self) -> Option<&Strings> {
+        match self {
+            Array::String(strings) => Some(strings),
+            _ => None,
+        }
+    }
+
+    /// The GGUF type id of the elements.
+    fn element_type(&self) -> u32 {
+        match self {
+            Array::U8(_) => 0,
+            Array::I8(_) => 1,
+            Array::U16(_) => 2,
+            Array::I16(_) => 3,
+            Array::U32(_) => 4,
+            Array::I32(_) => 5,
+            Array::F32(_) => 6,
+            Array::Bool(_) => 7,
+            Array::String(_) => 8,
+            Array::U64(_) => 10,
+            Array::I64(_) => 11,
+            Array::F64(_) => 12,
+        }
+    }
 }
 
 impl Value {
@@ -82,7 +202,7 @@ impl Value {
         }
     }
 
-    pub fn as_array(&self) -> Option<&[Value]> {
+    pub fn as_array(&self) -> Option<&Array> {
         match self {
             Value::Array(values) => Some(values),
             _ => None,
@@ -188,11 +308,7 @@ impl<'a> Cursor<'a> {
                 if count > (self.bytes.len() - self.at) as u64 {
                     return self.fail(format!("an array claims {count} elements, more than the rest of the file holds; it is truncated or corrupt"));
                 }
-                let mut values = Vec::with_capacity(count as usize);
-                for _ in 0..count {
-                    values.push(self.value(element, depth + 1)?);
-                }
-                Value::Array(values)
+                Value::Array(self.elements(element, count as usize)?)
             }
             10 => Value::U64(self.u64("a u64")?),
             11 => Value::I64(i64::from_le_bytes(self.array("an i64")?)),
@@ -202,11 +318,59 @@ impl<'a> Cursor<'a> {
     }
 }
 
+impl Cursor<'_> {
+    /// `count` elements of type `element`, read straight into their typed vector.
+    fn elements(&mut self, element: u32, count: usize) -> Result<Array, GgufError> {
+        macro_rules! numbers {
+            ($variant:ident, $t:ty) => {{
+                let width = std::mem::size_of::<$t>();
+                let bytes = self.take((count * width) as u64, "an array's elements")?;
+                Array::$variant(
+                    bytes.chunks_exact(width).map(|b| <$t>::from_le_bytes(b.try_into().expect("width"))).collect(),
+                )
+            }};
+        }
+        Ok(match element {
+            0 => numbers!(U8, u8),
+            1 => numbers!(I8, i8),
+            2 => numbers!(U16, u16),
+            3 => numbers!(I16, i16),
+            4 => numbers!(U32, u32),
+            5 => numbers!(I32, i32),
+            6 => numbers!(F32, f32),
+            7 => {
+                let bytes = self.take(count as u64, "an array's elements")?;
+                match bytes.iter().find(|&&b| b > 1) {
+                    Some(other) => return self.fail(format!("a bool holds {other}")),
+                    None => Array::Bool(bytes.iter().map(|&b| b == 1).collect()),
+                }
+            }
+            8 => {
+                let mut strings = Strings::default();
+                for _ in 0..count {
+                    let len = self.u64("a string's length")?;
+                    let bytes = self.take(len, "a string")?;
+                    match std::str::from_utf8(bytes) {
+                        Ok(s) => strings.push(s),
+                        Err(_) => return self.fail("a string is not valid UTF-8".to_owned()),
+                    }
+                }
+                Array::String(strings)
+            }
+            9 => return self.fail("arrays of arrays are not supported"),
+            10 => numbers!(U64, u64),
+            11 => numbers!(I64, i64),
+            12 => numbers!(F64, f64),
+            other => return self.fail(format!("unknown metadata type {other}")),
+        })
+    }
+}
+
 impl Gguf {
     /// Opens and checks a GGUF file: its header, metadata and every tensor's place and size.
     pub fn open(path: &Path) -> Result<Gguf, GgufError> {
         let io = |source| GgufError::Io { path: path.to_owned(), source };
-        let file = File::open(path).map_err(io)?;
+        let file = vecspace_core::io::open_regular(path).map_err(io)?;
         // SAFETY: the map is read-only and private to this process; the file is not expected to
         // change while open (a model in the cache), and every access is bounds-checked.
         let map = unsafe { Mmap::map(&file) }.map_err(io)?;
@@ -371,14 +535,31 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Array(values) => {
             let mut bytes = Vec::new();
-            let element = values.first().map_or(4, type_id);
-            bytes.extend_from_slice(&element.to_le_bytes());
+            bytes.extend_from_slice(&values.element_type().to_le_bytes());
             bytes.extend_from_slice(&(values.len() as u64).to_le_bytes());
-            for v in values {
-                let mut inner = Vec::new();
-                write_value(&mut inner, v);
-                // Array elements are stored without their own type tag.
-                bytes.extend_from_slice(&inner[4..]);
+            macro_rules! each {
+                ($v:expr) => {
+                    $v.iter().for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()))
+                };
+            }
+            match values {
+                Array::U8(v) => each!(v),
+                Array::I8(v) => each!(v),
+                Array::U16(v) => each!(v),
+                Array::I16(v) => each!(v),
+                Array::U32(v) => each!(v),
+                Array::I32(v) => each!(v),
+                Array::U64(v) => each!(v),
+                Array::I64(v) => each!(v),
+                Array::F32(v) => each!(v),
+                Array::F64(v) => each!(v),
+                Array::Bool(v) => v.iter().for_each(|&b| bytes.push(u8::from(b))),
+                Array::String(strings) => {
+                    for s in strings.iter() {
+                        bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                        bytes.extend_from_slice(s.as_bytes());
+                    }
+                }
             }
             (9, bytes)
         }
@@ -388,12 +569,6 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
     };
     out.extend_from_slice(&kind.to_le_bytes());
     out.extend_from_slice(&bytes);
-}
-
-fn type_id(value: &Value) -> u32 {
-    let mut bytes = Vec::new();
-    write_value(&mut bytes, value);
-    u32::from_le_bytes(bytes[..4].try_into().expect("a type tag"))
 }
 
 #[cfg(test)]
@@ -407,14 +582,19 @@ mod tests {
         let metadata = [
             ("general.architecture", Value::String("controlvector".into())),
             ("controlvector.layer_count", Value::I32(2)),
-            ("some.list", Value::Array(vec![Value::U32(1), Value::U32(2)])),
+            ("some.list", Value::Array(Array::U32(vec![1, 2]))),
+            ("some.words", Value::Array(Array::String(["a", "", "bé c"].into_iter().collect()))),
+            ("some.flags", Value::Array(Array::Bool(vec![true, false]))),
         ];
         let tensors = vec![("direction.1".to_owned(), vec![1.0, -2.0, 3.5]), ("direction.2".to_owned(), vec![0.25; 3])];
         write_f32(&path, &metadata, &tensors).unwrap();
         let file = Gguf::open(&path).unwrap();
         assert_eq!(file.get_str("general.architecture").unwrap(), "controlvector");
         assert_eq!(file.get_u64("controlvector.layer_count").unwrap(), 2);
-        assert_eq!(file.get("some.list").unwrap().as_array().unwrap().len(), 2);
+        assert_eq!(file.get("some.list").unwrap().as_array().unwrap().to_u64s(), Some(vec![1, 2]));
+        let words = file.get("some.words").unwrap().as_array().unwrap().as_strings().unwrap();
+        assert_eq!(words.iter().collect::<Vec<_>>(), ["a", "", "bé c"]);
+        assert_eq!(file.get("some.flags").unwrap(), &Value::Array(Array::Bool(vec![true, false])));
         let t = file.tensor("direction.1").unwrap();
         assert_eq!((t.dims.clone(), t.kind), (vec![3], GgmlType::F32));
         let values: Vec<f32> =

@@ -61,16 +61,13 @@ impl Tokenizer {
             )));
         }
         let strings = |key: &str| -> Result<Vec<String>, LmError> {
-            let values = file.get(key)?.as_array().ok_or_else(|| file.invalid(format!("{key} is not a list")))?;
-            values
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| file.invalid(format!("{key} holds a non-string"))))
-                .collect::<Result<_, _>>()
-                .map_err(Into::into)
+            let values = file.get(key)?.as_array().and_then(|a| a.as_strings());
+            let values = values.ok_or_else(|| file.invalid(format!("{key} is not a list of strings")))?;
+            Ok(values.iter().map(str::to_owned).collect())
         };
         let tokens = strings("tokenizer.ggml.tokens")?;
         let types: Vec<u64> = match file.metadata.get("tokenizer.ggml.token_type").and_then(|v| v.as_array()) {
-            Some(values) => values.iter().map(|v| v.as_u64().unwrap_or(1)).collect(),
+            Some(values) => values.to_u64s().ok_or_else(|| file.invalid("token types are not integers".into()))?,
             None => vec![1; tokens.len()],
         };
         if types.len() != tokens.len() {

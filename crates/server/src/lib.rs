@@ -8,6 +8,7 @@
 //! runs off the async threads, a few at a time, and a request that finds them all busy gets 503
 //! at once instead of queueing without end.
 
+mod answers;
 mod batch;
 mod connections;
 mod error;
@@ -52,6 +53,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Open connections and how long a client may take to send a request.
     pub connections: ConnectionLimits,
+    /// Memory the kept query answers may take.
+    pub answer_cache_bytes: usize,
 }
 
 impl Default for Limits {
@@ -66,6 +69,7 @@ impl Default for Limits {
             heavy: 2,
             timeout: Duration::from_secs(60),
             connections: ConnectionLimits::default(),
+            answer_cache_bytes: 64 << 20,
         }
     }
 }
@@ -93,7 +97,7 @@ pub struct AppState {
     language_model: OnceCell<Arc<vecspace::LanguageModel>>,
     jobs: jobs::Jobs,
     vectors: lm::Vectors,
-    single_word: words::SingleWordCache,
+    answers: words::Answers,
     batchers: HashMap<String, batch::Batcher>,
     directions: vecspace::app::DirectionStore,
 }
@@ -121,6 +125,7 @@ impl AppState {
         };
         // Requests name saved directions, never paths, so none reaches outside the store.
         let directions = vecspace::app::DirectionStore::from_env()?.names_only();
+        let answer_cache_bytes = config.limits.answer_cache_bytes;
         let space_order = config.spaces.iter().map(|(n, _)| n.clone()).collect();
         let spaces: HashMap<String, Arc<Space>> = config.spaces.into_iter().map(|(n, s)| (n, Arc::new(s))).collect();
         let batchers = spaces.iter().map(|(n, s)| (n.clone(), batch::Batcher::start(s.clone()))).collect();
@@ -136,7 +141,7 @@ impl AppState {
             language_model: OnceCell::new(),
             jobs: jobs::Jobs::default(),
             vectors: lm::Vectors::default(),
-            single_word: words::SingleWordCache::default(),
+            answers: words::Answers::new(answer_cache_bytes),
             directions,
         }))
     }

@@ -1,7 +1,6 @@
 //! Word-space endpoints: queries, analogies, similarity, 2-D layouts, directions, fetch status.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
@@ -12,6 +11,7 @@ use vecspace::app::words::Evaluated;
 use vecspace::fetch::{Cache, REGISTRY};
 use vecspace::{AnalogyMethod, BuildMethod};
 
+use crate::answers::{AnswerCache, Footprint};
 use crate::{ApiError, AppState};
 
 /// A JSON body whose problems (too large, too slow, not JSON, missing fields) are JSON errors too.
@@ -98,12 +98,32 @@ pub struct QueryResponse {
 /// Recent answers by (space, expression, k, include_inputs): the same query is common (a page
 /// typing, a class of students) and its answer never changes. Expressions naming saved directions
 /// are not kept, since a direction can be rebuilt.
-#[derive(Default)]
-pub struct SingleWordCache {
-    answers: Mutex<HashMap<(String, String, usize, bool), QueryResponse>>,
+pub type Answers = AnswerCache<AnswerKey, QueryResponse>;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    space: String,
+    expression: String,
+    k: usize,
+    include_inputs: bool,
 }
 
-const CACHED_ANSWERS: usize = 20_000;
+impl Footprint for AnswerKey {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<AnswerKey>() + self.space.capacity() + self.expression.capacity()
+    }
+}
+
+impl Footprint for QueryResponse {
+    fn bytes(&self) -> usize {
+        let words: usize = self.results.iter().map(|n| n.word.capacity()).sum();
+        std::mem::size_of::<QueryResponse>()
+            + self.space.capacity()
+            + self.expression.capacity()
+            + self.results.capacity() * std::mem::size_of::<Neighbour>()
+            + words
+    }
+}
 
 pub async fn query(
     State(state): State<Arc<AppState>>,
@@ -112,10 +132,15 @@ pub async fn query(
     state.check_expression(&request.expression)?;
     let k = state.check_k(request.k)?;
     let (name, space) = state.space(request.space.as_deref())?;
-    let key = (name.clone(), request.expression.clone(), k, request.include_inputs);
+    let key = AnswerKey {
+        space: name.clone(),
+        expression: request.expression.clone(),
+        k,
+        include_inputs: request.include_inputs,
+    };
     let cacheable = !request.expression.contains('@');
-    if cacheable && let Some(hit) = state.single_word.answers.lock().expect("cache lock").get(&key) {
-        return Ok(Json(hit.clone()));
+    if cacheable && let Some(hit) = state.answers.get(&key) {
+        return Ok(Json(hit));
     }
     let options = vecspace::QueryOptions::default().top(k).include_inputs(request.include_inputs);
     let evaluated = state
@@ -140,11 +165,7 @@ pub async fn query(
         }
     };
     if cacheable {
-        let mut answers = state.single_word.answers.lock().expect("cache lock");
-        if answers.len() >= CACHED_ANSWERS {
-            answers.clear();
-        }
-        answers.insert(key, response.clone());
+        state.answers.insert(key, response.clone());
     }
     Ok(Json(response))
 }

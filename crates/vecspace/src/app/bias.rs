@@ -16,7 +16,8 @@ use crate::{Direction, Space};
 /// by commas or spaces.
 pub fn word_list(argument: &str) -> Result<Vec<String>> {
     let text = if Path::new(argument).is_file() {
-        std::fs::read_to_string(argument).map_err(|source| Error::Io { path: argument.into(), source })?
+        vecspace_core::io::read_regular_to_string(Path::new(argument), vecspace_core::io::READ_LIMIT)
+            .map_err(|source| Error::Io { path: argument.into(), source })?
     } else {
         argument.to_owned()
     };
@@ -31,7 +32,8 @@ pub fn word_list(argument: &str) -> Result<Vec<String>> {
 /// The registered JSON word lists of `name`, fetched on first use.
 pub fn registered_lists(name: &str, progress: &dyn Progress) -> Result<Value> {
     let path = fetch::ensure(name, &Cache::from_env()?, progress)?;
-    let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+    let text = vecspace_core::io::read_regular_to_string(&path, vecspace_core::io::READ_LIMIT)
+        .map_err(|source| Error::Io { path: path.clone(), source })?;
     serde_json::from_str(&text).map_err(|e| Error::invalid(format!("parsing {}: {e}", path.display())))
 }
 
@@ -166,7 +168,8 @@ pub fn hard_debiased(
 /// The Google analogy accuracy (3CosAdd, gensim's defaults) of a space: what debiasing costs.
 pub fn google_analogy_accuracy(space: &Space, progress: &dyn Progress) -> Result<f64> {
     let path = fetch::ensure("google-analogies", &Cache::from_env()?, progress)?;
-    let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+    let text = vecspace_core::io::read_regular_to_string(&path, vecspace_core::io::READ_LIMIT)
+        .map_err(|source| Error::Io { path: path.clone(), source })?;
     let set = crate::eval::sets::read_google(&text)?;
     Ok(crate::eval::evaluate_analogies(space, &set, &Default::default(), progress)?.accuracy())
 }

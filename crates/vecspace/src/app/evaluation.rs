@@ -64,7 +64,8 @@ fn registered(
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })
+    vecspace_core::io::read_regular_to_string(path, vecspace_core::io::READ_LIMIT)
+        .map_err(|source| Error::Io { path: path.to_owned(), source })
 }
 
 fn is_csv(path: &Path) -> bool {

@@ -39,6 +39,12 @@ pub fn check_output(output: &Path, inputs: &[&Path], overwrite: Overwrite) -> Re
     if inputs.iter().any(|input| same_file(input, output)) {
         return Err(Error::OutputIsInput { path: output.to_owned() });
     }
+    if let Ok(existing) = std::fs::metadata(output)
+        && !existing.is_file()
+    {
+        // A rename over /dev/null or a directory's name would replace it, not write into it.
+        return Err(Error::invalid(format!("{} is not a regular file; write to a file", output.display())));
+    }
     overwrite.check(std::fs::symlink_metadata(output).is_ok(), || output.display().to_string())?;
     let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     vecspace_core::io::remove_abandoned(dir, ABANDONED_AFTER);
@@ -80,6 +86,8 @@ mod tests {
         let spelled = dir.path().join(".").join("in.txt");
         let err = check_output(&spelled, &[&input], Overwrite::force(true)).unwrap_err();
         assert!(matches!(err, Error::OutputIsInput { .. }), "{err}");
+        let err = check_output(Path::new("/dev/null"), &[], Overwrite::force(true)).unwrap_err();
+        assert!(err.to_string().contains("/dev/null is not a regular file"), "{err}");
         #[cfg(unix)]
         {
             let link = dir.path().join("link.txt");

@@ -29,7 +29,8 @@ pub fn check_prompt(ids: &[u32], room: usize, model: &Llama) -> Result<()> {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })
+    vecspace_core::io::read_regular_to_string(path, vecspace_core::io::READ_LIMIT)
+        .map_err(|source| Error::Io { path: path.to_owned(), source })
 }
 
 /// Contrast pairs from JSONL: one `{"positive": …, "negative": …}` object per line.

@@ -2,8 +2,8 @@
 //! kinds front ends map.
 
 use super::directions::{Examples, ScoresFile, build, parse_pairs};
-use super::words::{self, Answer};
 use super::files::Overwrite;
+use super::words::{self, Answer};
 use super::{DirectionStore, Error, ErrorKind};
 use crate::{BuildMethod, QueryOptions, Space};
 
