@@ -65,6 +65,9 @@ struct SpaceArgs {
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
+    /// Read the whole space file (and a saved HNSW index) and check their checksums before use.
+    #[arg(long, global = true)]
+    verify: bool,
     /// How neighbours are searched: exact (the default); int8 or f16 (a quarter- or half-size copy
     /// scanned first, its best candidates re-ranked exactly); hnsw (an approximate graph index,
     /// built on first use and kept beside the space file).
@@ -140,6 +143,11 @@ enum Command {
     Rank { a: String, b: String },
     /// What a space holds: size, dimensions, source, norms.
     Info,
+    /// Check files against their checksums (native spaces, HNSW indexes) or by reading them whole.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Convert between formats (native, word2vec-text, word2vec-binary).
     Convert {
         input: PathBuf,
@@ -352,6 +360,15 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         Command::Info => {
             let opened = spaces::open(space)?;
             Printer::new(space.json).info(&opened)
+        }
+        Command::Check { files } => {
+            for file in files {
+                let started = std::time::Instant::now();
+                let checked = vecspace::app::files::check(&file, &progress::Bars::new())?;
+                let line = vecspace::app::spaces::describe_check(&checked, started.elapsed());
+                outln!("{}: {line}", file.display())?;
+            }
+            Ok(())
         }
         Command::Convert { input, output, from, to, force } => {
             vecspace::app::files::check_output(&output, &[&input], Overwrite::force(force))?;

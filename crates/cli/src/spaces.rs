@@ -49,6 +49,7 @@ fn request(args: &SpaceArgs) -> Result<SpaceRequest> {
         vocab: args.vocab.clone(),
         index: args.index,
         ef: args.ef,
+        verify: args.verify,
         #[cfg(feature = "remote")]
         remote: remote_target(args)?,
     })

@@ -80,3 +80,25 @@ fn outputs_are_replaced_only_when_asked_and_never_over_an_input() {
     assert!(err.contains("already exists; use --force to replace it"), "{err}");
     on_glove(&[&build[..], &["--force"]].concat()).ok();
 }
+
+#[test]
+fn check_and_verify_find_a_damaged_value_that_opening_does_not() {
+    let dir = temp_dir();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "2 3\nking 1 2 3\nqueen 1 2 2.5\n").unwrap();
+    let native = dir.path().join("s.vsp");
+    let native = native.to_str().unwrap();
+    vecspace(&["convert", input.to_str().unwrap(), native]).ok();
+    let out = vecspace(&["check", native, input.to_str().unwrap()]).ok();
+    assert!(out.contains("s.vsp: native checksum") && out.contains("matches"), "{out}");
+    assert!(out.contains("in.txt: word2vec text: read whole, every row sound; the format has no checksum"), "{out}");
+    // One bit of one value flipped: queries still run on the wrong number; check and --verify say so.
+    let mut bytes = std::fs::read(native).unwrap();
+    bytes[128 + 2] ^= 0x01;
+    std::fs::write(native, &bytes).unwrap();
+    vecspace(&["--space", native, "query", "king", "-k", "1"]).ok();
+    let err = vecspace(&["check", native]).fails();
+    assert!(err.contains("the checksum does not match") && err.contains("the file is damaged"), "{err}");
+    let err = vecspace(&["--space", native, "--verify", "query", "king"]).fails();
+    assert!(err.contains("the checksum does not match"), "{err}");
+}

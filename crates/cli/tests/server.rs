@@ -716,3 +716,24 @@ fn connections_past_the_cap_are_refused_in_json() {
     }
     assert!(answered.is_some(), "slots were not given back when their clients left");
 }
+
+#[test]
+fn a_space_file_truncated_under_the_server_is_refused_not_a_crash() {
+    let dir = crate::support::temp_dir();
+    let copy = dir.path().join("served.vsp");
+    std::fs::copy(glove(), &copy).unwrap();
+    let server = Server::start(&["--serve-space", copy.to_str().unwrap()]);
+    assert_eq!(server.post("/api/query", serde_json::json!({"expression": "king", "k": 1})).status, 200);
+    // Someone truncates the file in place (not vecspace: it replaces files by renaming).
+    let len = std::fs::metadata(&copy).unwrap().len();
+    std::fs::File::options().write(true).open(&copy).unwrap().set_len(len / 3).unwrap();
+    let refused = server.post("/api/query", serde_json::json!({"expression": "queen", "k": 1}));
+    refused.error(503, "space_changed");
+    let message = refused.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("served.vsp: the file changed while in use"), "{message}");
+    assert!(!message.contains(dir.path().to_str().unwrap()), "the server's paths leak: {message}");
+    // The server lives on (reading the lost pages would have killed it with SIGBUS).
+    assert_eq!(server.get("/").status, 200);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -52,6 +52,10 @@ pub enum Error {
     )]
     QueryLength { length: f64, metric: &'static str },
 
+    /// The storage of a space changed under the process (see [`crate::Matrix::check_intact`]).
+    #[error("{message}")]
+    SourceChanged { message: String },
+
     // --- search engines ---
     #[error("the {engine} search engine failed: {message}")]
     Engine { engine: &'static str, message: String },

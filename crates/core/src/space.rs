@@ -19,6 +19,11 @@ pub trait Matrix: Send + Sync + fmt::Debug {
     fn rows(&self) -> usize {
         self.norms().len()
     }
+    /// Checks that the storage is still whole: a memory-mapped file truncated by someone else
+    /// would fault on the next read of its lost pages. In memory, always.
+    fn check_intact(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A matrix held in memory.
@@ -290,6 +295,12 @@ impl Space {
         let exclude: Vec<usize> = if options.include_inputs { Vec::new() } else { self.input_rows(&expr) };
         let results = self.nearest_with(&vector, options.top, options.scoring(), &exclude)?;
         Ok(QueryAnswer { expression: expr.to_string(), vector, results })
+    }
+
+    /// Checks that the space's storage is still whole (see [`Matrix::check_intact`]): for a
+    /// long-running process, before each piece of work.
+    pub fn check_intact(&self) -> Result<()> {
+        self.matrix.check_intact()
     }
 
     /// The `k` words nearest `vector` by cosine, skipping the rows in `exclude`.

@@ -11,6 +11,12 @@ pub enum Error {
     #[error("{path}: the file is empty")]
     Empty { path: PathBuf },
     #[error(
+        "{path}: the checksum does not match (recorded {recorded:016x}, computed {computed:016x}); the file is damaged, so fetch or convert it again"
+    )]
+    ChecksumMismatch { path: PathBuf, recorded: u64, computed: u64 },
+    #[error("{path}: the file changed while in use (mapped {mapped} bytes, now {now}); restart with an intact file")]
+    Changed { path: PathBuf, mapped: u64, now: u64 },
+    #[error(
         "{path}: cannot tell the format from its contents; name it with --format (native, word2vec-text, word2vec-binary, glove, npy)"
     )]
     UnknownFormat { path: PathBuf },

@@ -20,6 +20,7 @@
 //! ```
 
 mod atomic;
+mod checksum;
 pub mod direction;
 mod error;
 pub mod hnsw;
@@ -38,6 +39,7 @@ use vecspace_core::Space;
 use vecspace_core::progress::{Progress, Silent};
 
 pub use atomic::write_atomically;
+pub use checksum::Checked;
 pub use error::{Error, Result};
 
 /// The file formats vecspace reads and writes.

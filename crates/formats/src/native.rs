@@ -15,6 +15,7 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use vecspace_core::{Matrix, Space, Vocabulary};
 
+use crate::checksum;
 use crate::error::Location;
 use crate::{Error, Result, write_atomically};
 
@@ -28,6 +29,8 @@ pub const VERSION: u32 = 1;
 /// dtype code for little-endian IEEE-754 f32, the only one in version 1.
 pub const DTYPE_F32: u32 = 1;
 pub const HEADER_LEN: usize = 128;
+/// Where the header records the checksum of everything after it, then the algorithm's code.
+const CHECKSUM_AT: usize = 112;
 const ALIGN: u64 = 64;
 
 /// The parsed header: where each section lies.
@@ -75,7 +78,7 @@ impl Header {
         }
     }
 
-    fn encode(&self) -> [u8; HEADER_LEN] {
+    fn encode(&self, checksum: u64) -> [u8; HEADER_LEN] {
         let mut bytes = [0u8; HEADER_LEN];
         bytes[..8].copy_from_slice(MAGIC);
         bytes[8..12].copy_from_slice(&VERSION.to_le_bytes());
@@ -97,6 +100,8 @@ impl Header {
         for (i, field) in fields.iter().enumerate() {
             bytes[16 + i * 8..24 + i * 8].copy_from_slice(&field.to_le_bytes());
         }
+        bytes[CHECKSUM_AT..CHECKSUM_AT + 8].copy_from_slice(&checksum.to_le_bytes());
+        bytes[CHECKSUM_AT + 8..CHECKSUM_AT + 12].copy_from_slice(&checksum::SHA256_64.to_le_bytes());
         bytes
     }
 
@@ -186,9 +191,9 @@ pub fn write(space: &Space, path: &Path) -> Result<()> {
         slots[slot as usize] = row as u32 + 1;
     }
 
-    write_atomically(path, |out| {
-        let mut out = SectionWriter { out, written: 0, path };
-        out.put(&header.encode())?;
+    // Everything after the header, written twice: once to take its checksum for the header,
+    // once to the file (cheaper than reading the file back).
+    let body = |out: &mut SectionWriter| -> Result<()> {
         out.put(as_bytes(space.matrix().data()))?;
         out.pad_to(header.norms_offset)?;
         out.put(as_bytes(space.matrix().norms()))?;
@@ -208,7 +213,29 @@ pub fn write(space: &Space, path: &Path) -> Result<()> {
         out.put(&metadata)?;
         debug_assert_eq!(out.written, header.file_len);
         Ok(())
+    };
+    let mut sink = checksum::Sink::default();
+    body(&mut SectionWriter { out: &mut sink, written: HEADER_LEN as u64, path })?;
+    let checksum = sink.checksum();
+    write_atomically(path, |out| {
+        out.write_all(&header.encode(checksum)).map_err(|e| Error::io(path, e))?;
+        body(&mut SectionWriter { out, written: HEADER_LEN as u64, path })
     })
+}
+
+/// Reads the whole native file at `path` and checks it against the checksum in its header (and
+/// its structure, as opening does).
+pub fn verify(path: &Path) -> Result<checksum::Checked> {
+    let space = open(path)?;
+    let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
+    // SAFETY: as in `open`; read once, start to end.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let header = Header::decode(&map, path)?;
+    let end = (header.file_len as usize).min(map.len());
+    let recorded = u64::from_le_bytes(map[CHECKSUM_AT..CHECKSUM_AT + 8].try_into().expect("8 bytes"));
+    let algorithm = u32::from_le_bytes(map[CHECKSUM_AT + 8..CHECKSUM_AT + 12].try_into().expect("4 bytes"));
+    drop(space);
+    checksum::compare(path, "native", algorithm, recorded, &map[HEADER_LEN..end])
 }
 
 /// A writer that knows its position, to pad each section to its aligned offset.
@@ -261,7 +288,7 @@ pub fn open(path: &Path) -> Result<Space> {
     let map = Arc::new(map);
     let vocab = MappedVocab::new(map.clone(), header, path)?;
     let metadata = read_metadata(&map[header.metadata_offset as usize..], path)?;
-    let matrix = MappedMatrix { map, header };
+    let matrix = MappedMatrix { map, header, file, path: path.to_owned() };
     let mut space = Space::new(Box::new(vocab), Box::new(matrix)).map_err(|e| Error::space(path, e))?;
     for (key, value) in metadata {
         space = space.with_metadata(key, value);
@@ -296,6 +323,10 @@ fn read_metadata(mut bytes: &[u8], path: &Path) -> Result<Vec<(String, String)>>
 struct MappedMatrix {
     map: Arc<Mmap>,
     header: Header,
+    /// The mapped file, to notice it being truncated under the map (reading past its new end
+    /// would fault the process with SIGBUS).
+    file: std::fs::File,
+    path: std::path::PathBuf,
 }
 
 impl MappedMatrix {
@@ -323,6 +354,17 @@ impl Matrix for MappedMatrix {
     }
     fn norms(&self) -> &[f32] {
         self.floats(self.header.norms_offset, self.header.rows)
+    }
+    fn check_intact(&self) -> vecspace_core::Result<()> {
+        // The length of the open file, not of the path: a file renamed into place over it leaves
+        // this one, and the map, as they were.
+        let now = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mapped = self.map.len() as u64;
+        if now >= mapped {
+            return Ok(());
+        }
+        let changed = Error::Changed { path: self.path.clone(), mapped, now };
+        Err(vecspace_core::Error::SourceChanged { message: changed.to_string() })
     }
 }
 
@@ -437,6 +479,42 @@ mod tests {
         )
         .unwrap()
         .with_metadata("source", "unit test")
+    }
+
+    #[test]
+    fn the_checksum_finds_damage_that_opening_cannot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.vsp");
+        write(&sample(), &path).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let checked = verify(&path).unwrap();
+        assert_eq!((checked.format, checked.bytes), ("native", good.len() as u64 - HEADER_LEN as u64));
+        // One bit of one value: the file still opens, with a wrong number in it.
+        let mut damaged = good.clone();
+        damaged[HEADER_LEN + 5] ^= 0x10;
+        std::fs::write(&path, &damaged).unwrap();
+        assert!(open(&path).is_ok());
+        let err = verify(&path).unwrap_err();
+        assert!(matches!(err, Error::ChecksumMismatch { .. }), "{err}");
+        assert!(err.to_string().contains("the file is damaged"), "{err}");
+        // A file from before checksums (zero where the checksum goes) is checked for structure only.
+        let mut old = good.clone();
+        old[CHECKSUM_AT..CHECKSUM_AT + 12].fill(0);
+        std::fs::write(&path, &old).unwrap();
+        assert_eq!(verify(&path).unwrap().checksum, None);
+    }
+
+    #[test]
+    fn a_file_truncated_under_the_map_is_noticed_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.vsp");
+        write(&sample(), &path).unwrap();
+        let space = open(&path).unwrap();
+        space.check_intact().unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        std::fs::File::options().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
+        let err = space.check_intact().unwrap_err().to_string();
+        assert!(err.contains(&format!("mapped {len} bytes, now {}", len / 2)), "{err}");
     }
 
     #[test]

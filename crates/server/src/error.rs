@@ -50,9 +50,37 @@ struct Body<'a> {
     message: &'a str,
 }
 
+/// The message with every absolute path cut to its file name: where the server keeps its cache
+/// and files is nobody's business but the operator's.
+fn without_paths(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find('/') {
+        let starts_token = rest[..at].chars().next_back().is_none_or(|c| c.is_whitespace() || "\"'(=".contains(c));
+        let token_len = rest[at..].find(|c: char| c.is_whitespace() || "\"',;)".contains(c)).unwrap_or(rest.len() - at);
+        let token = &rest[at..at + token_len];
+        // A path has a second slash: `/tmp/x.vsp`, not the `/` of `king / 2`.
+        let is_path = starts_token && token[1..].contains('/');
+        out.push_str(&rest[..at]);
+        if is_path {
+            let name = token.trim_end_matches(':').rsplit('/').next().unwrap_or_default();
+            out.push_str(name);
+            if token.ends_with(':') {
+                out.push(':');
+            }
+        } else {
+            out.push_str(token);
+        }
+        rest = &rest[at + token_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = axum::Json(Body { code: self.code, message: &self.message });
+        let message = without_paths(&self.message);
+        let body = axum::Json(Body { code: self.code, message: &message });
         let mut response = (self.status, body).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE || self.status == StatusCode::TOO_MANY_REQUESTS {
             response.headers_mut().insert(RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
@@ -93,3 +121,19 @@ macro_rules! through_app {
 }
 
 through_app!(vecspace::Error, vecspace::ModelError, vecspace::lm::LmError, vecspace::latent::GeneratorError);
+
+#[cfg(test)]
+mod tests {
+    use super::without_paths;
+
+    #[test]
+    fn absolute_paths_are_cut_to_their_file_names() {
+        assert_eq!(
+            without_paths("/root/.cache/vecspace/spaces/glove.vsp: the file changed (mapped 9 bytes)"),
+            "glove.vsp: the file changed (mapped 9 bytes)"
+        );
+        assert_eq!(without_paths("cannot read \"/srv/data/x.txt\" now"), "cannot read \"x.txt\" now");
+        // Division and words with slashes are not paths.
+        assert_eq!(without_paths("king / 2 and and/or"), "king / 2 and and/or");
+    }
+}

@@ -227,6 +227,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/faces/interpolate", post(faces::interpolate))
         .route("/api/lm/vector", post(lm::build_vector))
         .route("/api/lm/generate", post(lm::generate))
+        .route_layer(middleware::from_fn_with_state(state.clone(), spaces_intact))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/", get(page::index))
@@ -270,6 +271,18 @@ async fn authorize(State(state): State<Arc<AppState>>, request: Request, next: N
                 "this server needs a bearer token: Authorization: Bearer TOKEN",
             )
             .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Refuses work while a served space's file has been truncated under the server: reading its
+/// lost pages would kill the process (SIGBUS). One `fstat` per space per request.
+async fn spaces_intact(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    for name in &state.space_order {
+        if let Err(error) = state.spaces[name].check_intact() {
+            let message = format!("space {name:?} is unavailable: {error}");
+            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "space_changed", message).into_response();
         }
     }
     next.run(request).await

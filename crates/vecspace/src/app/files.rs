@@ -66,6 +66,37 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Checks a file vecspace reads: native spaces and HNSW indexes against the checksum in their
+/// header (reading every byte), other formats by reading them whole.
+pub fn check(path: &Path, progress: &dyn crate::progress::Progress) -> Result<crate::formats::Checked> {
+    use crate::formats::{self, Format};
+    let mut magic = [0u8; 8];
+    let head = vecspace_core::io::open_regular(path).and_then(|mut file| {
+        use std::io::Read;
+        let read = file.read(&mut magic)?;
+        Ok(read)
+    });
+    let head = head.map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    if head == magic.len() && &magic == formats::hnsw::MAGIC {
+        return Ok(formats::hnsw::verify(path)?);
+    }
+    match formats::detect(path)? {
+        Format::Native => Ok(formats::native::verify(path)?),
+        _ => {
+            let loaded = formats::read_with_progress(path, &formats::ReadOptions::default(), progress)?;
+            let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let format = match loaded.format {
+                Format::Word2VecText => "word2vec text",
+                Format::Word2VecBinary => "word2vec binary",
+                Format::Glove => "GloVe text",
+                Format::Npy => "npy",
+                _ => "space",
+            };
+            Ok(crate::formats::Checked { format, bytes, checksum: None })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

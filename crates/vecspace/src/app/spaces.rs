@@ -70,6 +70,8 @@ pub struct SpaceRequest {
     pub index: Index,
     /// The HNSW search beam.
     pub ef: usize,
+    /// Read the whole native file (and a saved index) and check their checksums before use.
+    pub verify: bool,
     /// A database server that holds the space's rows (`vecspace push`); searched instead of the
     /// local engine. Expressions are still evaluated locally.
     #[cfg(feature = "remote")]
@@ -85,6 +87,7 @@ impl SpaceRequest {
             vocab: None,
             index: Index::Exact,
             ef: search::hnsw::DEFAULT_EF,
+            verify: false,
             #[cfg(feature = "remote")]
             remote: None,
         }
@@ -144,6 +147,9 @@ pub fn space_label(space: &str) -> String {
 /// The space with the engine the request asks for.
 pub fn open(request: &SpaceRequest, progress: &dyn Progress) -> Result<Opened> {
     let mut opened = open_local(request, progress)?;
+    if request.verify {
+        verify(&mut opened, request)?;
+    }
     #[cfg(feature = "remote")]
     if let Some(target) = &request.remote {
         if request.index != Index::Exact {
@@ -164,12 +170,49 @@ pub fn open(request: &SpaceRequest, progress: &dyn Progress) -> Result<Opened> {
             if request.ef == 0 {
                 return Err(Error::invalid("--ef (the HNSW search beam) must be at least 1"));
             }
-            let mut engine = hnsw_index(&mut opened, progress);
+            let mut engine = hnsw_index(&mut opened, request.verify, progress);
             engine.ef = request.ef;
             opened.space.set_engine(Box::new(engine));
         }
     }
     Ok(opened)
+}
+
+/// Reads the whole of a native space file and checks it against its checksum (`--verify`).
+fn verify(opened: &mut Opened, request: &SpaceRequest) -> Result<()> {
+    if opened.format != Format::Native.to_string() {
+        opened.notes.push(format!("{} has no checksum; it was read whole and checked as it was read", opened.format));
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let checked = formats::native::verify(&opened.path).map_err(|source| {
+        match fetch::registry::find(&request.space).filter(|e| e.kind == fetch::Kind::WordSpace) {
+            Some(entry) => Error::DamagedCache { name: entry.name.to_owned(), source: Box::new(source) },
+            None => Error::from(source),
+        }
+    })?;
+    opened.notes.push(describe_check(&checked, started.elapsed()));
+    Ok(())
+}
+
+/// One line on a checked file: its checksum, or that it has none, and the time it took.
+pub fn describe_check(checked: &formats::Checked, took: std::time::Duration) -> String {
+    let megabytes = checked.bytes as f64 / 1e6;
+    let rate = megabytes / took.as_secs_f64().max(1e-9);
+    match checked.checksum {
+        Some(sum) => format!(
+            "{} checksum {sum:016x} matches ({megabytes:.1} MB in {:.2} s, {rate:.0} MB/s)",
+            checked.format,
+            took.as_secs_f64()
+        ),
+        None if checked.format == "native" || checked.format == "HNSW index" => format!(
+            "{} written before checksums: its structure is sound, its values cannot be checked ({megabytes:.1} MB)",
+            checked.format
+        ),
+        None => {
+            format!("{}: read whole, every row sound; the format has no checksum ({megabytes:.1} MB)", checked.format)
+        }
+    }
 }
 
 /// The space with the exact local scan, whatever engine or server the request names (for
@@ -212,10 +255,11 @@ pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Ope
 
 /// The HNSW index kept beside the space file, or a new one (built with progress and saved there
 /// when the directory is writable).
-fn hnsw_index(opened: &mut Opened, progress: &dyn Progress) -> Hnsw {
+fn hnsw_index(opened: &mut Opened, verify: bool, progress: &dyn Progress) -> Hnsw {
     let path = formats::hnsw::path_beside(&opened.path);
     if path.exists() {
-        match formats::hnsw::open(&path, &opened.space) {
+        let checked = if verify { formats::hnsw::verify(&path).map(drop) } else { Ok(()) };
+        match checked.and_then(|()| formats::hnsw::open(&path, &opened.space)) {
             Ok(index) => return index,
             Err(e) => opened.warnings.push(format!("{e}; building a new index")),
         }
