@@ -300,7 +300,7 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             }
             let prefix: Vec<u32> = loaded.tokenizer.document_start().into_iter().collect();
             let activations = steer::activations(&loaded.model, &prefix, &ids)?;
-            let rows: Vec<Vec<f32>> = blocks.clone().map(|b| activations.at(b, position)).collect();
+            let rows: Vec<Vec<f32>> = blocks.clone().map(|b| activations.at(b, position)).collect::<Result<_, _>>()?;
             match out {
                 Some(path) => {
                     let flat: Vec<f32> = rows.iter().flatten().copied().collect();

@@ -214,5 +214,5 @@ pub fn describe(error: &anyhow::Error) -> String {
             message.push_str(&format!(": {text}"));
         }
     }
-    message
+    vecspace::app::printable(&message)
 }

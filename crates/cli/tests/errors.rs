@@ -19,6 +19,15 @@ fn a_parse_error_shows_a_caret_under_the_bad_token() {
 }
 
 #[test]
+fn control_characters_from_input_are_not_echoed_to_the_terminal() {
+    let err = on_glove(&["query", "king\u{1b}[2J + queen"]).fails();
+    assert!(!err.contains('\u{1b}'), "a raw ESC reached the terminal: {err:?}");
+    assert!(err.contains("\\u{1b}"), "{err}");
+    let err = on_glove(&["similar", "ki\rng"]).fails();
+    assert!(!err.contains('\r'), "{err:?}");
+}
+
+#[test]
 fn type_errors_explain_themselves() {
     let err = on_glove(&["query", "king * queen"]).fails();
     assert!(err.contains("cannot multiply two vectors; use dot(a, b) or cos(a, b)"), "{err}");

@@ -296,7 +296,8 @@ fn activations_perplexity_and_bad_input() {
     let (overflowing, breaking) = (format!("{}:1e39", ones.display()), format!("{}:3e38", ones.display()));
     let model = model_path().to_str().unwrap();
     let long = "word ".repeat(9000);
-    let cases: [(&[&str], &str); 11] = [
+    let fresh = dir.path().join("fresh.gguf").to_str().unwrap().to_owned();
+    let cases: [(&[&str], &str); 13] = [
         // Coefficients whose sums or activations single precision cannot hold stop with an error.
         (&["lm", "generate", "--prompt", "x", "--steer", &overflowing], "is not finite"),
         (&["lm", "generate", "--prompt", "x", "--steer", &format!("{}:3e38", ones.display()), &breaking], "overflow"),
@@ -309,6 +310,14 @@ fn activations_perplexity_and_bad_input() {
         (&["lm", "vector", "show", model], "not a control vector"),
         (&["lm", "activations", "--prompt", "x", "--layers", "0..30"], "out of range"),
         (&["lm", "vector", "build", "--positive", "a", "--out", narrow], "--negative"),
+        (
+            &["lm", "activations", "--prompt", "Hello there", "--position", "9999"],
+            "position 9999 is past the prompt's end",
+        ),
+        (
+            &["lm", "vector", "build", "--positive", "Same", "--negative", "Same", "--out", &fresh],
+            "give the same activations",
+        ),
     ];
     for (args, expected) in cases {
         let err = vecspace(args).fails();

@@ -312,6 +312,8 @@ impl Space {
     pub fn nearest_with(&self, vector: &[f32], k: usize, scoring: Scoring, exclude: &[usize]) -> Result<Vec<Scored>> {
         self.check_query(vector, scoring)?;
         let query = searchable(vector, scoring);
+        // No engine can answer more than every row; the bound keeps their arithmetic in range.
+        let k = k.min(self.len());
         Ok(self.named(self.engine.nearest(self.rows(), &query, k, scoring, exclude)?))
     }
 

@@ -96,7 +96,8 @@ pub fn read(path: &Path) -> Result<Direction> {
         tensor["data_offsets"].as_array().map(|s| s.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
     let data = &bytes[8 + length as usize..];
     let [start, end] = offsets[..] else { return Err(bad(format!("tensor {name:?} has no data_offsets"))) };
-    if end < start || end > data.len() as u64 || end - start != dims * size {
+    // Checked: a crafted shape such as 2^62 + 1 would wrap the product to a small number.
+    if end < start || end > data.len() as u64 || dims.checked_mul(size) != Some(end - start) {
         return Err(Error::Truncated {
             path: path.to_owned(),
             what: "the tensor's data_offsets",
@@ -178,6 +179,13 @@ mod tests {
         nan[at..].copy_from_slice(&f32::NAN.to_le_bytes());
         std::fs::write(&path, &nan).unwrap();
         assert!(read(&path).unwrap_err().to_string().contains("NaN"));
+        // A shape whose byte size wraps 64 bits (2^62 + 1 values × 8 bytes = 8 bytes, wrapped).
+        let header = r#"{"direction":{"dtype":"F64","shape":[4611686018427387905],"data_offsets":[0,8]}}"#;
+        let mut wrapped = (header.len() as u64).to_le_bytes().to_vec();
+        wrapped.extend_from_slice(header.as_bytes());
+        wrapped.extend_from_slice(&1.0f64.to_le_bytes());
+        std::fs::write(&path, &wrapped).unwrap();
+        assert!(read(&path).is_err(), "a wrapped shape was read");
         // Finite values whose length no single-precision sum can hold.
         let long = Direction { vector: vec![3e38, 3e38, 1.0], ..sample() };
         write(&long, &path).unwrap();

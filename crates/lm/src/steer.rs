@@ -24,12 +24,22 @@ pub struct Activations {
 }
 
 impl Activations {
-    /// Block `block`'s output averaged over the prompt's positions, or at the last position.
-    pub fn at(&self, block: usize, position: Position) -> Vec<f32> {
+    /// Block `block`'s output averaged over the prompt's positions, or at one position; a
+    /// position past the prompt's end is an error, not its last token.
+    pub fn at(&self, block: usize, position: Position) -> Result<Vec<f32>, LmError> {
         let rows = &self.blocks[block][self.prefix..];
-        match position {
+        Ok(match position {
             Position::Last => rows.last().cloned().unwrap_or_default(),
-            Position::Token(i) => rows.get(i).or(rows.last()).cloned().unwrap_or_default(),
+            Position::Token(i) => match rows.get(i) {
+                Some(row) => row.clone(),
+                None => {
+                    return Err(LmError::Invalid(format!(
+                        "position {i} is past the prompt's end: it has {} tokens (0 to {})",
+                        rows.len(),
+                        rows.len().saturating_sub(1)
+                    )));
+                }
+            },
             Position::Mean => {
                 let mut mean = vec![0.0f64; rows.first().map_or(0, Vec::len)];
                 for row in rows {
@@ -37,7 +47,7 @@ impl Activations {
                 }
                 mean.iter().map(|m| (m / rows.len() as f64) as f32).collect()
             }
-        }
+        })
     }
 }
 
@@ -49,7 +59,7 @@ pub enum Position {
     Mean,
     /// The last token (repeng's choice).
     Last,
-    /// The prompt's token at this index (0-based; the last if the prompt is shorter).
+    /// The prompt's token at this index (0-based).
     Token(usize),
 }
 
@@ -153,7 +163,7 @@ pub fn build(
         };
         let (p, n) = (read(positive)?, read(negative)?);
         for (block, out) in differences.iter_mut().enumerate() {
-            let (a, b) = (p.at(block, position), n.at(block, position));
+            let (a, b) = (p.at(block, position)?, n.at(block, position)?);
             out.push(a.iter().zip(&b).map(|(x, y)| x - y).collect());
         }
         progress.advance(1);
@@ -167,6 +177,13 @@ pub fn build(
             Method::PcaDiff => principal_component(diffs),
         };
         vector.layers.insert(block + 1, v);
+    }
+    // Identical prompts (or ones the model reads identically) differ nowhere: such a vector would
+    // steer nothing, silently.
+    if vector.layers.values().all(|v| v.iter().all(|&x| x == 0.0)) {
+        return Err(LmError::Invalid(
+            "the positive and negative prompts give the same activations (are they identical?); a steering vector needs them to differ".into(),
+        ));
     }
     Ok(vector)
 }
@@ -420,10 +437,11 @@ mod tests {
     #[test]
     fn positions_pick_the_prompt_tokens_after_the_prefix() {
         let activations = Activations { blocks: vec![vec![vec![100.0], vec![1.0], vec![3.0]]], prefix: 1 };
-        assert_eq!(activations.at(0, "mean".parse().unwrap()), vec![2.0]);
-        assert_eq!(activations.at(0, "last".parse().unwrap()), vec![3.0]);
-        assert_eq!(activations.at(0, "0".parse().unwrap()), vec![1.0]);
-        assert_eq!(activations.at(0, Position::Token(9)), vec![3.0]);
+        assert_eq!(activations.at(0, "mean".parse().unwrap()).unwrap(), vec![2.0]);
+        assert_eq!(activations.at(0, "last".parse().unwrap()).unwrap(), vec![3.0]);
+        assert_eq!(activations.at(0, "0".parse().unwrap()).unwrap(), vec![1.0]);
+        let err = activations.at(0, Position::Token(9)).unwrap_err().to_string();
+        assert!(err.contains("position 9 is past the prompt's end: it has 2 tokens"), "{err}");
         assert!("middle".parse::<Position>().is_err());
     }
 

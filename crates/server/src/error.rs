@@ -79,7 +79,7 @@ fn without_paths(message: &str) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = without_paths(&self.message);
+        let message = vecspace::app::printable(&without_paths(&self.message));
         let body = axum::Json(Body { code: self.code, message: &message });
         let mut response = (self.status, body).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE || self.status == StatusCode::TOO_MANY_REQUESTS {

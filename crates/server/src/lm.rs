@@ -1,7 +1,7 @@
 //! Language-model endpoints: build a steering vector from two prompts, and generate — steered or
 //! not — with the tokens streamed as server-sent events.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +29,27 @@ const KEPT_VECTORS: usize = 64;
 #[derive(Default)]
 pub struct Vectors {
     next: AtomicU64,
-    vectors: Mutex<HashMap<String, Arc<ControlVector>>>,
+    /// By number (the id is `v` and the number), so the oldest is the first.
+    vectors: Mutex<BTreeMap<u64, Arc<ControlVector>>>,
+}
+
+impl Vectors {
+    /// Keeps `vector` and returns its id; past [`KEPT_VECTORS`] only the oldest is forgotten,
+    /// so every other client's vectors stay usable.
+    fn keep(&self, vector: ControlVector) -> String {
+        let number = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut vectors = self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while vectors.len() >= KEPT_VECTORS {
+            vectors.pop_first();
+        }
+        vectors.insert(number, Arc::new(vector));
+        format!("v{number}")
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<ControlVector>> {
+        let number = id.strip_prefix('v')?.parse::<u64>().ok()?;
+        self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&number).cloned()
+    }
 }
 
 async fn model(state: &Arc<AppState>) -> Result<Arc<LanguageModel>, ApiError> {
@@ -84,14 +104,9 @@ pub async fn build_vector(
             )?)
         })
         .await?;
-    let id = format!("v{}", state.vectors.next.fetch_add(1, Ordering::Relaxed) + 1);
-    let response = VectorResponse { id: id.clone(), layers: vector.layers.len(), width: vector.width().unwrap_or(0) };
-    let mut vectors = state.vectors.vectors.lock().expect("vectors lock");
-    if vectors.len() >= KEPT_VECTORS {
-        vectors.clear();
-    }
-    vectors.insert(id, Arc::new(vector));
-    Ok(Json(response))
+    let (layers, width) = (vector.layers.len(), vector.width().unwrap_or(0));
+    let id = state.vectors.keep(vector);
+    Ok(Json(VectorResponse { id, layers, width }))
 }
 
 #[derive(Deserialize)]
@@ -146,12 +161,11 @@ pub async fn generate(
         return Err(ApiError::bad_request("at most 8 vectors, with finite coefficients"));
     }
     let vectors: Vec<(ControlVector, f32)> = {
-        let stored = state.vectors.vectors.lock().expect("vectors lock");
         request
             .steer
             .iter()
-            .map(|s| match stored.get(&s.vector) {
-                Some(v) => Ok(((**v).clone(), s.coefficient)),
+            .map(|s| match state.vectors.get(&s.vector) {
+                Some(v) => Ok(((*v).clone(), s.coefficient)),
                 None => {
                     Err(ApiError::not_found("unknown_vector", format!("no vector {:?}; build one first", s.vector)))
                 }
@@ -206,4 +220,18 @@ pub async fn generate(
         send(event.expect("JSON"));
     });
     Ok(Sse::new(ReceiverStream::new(receiver)).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_the_limit_only_the_oldest_vector_is_forgotten() {
+        let vectors = Vectors::default();
+        let ids: Vec<String> = (0..KEPT_VECTORS + 1).map(|_| vectors.keep(ControlVector::default())).collect();
+        assert!(vectors.get(&ids[0]).is_none(), "the oldest stays past the limit");
+        assert!(ids[1..].iter().all(|id| vectors.get(id).is_some()), "others' vectors were dropped");
+        assert!(vectors.get("v0").is_none() && vectors.get("x1").is_none() && vectors.get("v").is_none());
+    }
 }

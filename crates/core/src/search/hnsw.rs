@@ -417,7 +417,9 @@ impl SearchEngine for Hnsw {
         let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
         let unit_query: Vec<f32> = query.iter().map(|x| x / norm).collect();
         let exclude = sorted(exclude);
-        let ef = (self.ef.max(k + exclude.len()) * n).div_ceil(limit);
+        // No more answers than rows: a huge k (`--top 18446744073709551615`) must not wrap.
+        let k = k.min(limit);
+        let ef = self.ef.max(k.saturating_add(exclude.len())).saturating_mul(n).div_ceil(limit);
         Ok(VISITED.with_borrow_mut(|visited| {
             if visited.stamps.len() != n {
                 *visited = Visited::new(n);
@@ -509,5 +511,18 @@ mod tests {
         }
         let recall = found as f64 / 1000.0;
         assert!(recall >= 0.95, "recall@10 {recall}");
+    }
+
+    #[test]
+    fn a_huge_k_asks_for_every_row_without_wrapping() {
+        let (n, dims) = (300, 4);
+        let mut rng = SplitMix64(5);
+        let data: Vec<f32> = (0..n * dims).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
+        let norms = row_norms(&data, dims);
+        let rows = Rows::new(&data, dims, &norms);
+        let index = Hnsw::build(rows, HnswParams::default(), &Silent);
+        let all = index.nearest(rows, rows.row(0), usize::MAX, Scoring::default(), &[0]).unwrap();
+        assert!(all.len() > 250, "{} of {} rows", all.len(), n - 1);
+        assert!(all.iter().all(|hit| hit.row != 0));
     }
 }

@@ -99,6 +99,21 @@ pub enum Error {
     Io { path: std::path::PathBuf, source: std::io::Error },
 }
 
+/// `message` safe to show on a terminal: control characters from input (an ESC starting a
+/// terminal escape sequence, a carriage return that hides what came before) are written as
+/// `\u{1b}` escapes; newlines and tabs, which messages use themselves, are kept.
+pub fn printable(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Result with the application [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -43,7 +43,7 @@ pub mod steering;
 pub mod words;
 
 pub use directions::DirectionStore;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, printable};
 pub use spaces::{Index, Opened, SpaceRequest};
 
 #[cfg(test)]
