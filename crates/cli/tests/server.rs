@@ -353,6 +353,7 @@ fn unknown_paths_methods_and_ids_get_json_errors_too() {
     server.get("/api/no-such-thing").error(404, "no_route");
     server.request("DELETE", "/api/query", &[], b"").error(405, "method_not_allowed");
     server.get("/api/jobs/abc").error(404, "unknown_job");
+    server.get("/api/jobs/%ff").error(404, "unknown_job");
     server.get("/api/jobs/18446744073709551616").error(404, "unknown_job");
 }
 

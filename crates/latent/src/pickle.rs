@@ -87,13 +87,18 @@ pub fn load(bytes: &[u8], interpret: &dyn Fn(&Value, &Value) -> Option<Value>) -
 struct Machine<'a> {
     bytes: &'a [u8],
     pos: usize,
-    stack: Vec<Value>,
+    /// Each value with how deeply it nests (0 for a scalar), kept below [`MAX_DEPTH`] so that
+    /// cloning and dropping values, which recurse, cannot overflow the stack.
+    stack: Vec<(Value, u32)>,
     marks: Vec<usize>,
-    memo: HashMap<u32, Value>,
+    memo: HashMap<u32, (Value, u32)>,
 }
 
 /// Deepest nesting accepted, so a hostile file cannot exhaust memory through marks.
 const MAX_MARKS: usize = 10_000;
+
+/// Deepest nesting of containers accepted; checkpoints nest a handful of levels.
+const MAX_DEPTH: u32 = 256;
 
 impl Machine<'_> {
     fn error(&self, message: impl Into<String>) -> PickleError {
@@ -127,21 +132,54 @@ impl Machine<'_> {
         Ok(text)
     }
 
-    fn pop(&mut self) -> Result<Value, PickleError> {
+    fn pop_entry(&mut self) -> Result<(Value, u32), PickleError> {
         if self.marks.last().is_some_and(|&m| m >= self.stack.len()) {
             return Err(self.error("stack underflow past a mark"));
         }
         self.stack.pop().ok_or_else(|| self.error("stack underflow"))
     }
 
-    fn pop_mark(&mut self) -> Result<Vec<Value>, PickleError> {
-        let mark = self.marks.pop().ok_or_else(|| self.error("no mark to pop to"))?;
-        Ok(self.stack.split_off(mark))
+    fn pop(&mut self) -> Result<Value, PickleError> {
+        Ok(self.pop_entry()?.0)
     }
 
-    fn top(&mut self) -> Result<&mut Value, PickleError> {
+    /// The values since the last mark, and the depth of the deepest.
+    fn pop_mark(&mut self) -> Result<(Vec<Value>, u32), PickleError> {
+        let mark = self.marks.pop().ok_or_else(|| self.error("no mark to pop to"))?;
+        let entries = self.stack.split_off(mark);
+        let deepest = entries.iter().map(|(_, d)| *d).max().unwrap_or(0);
+        Ok((entries.into_iter().map(|(v, _)| v).collect(), deepest))
+    }
+
+    /// The top value, after recording that something `child` deep goes into it.
+    fn top_holding(&mut self, child: u32) -> Result<&mut Value, PickleError> {
+        let depth = self.container_depth(child)?;
         let error = self.error("stack underflow");
-        self.stack.last_mut().ok_or(error)
+        let (value, d) = self.stack.last_mut().ok_or(error)?;
+        *d = (*d).max(depth);
+        Ok(value)
+    }
+
+    /// The depth of a container holding something `child` deep, if it is allowed.
+    fn container_depth(&self, child: u32) -> Result<u32, PickleError> {
+        if child >= MAX_DEPTH {
+            return Err(self.error(format!("containers nested more than {MAX_DEPTH} deep")));
+        }
+        Ok(child + 1)
+    }
+
+    fn push(&mut self, value: Value) {
+        self.stack.push((value, 0));
+    }
+
+    fn push_container(&mut self, value: Value, child: u32) -> Result<(), PickleError> {
+        let depth = self.container_depth(child)?;
+        self.stack.push((value, depth));
+        Ok(())
+    }
+
+    fn top_entry(&self) -> Result<(Value, u32), PickleError> {
+        self.stack.last().cloned().ok_or_else(|| self.error("stack underflow"))
     }
 
     fn text(&mut self, len: usize) -> Result<Value, PickleError> {
@@ -168,20 +206,20 @@ impl Machine<'_> {
                     }
                     self.marks.push(self.stack.len());
                 }
-                b'N' => self.stack.push(Value::None),
-                b'\x88' => self.stack.push(Value::Bool(true)),
-                b'\x89' => self.stack.push(Value::Bool(false)),
+                b'N' => self.push(Value::None),
+                b'\x88' => self.push(Value::Bool(true)),
+                b'\x89' => self.push(Value::Bool(false)),
                 b'K' => {
                     let v = self.u8()?;
-                    self.stack.push(Value::Int(i64::from(v)));
+                    self.push(Value::Int(i64::from(v)));
                 }
                 b'M' => {
                     let v = self.u16()?;
-                    self.stack.push(Value::Int(i64::from(v)));
+                    self.push(Value::Int(i64::from(v)));
                 }
                 b'J' => {
                     let v = self.u32()? as i32;
-                    self.stack.push(Value::Int(i64::from(v)));
+                    self.push(Value::Int(i64::from(v)));
                 }
                 b'\x8a' => {
                     // LONG1: little-endian two's complement of n bytes.
@@ -189,97 +227,100 @@ impl Machine<'_> {
                     let bytes = self.take(n)?.to_vec();
                     if n > 8 {
                         // Larger than i64 (torch's legacy magic number is 10 bytes): keep the bytes.
-                        self.stack.push(Value::Bytes(bytes));
+                        self.push(Value::Bytes(bytes));
                     } else {
                         let mut buffer = if bytes.last().is_some_and(|&b| b & 0x80 != 0) { [0xff; 8] } else { [0; 8] };
                         buffer[..n].copy_from_slice(&bytes);
-                        self.stack.push(Value::Int(i64::from_le_bytes(buffer)));
+                        self.push(Value::Int(i64::from_le_bytes(buffer)));
                     }
                 }
                 b'G' => {
                     let v = f64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes"));
-                    self.stack.push(Value::Float(v));
+                    self.push(Value::Float(v));
                 }
                 b'X' => {
                     let len = self.u32()? as usize;
                     let v = self.text(len)?;
-                    self.stack.push(v);
+                    self.push(v);
                 }
                 b'\x8c' => {
                     let len = usize::from(self.u8()?);
                     let v = self.text(len)?;
-                    self.stack.push(v);
+                    self.push(v);
                 }
                 b'U' => {
                     let len = usize::from(self.u8()?);
                     let v = self.text(len)?;
-                    self.stack.push(v);
+                    self.push(v);
                 }
                 b'T' => {
                     let len = self.u32()? as usize;
                     let v = self.text(len)?;
-                    self.stack.push(v);
+                    self.push(v);
                 }
                 b'C' => {
                     let len = usize::from(self.u8()?);
                     let v = self.take(len)?.to_vec();
-                    self.stack.push(Value::Bytes(v));
+                    self.push(Value::Bytes(v));
                 }
                 b'B' => {
                     let len = self.u32()? as usize;
                     let v = self.take(len)?.to_vec();
-                    self.stack.push(Value::Bytes(v));
+                    self.push(Value::Bytes(v));
                 }
-                b')' => self.stack.push(Value::Tuple(Vec::new())),
-                b']' => self.stack.push(Value::List(Vec::new())),
-                b'}' => self.stack.push(Value::Dict(Vec::new())),
+                b')' => self.push(Value::Tuple(Vec::new())),
+                b']' => self.push(Value::List(Vec::new())),
+                b'}' => self.push(Value::Dict(Vec::new())),
                 b't' => {
-                    let items = self.pop_mark()?;
-                    self.stack.push(Value::Tuple(items));
+                    let (items, deepest) = self.pop_mark()?;
+                    self.push_container(Value::Tuple(items), deepest)?;
                 }
                 b'l' => {
-                    let items = self.pop_mark()?;
-                    self.stack.push(Value::List(items));
+                    let (items, deepest) = self.pop_mark()?;
+                    self.push_container(Value::List(items), deepest)?;
                 }
                 b'\x85' | b'\x86' | b'\x87' => {
                     let n = usize::from(opcode - b'\x84');
                     let mut items = Vec::with_capacity(n);
+                    let mut deepest = 0;
                     for _ in 0..n {
-                        items.push(self.pop()?);
+                        let (item, depth) = self.pop_entry()?;
+                        deepest = deepest.max(depth);
+                        items.push(item);
                     }
                     items.reverse();
-                    self.stack.push(Value::Tuple(items));
+                    self.push_container(Value::Tuple(items), deepest)?;
                 }
                 b'a' => {
-                    let item = self.pop()?;
-                    match self.top()? {
+                    let (item, depth) = self.pop_entry()?;
+                    match self.top_holding(depth)? {
                         Value::List(items) => items.push(item),
                         _ => return Err(self.error("APPEND to a non-list")),
                     }
                 }
                 b'e' => {
-                    let items = self.pop_mark()?;
-                    match self.top()? {
+                    let (items, deepest) = self.pop_mark()?;
+                    match self.top_holding(deepest)? {
                         Value::List(list) => list.extend(items),
                         _ => return Err(self.error("APPENDS to a non-list")),
                     }
                 }
                 b's' => {
-                    let value = self.pop()?;
-                    let key = self.pop()?;
-                    match self.top()? {
+                    let (value, value_depth) = self.pop_entry()?;
+                    let (key, key_depth) = self.pop_entry()?;
+                    match self.top_holding(value_depth.max(key_depth))? {
                         Value::Dict(pairs) => pairs.push((key, value)),
                         _ => return Err(self.error("SETITEM on a non-dict")),
                     }
                 }
                 b'u' => {
-                    let items = self.pop_mark()?;
+                    let (items, deepest) = self.pop_mark()?;
                     if items.len() % 2 != 0 {
                         return Err(self.error("SETITEMS with an odd number of items"));
                     }
                     let mut items = items.into_iter();
                     let error = self.error("SETITEMS on a non-dict");
-                    match self.top()? {
+                    match self.top_holding(deepest)? {
                         Value::Dict(pairs) => {
                             while let (Some(k), Some(v)) = (items.next(), items.next()) {
                                 pairs.push((k, v));
@@ -291,58 +332,59 @@ impl Machine<'_> {
                 b'c' => {
                     let module = self.line()?;
                     let name = self.line()?;
-                    self.stack.push(Value::Global { module, name });
+                    self.push(Value::Global { module, name });
                 }
                 b'\x93' => {
                     let name = self.pop()?;
                     let module = self.pop()?;
                     match (module, name) {
-                        (Value::String(module), Value::String(name)) => self.stack.push(Value::Global { module, name }),
+                        (Value::String(module), Value::String(name)) => self.push(Value::Global { module, name }),
                         _ => return Err(self.error("STACK_GLOBAL needs two strings")),
                     }
                 }
                 b'R' | b'\x81' => {
-                    let args = self.pop()?;
-                    let callable = self.pop()?;
+                    let (args, args_depth) = self.pop_entry()?;
+                    let (callable, callable_depth) = self.pop_entry()?;
                     let value = interpret(&callable, &args)
                         .unwrap_or(Value::Call { callable: Box::new(callable), args: Box::new(args) });
-                    self.stack.push(value);
+                    // An interpreted call builds from its arguments, one level up at most.
+                    self.push_container(value, args_depth.max(callable_depth))?;
                 }
                 b'b' => {
                     // BUILD: object state (an OrderedDict's _metadata, say) is not needed.
                     self.pop()?;
                 }
                 b'Q' => {
-                    let id = self.pop()?;
-                    self.stack.push(Value::Persistent(Box::new(id)));
+                    let (id, depth) = self.pop_entry()?;
+                    self.push_container(Value::Persistent(Box::new(id)), depth)?;
                 }
                 b'q' => {
                     let index = u32::from(self.u8()?);
-                    let value = self.top()?.clone();
-                    self.memo.insert(index, value);
+                    let entry = self.top_entry()?;
+                    self.memo.insert(index, entry);
                 }
                 b'r' => {
                     let index = self.u32()?;
-                    let value = self.top()?.clone();
-                    self.memo.insert(index, value);
+                    let entry = self.top_entry()?;
+                    self.memo.insert(index, entry);
                 }
                 b'\x94' => {
                     let index = self.memo.len() as u32;
-                    let value = self.top()?.clone();
-                    self.memo.insert(index, value);
+                    let entry = self.top_entry()?;
+                    self.memo.insert(index, entry);
                 }
                 b'h' | b'j' => {
                     let index = if opcode == b'h' { u32::from(self.u8()?) } else { self.u32()? };
-                    let value =
+                    let entry =
                         self.memo.get(&index).cloned().ok_or_else(|| self.error(format!("memo {index} is unset")))?;
-                    self.stack.push(value);
+                    self.stack.push(entry);
                 }
                 b'0' => {
                     self.pop()?;
                 }
                 b'2' => {
-                    let value = self.top()?.clone();
-                    self.stack.push(value);
+                    let entry = self.top_entry()?;
+                    self.stack.push(entry);
                 }
                 other => return Err(self.error(format!("unsupported pickle opcode 0x{other:02x}"))),
             }
@@ -389,5 +431,14 @@ mod tests {
         }
         let deep = vec![b'('; MAX_MARKS + 5];
         assert!(plain(&deep).is_err());
+        // 20 000 lists, each appended into the one below: dropping that value would recurse
+        // 20 000 deep. Refused at the 257th level instead.
+        let n = 20_000;
+        let nested: Vec<u8> = [vec![b']'; n], vec![b'a'; n - 1], vec![b'.']].concat();
+        let err = plain(&nested).unwrap_err();
+        assert!(err.message.contains("nested more than 256 deep"), "{err}");
+        // Nesting within the bound is read.
+        let shallow: Vec<u8> = [vec![b']'; 100], vec![b'a'; 99], vec![b'.']].concat();
+        assert!(plain(&shallow).is_ok());
     }
 }

@@ -158,6 +158,13 @@ fn materialise(path: &str, name: &str, r: &TensorRef, storage: &[u8]) -> Result<
     if count > 0 && last.is_none_or(|last| last >= elements) {
         return Err(malformed(format!("tensor {name:?} reaches past the end of storage {}", r.key)));
     }
+    // A view that repeats values (a zero stride) could claim far more values than its storage
+    // holds and size the allocation below; checkpoints store parameters, which never repeat.
+    if count > elements {
+        return Err(malformed(format!(
+            "tensor {name:?} claims {count} values from a storage of {elements}; repeated (expanded) views are not read"
+        )));
+    }
     let mut data = Vec::with_capacity(count);
     let mut index = vec![0usize; r.shape.len()];
     for _ in 0..count {
@@ -213,12 +220,13 @@ fn read_zip<R: Read + Seek>(path: &str, reader: R, key: Option<&str>) -> Result<
         .ok_or_else(|| not("no data.pkl in the archive".into()))?;
     let prefix = pickle_name.trim_end_matches("data.pkl").to_owned();
     let mut read_member = |name: &str, limit: u64| -> Result<Vec<u8>, Error> {
-        let mut member = archive.by_name(name).map_err(|e| not(format!("member {name}: {e}")))?;
+        let member = archive.by_name(name).map_err(|e| not(format!("member {name}: {e}")))?;
         if member.size() > limit {
             return Err(not(format!("member {name} is implausibly large")));
         }
-        let mut bytes = Vec::with_capacity(member.size() as usize);
-        member.read_to_end(&mut bytes).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        // The declared size is the file's word, not a fact: grow to what is really there.
+        let mut bytes = Vec::with_capacity(member.size().min(64 << 20) as usize);
+        member.take(limit).read_to_end(&mut bytes).map_err(|source| Error::Io { path: path.to_owned(), source })?;
         Ok(bytes)
     };
     let pickled = read_member(&pickle_name, 1 << 30)?;

@@ -67,10 +67,11 @@ impl GgmlType {
         }
     }
 
-    /// Bytes that `count` values take, or `None` when `count` is not a whole number of blocks.
+    /// Bytes that `count` values take, or `None` when `count` is not a whole number of blocks or
+    /// the size does not fit 64 bits (a crafted shape).
     pub fn bytes_for(self, count: u64) -> Option<u64> {
         let (values, bytes) = self.block();
-        count.is_multiple_of(values).then(|| count / values * bytes)
+        if count.is_multiple_of(values) { (count / values).checked_mul(bytes) } else { None }
     }
 }
 

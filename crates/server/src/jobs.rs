@@ -141,8 +141,13 @@ pub async fn start(
     Ok((StatusCode::ACCEPTED, Json(describe(id, &job))))
 }
 
-pub async fn status(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<JobStatus>, ApiError> {
-    // Taken as text, so that an id that is not a number is a JSON 404 like any unknown id.
+pub async fn status(
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<JobStatus>, ApiError> {
+    // Taken as text, so that an id that is not a number (or not even UTF-8, `%ff`) is a JSON 404
+    // like any unknown id.
+    let Ok(Path(id)) = id else { return Err(ApiError::not_found("unknown_job", "no job with that id")) };
     let unknown = || ApiError::not_found("unknown_job", format!("no job {id:?}"));
     let number: u64 = id.parse().map_err(|_| unknown())?;
     let job = state.jobs.jobs.lock().expect("jobs lock").get(&number).cloned();
