@@ -55,10 +55,27 @@ pub fn scratch_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let shm = Path::new("/dev/shm");
         let base = if shm.is_dir() { shm.to_owned() } else { std::env::temp_dir() };
+        remove_stale_scratch(&base);
         let dir = base.join(format!("vecspace-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a scratch folder");
         dir
     })
+}
+
+/// Removes the scratch folders of processes that have ended (libFuzzer exits without running
+/// destructors, and fork mode starts a process per job).
+fn remove_stale_scratch(base: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(base) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("vecspace-fuzz-")) else { continue };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Writes `bytes` to the scratch file `name` (the same path on every call in this process).
