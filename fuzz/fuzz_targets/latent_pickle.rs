@@ -1,0 +1,38 @@
+//! The pickle machine behind PyTorch checkpoints: `vecspace_latent::pickle::load` on the bytes in
+//! memory, with no interpretation of calls and with one like the checkpoint reader's (dicts for
+//! `collections.OrderedDict`, tagged tuples for torch's tensor rebuilders).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use vecspace_latent::pickle::{Value, load};
+
+fn interpret(callable: &Value, args: &Value) -> Option<Value> {
+    let Value::Global { module, name } = callable else { return None };
+    match (module.as_str(), name.as_str()) {
+        ("collections", "OrderedDict") => Some(Value::Dict(Vec::new())),
+        ("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor") => {
+            let mut items = args.items()?.to_vec();
+            items.truncate(4);
+            Some(Value::Tuple([vec![Value::String("__tensor__".into())], items].concat()))
+        }
+        ("torch._utils", "_rebuild_parameter") => args.items()?.first().cloned(),
+        _ => None,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok((value, used)) = load(data, &|_, _| None) {
+        assert!(used <= data.len());
+        let _ = (value.as_str(), value.as_int(), value.items(), value.get("state_dict"));
+    }
+    // Several pickles back to back, as the legacy checkpoint format stores them.
+    let mut rest = data;
+    for _ in 0..5 {
+        let Ok((value, used)) = load(rest, &interpret) else { break };
+        let _ = format!("{value:?}");
+        if used == 0 {
+            break;
+        }
+        rest = &rest[used..];
+    }
+});
