@@ -149,7 +149,7 @@ pub const CONTROL_TOKENS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_en
 /// The metadata of a small GGUF byte-level BPE tokenizer: the 256 byte tokens, the merges that
 /// build [`TOKENIZER_WORDS`] left to right, and [`CONTROL_TOKENS`].
 pub fn tokenizer_metadata() -> Vec<(&'static str, vecspace_lm::gguf::Value)> {
-    use vecspace_lm::gguf::Value;
+    use vecspace_lm::gguf::{Array, Value};
     let table = gpt2_byte_chars();
     let mut tokens: Vec<String> = table.iter().map(|c| c.to_string()).collect();
     let mut merges: Vec<String> = Vec::new();
@@ -167,18 +167,18 @@ pub fn tokenizer_metadata() -> Vec<(&'static str, vecspace_lm::gguf::Value)> {
             }
         }
     }
-    let mut types = vec![Value::I32(1); tokens.len()];
+    let mut types = vec![1i32; tokens.len()];
     for control in CONTROL_TOKENS {
         tokens.push(control.to_owned());
-        types.push(Value::I32(3));
+        types.push(3);
     }
     let eos = (tokens.len() - CONTROL_TOKENS.len()) as u32;
     vec![
         ("tokenizer.ggml.model", Value::String("gpt2".into())),
         ("tokenizer.ggml.pre", Value::String("smollm".into())),
-        ("tokenizer.ggml.tokens", Value::Array(tokens.into_iter().map(Value::String).collect())),
-        ("tokenizer.ggml.token_type", Value::Array(types)),
-        ("tokenizer.ggml.merges", Value::Array(merges.into_iter().map(Value::String).collect())),
+        ("tokenizer.ggml.tokens", Value::Array(Array::String(tokens.iter().map(String::as_str).collect()))),
+        ("tokenizer.ggml.token_type", Value::Array(Array::I32(types))),
+        ("tokenizer.ggml.merges", Value::Array(Array::String(merges.iter().map(String::as_str).collect()))),
         ("tokenizer.ggml.eos_token_id", Value::U32(eos)),
         ("tokenizer.ggml.bos_token_id", Value::U32(eos)),
         ("tokenizer.ggml.add_bos_token", Value::Bool(false)),

@@ -79,7 +79,7 @@ pub struct PickleError {
 /// Reads one pickle from the start of `bytes`, returning the value and the bytes it used.
 /// `interpret` may replace a `REDUCE` of a known global by the value it constructs.
 pub fn load(bytes: &[u8], interpret: &dyn Fn(&Value, &Value) -> Option<Value>) -> Result<(Value, usize), PickleError> {
-    let mut machine = Machine { bytes, pos: 0, stack: Vec::new(), marks: Vec::new(), memo: HashMap::new() };
+    let mut machine = Machine { bytes, pos: 0, stack: Vec::new(), marks: Vec::new(), memo: HashMap::new(), copied: 0 };
     let value = machine.run(interpret)?;
     Ok((value, machine.pos))
 }
@@ -91,7 +91,11 @@ struct Machine<'a> {
     /// cloning and dropping values, which recurse, cannot overflow the stack.
     stack: Vec<(Value, u32)>,
     marks: Vec<usize>,
-    memo: HashMap<u32, (Value, u32)>,
+    /// Each memoised value with its depth and how many values it holds.
+    memo: HashMap<u32, (Value, u32, u64)>,
+    /// Values copied so far by memo and DUP operations: a pickle that doubles a list through the
+    /// memo thirty times would otherwise ask for 2^30 of them.
+    copied: u64,
 }
 
 /// Deepest nesting accepted, so a hostile file cannot exhaust memory through marks.
@@ -99,6 +103,20 @@ const MAX_MARKS: usize = 10_000;
 
 /// Deepest nesting of containers accepted; checkpoints nest a handful of levels.
 const MAX_DEPTH: u32 = 256;
+
+/// Most values memo and DUP operations may copy in one pickle; a checkpoint copies a few thousand.
+const MAX_COPIED: u64 = 1 << 24;
+
+/// How many values `value` holds, itself included (its depth is bounded by [`MAX_DEPTH`]).
+fn count(value: &Value) -> u64 {
+    1 + match value {
+        Value::Tuple(items) | Value::List(items) => items.iter().map(count).sum(),
+        Value::Dict(pairs) => pairs.iter().map(|(k, v)| count(k) + count(v)).sum(),
+        Value::Call { callable, args } => count(callable) + count(args),
+        Value::Persistent(id) => count(id),
+        _ => 0,
+    }
+}
 
 impl Machine<'_> {
     fn error(&self, message: impl Into<String>) -> PickleError {
@@ -178,8 +196,21 @@ impl Machine<'_> {
         Ok(())
     }
 
-    fn top_entry(&self) -> Result<(Value, u32), PickleError> {
-        self.stack.last().cloned().ok_or_else(|| self.error("stack underflow"))
+    /// A copy of the top value with its depth and size, counted against [`MAX_COPIED`].
+    fn copy_top(&mut self) -> Result<(Value, u32, u64), PickleError> {
+        let (value, depth) = self.stack.last().ok_or_else(|| self.error("stack underflow"))?;
+        let size = count(value);
+        let (value, depth) = (value.clone(), *depth);
+        self.count_copy(size)?;
+        Ok((value, depth, size))
+    }
+
+    fn count_copy(&mut self, size: u64) -> Result<(), PickleError> {
+        self.copied = self.copied.saturating_add(size);
+        if self.copied > MAX_COPIED {
+            return Err(self.error(format!("memo and DUP copy more than {MAX_COPIED} values")));
+        }
+        Ok(())
     }
 
     fn text(&mut self, len: usize) -> Result<Value, PickleError> {
@@ -360,31 +391,32 @@ impl Machine<'_> {
                 }
                 b'q' => {
                     let index = u32::from(self.u8()?);
-                    let entry = self.top_entry()?;
+                    let entry = self.copy_top()?;
                     self.memo.insert(index, entry);
                 }
                 b'r' => {
                     let index = self.u32()?;
-                    let entry = self.top_entry()?;
+                    let entry = self.copy_top()?;
                     self.memo.insert(index, entry);
                 }
                 b'\x94' => {
                     let index = self.memo.len() as u32;
-                    let entry = self.top_entry()?;
+                    let entry = self.copy_top()?;
                     self.memo.insert(index, entry);
                 }
                 b'h' | b'j' => {
                     let index = if opcode == b'h' { u32::from(self.u8()?) } else { self.u32()? };
-                    let entry =
-                        self.memo.get(&index).cloned().ok_or_else(|| self.error(format!("memo {index} is unset")))?;
-                    self.stack.push(entry);
+                    let size = self.memo.get(&index).map(|(_, _, size)| *size);
+                    self.count_copy(size.ok_or_else(|| self.error(format!("memo {index} is unset")))?)?;
+                    let (value, depth, _) = self.memo[&index].clone();
+                    self.stack.push((value, depth));
                 }
                 b'0' => {
                     self.pop()?;
                 }
                 b'2' => {
-                    let entry = self.top_entry()?;
-                    self.stack.push(entry);
+                    let (value, depth, _) = self.copy_top()?;
+                    self.stack.push((value, depth));
                 }
                 other => return Err(self.error(format!("unsupported pickle opcode 0x{other:02x}"))),
             }
@@ -437,6 +469,14 @@ mod tests {
         let nested: Vec<u8> = [vec![b']'; n], vec![b'a'; n - 1], vec![b'.']].concat();
         let err = plain(&nested).unwrap_err();
         assert!(err.message.contains("nested more than 256 deep"), "{err}");
+        // A list doubled through the memo 40 times: 2^40 values from 300 bytes, refused.
+        let mut doubling = b"]q\x00".to_vec();
+        for _ in 0..40 {
+            doubling.extend_from_slice(b"h\x00h\x00\x86q\x00");
+        }
+        doubling.push(b'.');
+        let err = plain(&doubling).unwrap_err();
+        assert!(err.message.contains("copy more than"), "{err}");
         // Nesting within the bound is read.
         let shallow: Vec<u8> = [vec![b']'; 100], vec![b'a'; 99], vec![b'.']].concat();
         assert!(plain(&shallow).is_ok());
