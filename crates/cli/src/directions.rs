@@ -87,7 +87,7 @@ pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
             let store = store()?;
             // Refused before the work, not after it.
             let overwrite = app::files::Overwrite::force(force);
-            overwrite.check(store.path(&out)?.exists(), || format!("direction {out:?}"))?;
+            store.check_free(&out, overwrite)?;
             let examples = Examples {
                 pairs: app::directions::parse_pairs(&pairs)?,
                 left,

@@ -369,7 +369,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
         LatentCommand::Localize { direction, attribute: name, out, force, seeds, ridge } => {
             let store = directions::store()?;
             let overwrite = app::files::Overwrite::force(force);
-            overwrite.check(store.path(&out)?.exists(), || format!("direction {out:?}"))?;
+            store.check_free(&out, overwrite)?;
             let region = attribute(&name)?;
             let latents: Vec<Vec<f32>> =
                 labelled_latents(&seeds, &given, MOST_FACES)?.into_iter().map(|(_, z)| z).collect();

@@ -91,7 +91,7 @@ fn check_and_verify_find_a_damaged_value_that_opening_does_not() {
     vecspace(&["convert", input.to_str().unwrap(), native]).ok();
     let out = vecspace(&["check", native, input.to_str().unwrap()]).ok();
     assert!(out.contains("s.vsp: native checksum") && out.contains("matches"), "{out}");
-    assert!(out.contains("in.txt: word2vec text: read whole, every row sound; the format has no checksum"), "{out}");
+    assert!(out.contains("in.txt: word2vec-text: read whole, every row sound; the format has no checksum"), "{out}");
     // One bit of one value flipped: queries still run on the wrong number; check and --verify say so.
     let mut bytes = std::fs::read(native).unwrap();
     bytes[128 + 2] ^= 0x01;

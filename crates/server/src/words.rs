@@ -346,7 +346,7 @@ pub async fn build_direction(
 ) -> Result<(StatusCode, Json<DirectionInfo>), ApiError> {
     vecspace::app::directions::check_name(&request.name)?;
     let overwrite = vecspace::app::files::Overwrite::replace(request.replace);
-    overwrite.check(state.directions.path(&request.name)?.exists(), || format!("direction {:?}", request.name))?;
+    state.directions.check_free(&request.name, overwrite)?;
     if request.pairs.is_empty() || request.pairs.len() > state.limits.words {
         return Err(ApiError::too_large(format!("give between 1 and {} pairs", state.limits.words)));
     }

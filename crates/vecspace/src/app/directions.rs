@@ -102,12 +102,19 @@ impl DirectionStore {
     /// its file. An existing one is replaced only if `overwrite` allows. The write is atomic: a
     /// reader never sees half a file.
     pub fn save(&self, reference: &str, direction: &Direction, overwrite: Overwrite) -> Result<PathBuf> {
-        let path = self.path(reference)?;
-        overwrite.check(path.exists(), || format!("direction {reference:?}"))?;
+        let path = self.check_free(reference, overwrite)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
         }
         formats::direction::write(direction, &path)?;
+        Ok(path)
+    }
+
+    /// Checks that `reference` may be saved to: a valid name (or path) not yet taken unless
+    /// `overwrite` allows, before any work towards it; returns its file.
+    pub fn check_free(&self, reference: &str, overwrite: Overwrite) -> Result<PathBuf> {
+        let path = self.path(reference)?;
+        overwrite.check(path.exists(), || format!("direction {reference:?}"))?;
         Ok(path)
     }
 

@@ -85,14 +85,7 @@ pub fn check(path: &Path, progress: &dyn crate::progress::Progress) -> Result<cr
         _ => {
             let loaded = formats::read_with_progress(path, &formats::ReadOptions::default(), progress)?;
             let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            let format = match loaded.format {
-                Format::Word2VecText => "word2vec text",
-                Format::Word2VecBinary => "word2vec binary",
-                Format::Glove => "GloVe text",
-                Format::Npy => "npy",
-                _ => "space",
-            };
-            Ok(crate::formats::Checked { format, bytes, checksum: None })
+            Ok(crate::formats::Checked { format: loaded.format.name(), bytes, checksum: None })
         }
     }
 }
