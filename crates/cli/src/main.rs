@@ -365,7 +365,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             for file in files {
                 let started = std::time::Instant::now();
                 let checked = vecspace::app::files::check(&file, &progress::Bars::new())?;
-                let line = vecspace::app::spaces::describe_check(&checked, started.elapsed());
+                let line = vecspace::app::files::describe_check(&checked, started.elapsed());
                 outln!("{}: {line}", file.display())?;
             }
             Ok(())

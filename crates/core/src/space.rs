@@ -341,6 +341,7 @@ impl Space {
         if !exclude.is_empty() && exclude.len() != queries.len() / dims {
             return Err(Error::ShapeMismatch { rows: queries.len() / dims, dims, values: exclude.len() });
         }
+        let k = k.min(self.len());
         let hits = self.engine.nearest_batch(self.rows(), queries, k, scoring, exclude)?;
         Ok(hits.into_iter().map(|hits| self.named(hits)).collect())
     }

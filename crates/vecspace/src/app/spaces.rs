@@ -191,28 +191,8 @@ fn verify(opened: &mut Opened, request: &SpaceRequest) -> Result<()> {
             None => Error::from(source),
         }
     })?;
-    opened.notes.push(describe_check(&checked, started.elapsed()));
+    opened.notes.push(super::files::describe_check(&checked, started.elapsed()));
     Ok(())
-}
-
-/// One line on a checked file: its checksum, or that it has none, and the time it took.
-pub fn describe_check(checked: &formats::Checked, took: std::time::Duration) -> String {
-    let megabytes = checked.bytes as f64 / 1e6;
-    let rate = megabytes / took.as_secs_f64().max(1e-9);
-    match checked.checksum {
-        Some(sum) => format!(
-            "{} checksum {sum:016x} matches ({megabytes:.1} MB in {:.2} s, {rate:.0} MB/s)",
-            checked.format,
-            took.as_secs_f64()
-        ),
-        None if checked.format == "native" || checked.format == "HNSW index" => format!(
-            "{} written before checksums: its structure is sound, its values cannot be checked ({megabytes:.1} MB)",
-            checked.format
-        ),
-        None => {
-            format!("{}: read whole, every row sound; the format has no checksum ({megabytes:.1} MB)", checked.format)
-        }
-    }
 }
 
 /// The space with the exact local scan, whatever engine or server the request names (for
