@@ -84,7 +84,7 @@ fn tensor_ref(value: &Value) -> Option<TensorRef> {
     if items.first()?.as_str()? != "__tensor__" {
         return None;
     }
-    let Value::Persistent(id) = &items[1] else { return None };
+    let Value::Persistent(id) = items.get(1)? else { return None };
     // ('storage', storage_type, key, location, numel[, view_metadata])
     let id = id.items()?;
     let storage = match id.get(1)? {
@@ -318,6 +318,13 @@ mod tests {
         assert_eq!(half_to_f32(0xc000), -2.0);
         assert_eq!(half_to_f32(0x0001), 2f32.powi(-24));
         assert!(half_to_f32(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn a_tensor_tag_without_its_parts_is_not_a_tensor() {
+        // What a crafted `_rebuild_tensor_v2` with no arguments turns into (found by fuzzing).
+        let bare = Value::Tuple(vec![Value::String("__tensor__".into())]);
+        assert!(tensor_ref(&bare).is_none());
     }
 
     #[test]
