@@ -1,24 +1,11 @@
 //! The pickle machine behind PyTorch checkpoints: `vecspace_latent::pickle::load` on the bytes in
-//! memory, with no interpretation of calls and with one like the checkpoint reader's (dicts for
+//! memory, with no interpretation of calls and with the checkpoint reader's (dicts for
 //! `collections.OrderedDict`, tagged tuples for torch's tensor rebuilders).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vecspace_latent::pickle::{Value, load};
-
-fn interpret(callable: &Value, args: &Value) -> Option<Value> {
-    let Value::Global { module, name } = callable else { return None };
-    match (module.as_str(), name.as_str()) {
-        ("collections", "OrderedDict") => Some(Value::Dict(Vec::new())),
-        ("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor") => {
-            let mut items = args.items()?.to_vec();
-            items.truncate(4);
-            Some(Value::Tuple([vec![Value::String("__tensor__".into())], items].concat()))
-        }
-        ("torch._utils", "_rebuild_parameter") => args.items()?.first().cloned(),
-        _ => None,
-    }
-}
+use vecspace_latent::pickle::load;
+use vecspace_latent::torch::interpret;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((value, used)) = load(data, &|_, _| None) {

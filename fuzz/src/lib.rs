@@ -122,23 +122,6 @@ pub fn exercise(space: &Space) {
     let _ = space.query(&expression, &vecspace_core::QueryOptions::default());
 }
 
-/// GPT-2's byte-to-character table (as `vecspace_lm::tokenizer` uses): printable Latin-1 bytes
-/// stand for themselves, the rest are shifted to U+0100 and up.
-pub fn gpt2_byte_chars() -> [char; 256] {
-    let mut table = ['\0'; 256];
-    let mut shifted = 0u32;
-    for byte in 0..=255u8 {
-        let printable = matches!(byte, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
-        table[byte as usize] = if printable {
-            char::from(byte)
-        } else {
-            shifted += 1;
-            char::from_u32(255 + shifted).expect("a valid character")
-        };
-    }
-    table
-}
-
 /// Words whose byte-level merges the small tokenizer knows, most frequent first.
 pub const TOKENIZER_WORDS: [&str; 12] =
     [" the", " and", "ing", " king", " queen", "hello", " world", "er", " 1", "é", "日本", "\n\n"];
@@ -150,7 +133,7 @@ pub const CONTROL_TOKENS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_en
 /// build [`TOKENIZER_WORDS`] left to right, and [`CONTROL_TOKENS`].
 pub fn tokenizer_metadata() -> Vec<(&'static str, vecspace_lm::gguf::Value)> {
     use vecspace_lm::gguf::{Array, Value};
-    let table = gpt2_byte_chars();
+    let table = vecspace_lm::tokenizer::byte_to_char();
     let mut tokens: Vec<String> = table.iter().map(|c| c.to_string()).collect();
     let mut merges: Vec<String> = Vec::new();
     for word in TOKENIZER_WORDS {

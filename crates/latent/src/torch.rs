@@ -64,8 +64,9 @@ impl Checkpoint {
 }
 
 /// Turns the calls a state dict is made of into values: OrderedDicts into dicts, tensor rebuilds
-/// into tensor references (kept as a tagged tuple until the storages are read).
-fn interpret(callable: &Value, args: &Value) -> Option<Value> {
+/// into tensor references (kept as a tagged tuple until the storages are read). Public for the
+/// pickle fuzz target, which runs the machine with it.
+pub fn interpret(callable: &Value, args: &Value) -> Option<Value> {
     let Value::Global { module, name } = callable else { return None };
     match (module.as_str(), name.as_str()) {
         ("collections", "OrderedDict") => Some(Value::Dict(Vec::new())),

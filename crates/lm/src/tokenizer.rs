@@ -31,7 +31,7 @@ pub struct Tokenizer {
 
 /// GPT-2's reversible map from bytes to printable characters: printable Latin-1 bytes stand for
 /// themselves, the rest are shifted to U+0100 and up.
-fn byte_to_char() -> [char; 256] {
+pub fn byte_to_char() -> [char; 256] {
     let mut table = ['\0'; 256];
     let mut shifted = 0u32;
     for byte in 0..=255u8 {
