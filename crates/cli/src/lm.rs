@@ -12,7 +12,7 @@ use vecspace::LanguageModel;
 use vecspace::app::steering::{self, Grid, Scorer, check_prompt, evaluate_grid};
 use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
 use vecspace::lm::tokenizer::{TextStream, chat_prompt, check_chat_template};
-use vecspace::lm::{Hook, Llama, NoHook, Sampling};
+use vecspace::lm::{Hook, Model, NoHook, Sampling};
 
 use crate::progress::Bars;
 
@@ -44,6 +44,7 @@ pub enum LmCommand {
         seed: u64,
         #[command(flatten)]
         steer: SteerArgs,
+        /// A registered model (smollm2-135m, gemma3-270m) or a GGUF file (llama, qwen2, qwen3, gemma3).
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
@@ -60,6 +61,7 @@ pub enum LmCommand {
         /// Write the vectors (one row per block read) to this .npy file.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// A registered model (smollm2-135m, gemma3-270m) or a GGUF file (llama, qwen2, qwen3, gemma3).
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
@@ -75,6 +77,7 @@ pub enum LmCommand {
         layer: usize,
         #[arg(long, short = 'k', default_value_t = 10)]
         top: usize,
+        /// A registered model (smollm2-135m, gemma3-270m) or a GGUF file (llama, qwen2, qwen3, gemma3).
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
@@ -105,6 +108,7 @@ pub enum LmCommand {
         /// Continuations shown per row (of the first prompts).
         #[arg(long, default_value_t = 1)]
         examples: usize,
+        /// A registered model (smollm2-135m, gemma3-270m) or a GGUF file (llama, qwen2, qwen3, gemma3).
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
@@ -114,6 +118,7 @@ pub enum LmCommand {
         text: String,
         #[command(flatten)]
         steer: SteerArgs,
+        /// A registered model (smollm2-135m, gemma3-270m) or a GGUF file (llama, qwen2, qwen3, gemma3).
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
@@ -146,6 +151,7 @@ pub enum VectorCommand {
         /// Replace the output if it exists.
         #[arg(long)]
         force: bool,
+        /// A registered model (smollm2-135m, gemma3-270m) or a GGUF file (llama, qwen2, qwen3, gemma3).
         #[arg(long, default_value = DEFAULT_MODEL)]
         model: String,
     },
@@ -169,7 +175,7 @@ pub struct SteerArgs {
 
 impl SteerArgs {
     /// The steering hook, or `None` when no vector is given.
-    fn hook(&self, model: &Llama) -> Result<Option<Steering>> {
+    fn hook(&self, model: &Model) -> Result<Option<Steering>> {
         if self.steer.is_empty() {
             if self.layers.is_some() || self.generated_only {
                 bail!("--layers and --generated-only choose how to steer; give a vector with --steer FILE[:COEFF]");

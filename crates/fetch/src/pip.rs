@@ -76,6 +76,13 @@ pub(crate) fn sha256_bytes(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The lower-case hex SHA-256 of pieces of bytes joined in order.
+pub(crate) fn sha256_pieces(pieces: &[Vec<u8>]) -> String {
+    let mut hasher = Sha256::new();
+    pieces.iter().for_each(|piece| hasher.update(piece));
+    hex(&hasher.finalize())
+}
+
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

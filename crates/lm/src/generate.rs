@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use vecspace_core::random::SplitMix64;
 
 use crate::LmError;
-use crate::model::{Hook, Llama};
+use crate::model::{Hook, Model};
 use crate::tokenizer::Tokenizer;
 
 /// How the next token is chosen.
@@ -95,7 +95,7 @@ impl Sampler {
 /// stops early at the end-of-sequence token or any other control token (an end of turn), or when
 /// `on_token` breaks (its reader has gone away).
 pub fn generate(
-    model: &Llama,
+    model: &Model,
     tokenizer: &Tokenizer,
     prompt: &[u32],
     max_tokens: usize,

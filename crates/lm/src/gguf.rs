@@ -145,6 +145,15 @@ impl Array {
         }
     }
 
+    /// The elements as f32, if they are floats (token scores).
+    pub fn to_f32s(&self) -> Option<Vec<f32>> {
+        match self {
+            Array::F32(v) => Some(v.clone()),
+            Array::F64(v) => Some(v.iter().map(|&x| x as f32).collect()),
+            _ => None,
+        }
+    }
+
     pub fn as_strings(&self) -> Option<&Strings> {
         match self {
             Array::String(strings) => Some(strings),
@@ -405,7 +414,11 @@ impl Gguf {
             let dims = (0..rank).map(|_| cursor.u64("a tensor dimension")).collect::<Result<Vec<_>, _>>()?;
             let kind_id = cursor.u32("a tensor type")?;
             let Some(kind) = GgmlType::from_id(kind_id) else {
-                return cursor.fail(format!("tensor {name:?} has type {kind_id}, which vecspace does not read"));
+                let known = GgmlType::name_of_id(kind_id).map(|n| format!(" ({n})")).unwrap_or_default();
+                return cursor.fail(format!(
+                    "tensor {name:?} has type {kind_id}{known}, which vecspace does not read; it reads {}",
+                    GgmlType::supported_names()
+                ));
             };
             let offset = cursor.u64("a tensor offset")?;
             described.push((name, dims, kind, offset));

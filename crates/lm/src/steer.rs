@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::LmError;
 use crate::gguf::{self, Gguf, Value};
-use crate::model::{Hook, Llama};
+use crate::model::{Hook, Model};
 use crate::quant::GgmlType;
 use crate::tokenizer::Tokenizer;
 
@@ -93,7 +93,7 @@ impl Hook for Recorder<'_> {
 /// enormous values (norms near 11 000 in SmolLM2's middle blocks, against a few hundred
 /// elsewhere) whatever the token. A prompt's own meaning is read after a prefix — a document
 /// start, see [`Tokenizer::document_start`] — so that a one-word prompt is not all sink.
-pub fn activations(model: &Llama, prefix: &[u32], tokens: &[u32]) -> Result<Activations, LmError> {
+pub fn activations(model: &Model, prefix: &[u32], tokens: &[u32]) -> Result<Activations, LmError> {
     if tokens.is_empty() {
         return Err(LmError::Invalid("the prompt is empty".into()));
     }
@@ -138,7 +138,7 @@ impl std::str::FromStr for Method {
 
 /// Builds a control vector from (positive, negative) prompt pairs.
 pub fn build(
-    model: &Llama,
+    model: &Model,
     tokenizer: &Tokenizer,
     pairs: &[(String, String)],
     method: Method,
@@ -248,7 +248,7 @@ impl ControlVector {
     }
 
     /// Checks the vector against a model: its width, and layers 1 … layers − 1.
-    pub fn check(&self, model: &Llama) -> Result<(), LmError> {
+    pub fn check(&self, model: &Model) -> Result<(), LmError> {
         let width = model.config.width;
         for (&layer, v) in &self.layers {
             if v.len() != width {
@@ -343,7 +343,7 @@ impl Steering {
     pub fn new(
         vectors: &[(ControlVector, f32)],
         layers: std::ops::RangeInclusive<usize>,
-        model: &Llama,
+        model: &Model,
     ) -> Result<Steering, LmError> {
         let last = model.config.layers - 1;
         if *layers.start() < 1 || *layers.end() > last || layers.start() > layers.end() {
@@ -390,7 +390,7 @@ impl Hook for Steering {
 
 /// Mean negative log-likelihood per token of `tokens` (after the first) under the model with
 /// `hook` applied: the log of the perplexity.
-pub fn mean_nll(model: &Llama, tokens: &[u32], hook: &mut dyn Hook) -> Result<f64, LmError> {
+pub fn mean_nll(model: &Model, tokens: &[u32], hook: &mut dyn Hook) -> Result<f64, LmError> {
     if tokens.len() < 2 {
         return Err(LmError::Invalid("perplexity needs at least two tokens".into()));
     }

@@ -1,8 +1,13 @@
-//! The model's tokenizer, built from the GGUF metadata: byte-level BPE (GPT-2's byte-to-character
-//! mapping, the merges in rank order) after SmolLM's pre-tokenizer — every digit on its own, then
-//! GPT-2's split into contractions, letter runs, number runs, punctuation runs and whitespace.
-//! Encoding runs in the `tokenizers` crate; decoding maps tokens back to bytes here, so text can
-//! be streamed a token at a time without splitting a UTF-8 character.
+//! The model's tokenizer, built from the GGUF metadata. Two kinds:
+//! - byte-level BPE (`tokenizer.ggml.model = "gpt2"`: GPT-2's byte-to-character mapping, the
+//!   merges in rank order) after SmolLM's pre-tokenizer — every digit on its own, then GPT-2's
+//!   split into contractions, letter runs, number runs, punctuation runs and whitespace — encoded
+//!   by the `tokenizers` crate;
+//! - SentencePiece BPE (`"llama"`: Gemma, Llama 2), merged by piece score with byte fallback, in
+//!   [`crate::sentencepiece`].
+//!
+//! Decoding maps tokens back to bytes here, so text can be streamed a token at a time without
+//! splitting a UTF-8 character.
 
 use std::collections::HashMap;
 
@@ -14,12 +19,22 @@ use tokenizers::{AddedToken, PreTokenizerWrapper};
 
 use crate::LmError;
 use crate::gguf::Gguf;
+use crate::sentencepiece::{self, SentencePiece};
 
 /// Token types in `tokenizer.ggml.token_type` (llama.cpp's enum).
 const CONTROL: u64 = 3;
+const BYTE: u64 = 6;
+
+/// The encoding half of a tokenizer.
+enum Encoder {
+    ByteLevel(Box<tokenizers::Tokenizer>),
+    SentencePiece(Box<SentencePiece>),
+}
 
 pub struct Tokenizer {
-    inner: tokenizers::Tokenizer,
+    encoder: Encoder,
+    /// Whether pieces show `▁` for a space (SentencePiece) rather than GPT-2's `Ġ`.
+    sentencepiece: bool,
     /// Each token's bytes (control tokens: their text).
     bytes: Vec<Vec<u8>>,
     control: Vec<bool>,
@@ -48,32 +63,80 @@ pub fn byte_to_char() -> [char; 256] {
 
 impl Tokenizer {
     pub fn from_gguf(file: &Gguf) -> Result<Tokenizer, LmError> {
-        let model = file.get_str("tokenizer.ggml.model")?;
-        if model != "gpt2" {
-            return Err(LmError::Unsupported(format!(
-                "tokenizer model {model:?} (vecspace reads gpt2 byte-level BPE)"
-            )));
+        match file.get_str("tokenizer.ggml.model")? {
+            "gpt2" => Tokenizer::byte_level(file),
+            "llama" => Tokenizer::sentencepiece(file),
+            model => Err(LmError::Unsupported(format!(
+                "{}: tokenizer model {model:?}; vecspace reads \"gpt2\" (byte-level BPE) and \"llama\" (SentencePiece)",
+                file.path.display()
+            ))),
         }
+    }
+
+    fn strings(file: &Gguf, key: &str) -> Result<Vec<String>, LmError> {
+        let values = file.get(key)?.as_array().and_then(|a| a.as_strings());
+        let values = values.ok_or_else(|| file.invalid(format!("{key} is not a list of strings")))?;
+        Ok(values.iter().map(str::to_owned).collect())
+    }
+
+    fn token_types(file: &Gguf, count: usize) -> Result<Vec<u64>, LmError> {
+        let types: Vec<u64> = match file.metadata.get("tokenizer.ggml.token_type").and_then(|v| v.as_array()) {
+            Some(values) => values.to_u64s().ok_or_else(|| file.invalid("token types are not integers".into()))?,
+            None => vec![1; count],
+        };
+        if types.len() != count {
+            return Err(file.invalid("token types and tokens differ in number".into()).into());
+        }
+        Ok(types)
+    }
+
+    fn special_ids(file: &Gguf) -> (Option<u32>, Option<u32>, bool) {
+        let id = |key: &str| file.metadata.get(key).and_then(|v| v.as_u64()).map(|v| v as u32);
+        let add_bos = matches!(file.metadata.get("tokenizer.ggml.add_bos_token"), Some(crate::gguf::Value::Bool(true)));
+        (id("tokenizer.ggml.eos_token_id"), id("tokenizer.ggml.bos_token_id"), add_bos)
+    }
+
+    fn sentencepiece(file: &Gguf) -> Result<Tokenizer, LmError> {
+        let tokens = Tokenizer::strings(file, "tokenizer.ggml.tokens")?;
+        let types = Tokenizer::token_types(file, tokens.len())?;
+        let scores: Vec<f32> = match file.metadata.get("tokenizer.ggml.scores").and_then(|v| v.as_array()) {
+            Some(values) => values.to_f32s().ok_or_else(|| file.invalid("token scores are not numbers".into()))?,
+            None => return Err(file.invalid("a SentencePiece vocabulary needs tokenizer.ggml.scores".into()).into()),
+        };
+        if scores.len() != tokens.len() {
+            return Err(file.invalid("token scores and tokens differ in number".into()).into());
+        }
+        let (eos, bos, add_bos) = Tokenizer::special_ids(file);
+        let eos = eos.ok_or_else(|| file.invalid("no EOS token".into()))?;
+        let unknown = file.metadata.get("tokenizer.ggml.unknown_token_id").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        // llama.cpp's default for SentencePiece vocabularies is to add the prefix space.
+        let add_space_prefix =
+            !matches!(file.metadata.get("tokenizer.ggml.add_space_prefix"), Some(crate::gguf::Value::Bool(false)));
+        let control: Vec<bool> = types.iter().map(|&t| t == CONTROL).collect();
+        let bytes = tokens
+            .iter()
+            .zip(&types)
+            .map(|(t, &kind)| match (kind, sentencepiece::byte_piece(t)) {
+                (BYTE, Some(b)) => vec![b],
+                (CONTROL, _) => t.as_bytes().to_vec(),
+                _ => t.replace(sentencepiece::SPACE, " ").into_bytes(),
+            })
+            .collect();
+        let encoder =
+            Encoder::SentencePiece(Box::new(SentencePiece::new(&tokens, scores, &types, unknown, add_space_prefix)));
+        Ok(Tokenizer { encoder, sentencepiece: true, bytes, control, eos, bos, add_bos })
+    }
+
+    fn byte_level(file: &Gguf) -> Result<Tokenizer, LmError> {
         let pre = file.get_str("tokenizer.ggml.pre").unwrap_or("default");
         if !matches!(pre, "smollm" | "starcoder" | "refact" | "codeshell") {
             return Err(LmError::Unsupported(format!(
                 "pre-tokenizer {pre:?} (vecspace implements the smollm/starcoder one)"
             )));
         }
-        let strings = |key: &str| -> Result<Vec<String>, LmError> {
-            let values = file.get(key)?.as_array().and_then(|a| a.as_strings());
-            let values = values.ok_or_else(|| file.invalid(format!("{key} is not a list of strings")))?;
-            Ok(values.iter().map(str::to_owned).collect())
-        };
-        let tokens = strings("tokenizer.ggml.tokens")?;
-        let types: Vec<u64> = match file.metadata.get("tokenizer.ggml.token_type").and_then(|v| v.as_array()) {
-            Some(values) => values.to_u64s().ok_or_else(|| file.invalid("token types are not integers".into()))?,
-            None => vec![1; tokens.len()],
-        };
-        if types.len() != tokens.len() {
-            return Err(file.invalid("token types and tokens differ in number".into()).into());
-        }
-        let merges: Vec<(String, String)> = strings("tokenizer.ggml.merges")?
+        let tokens = Tokenizer::strings(file, "tokenizer.ggml.tokens")?;
+        let types = Tokenizer::token_types(file, tokens.len())?;
+        let merges: Vec<(String, String)> = Tokenizer::strings(file, "tokenizer.ggml.merges")?
             .into_iter()
             .map(|m| match m.split_once(' ') {
                 Some((a, b)) => Ok((a.to_owned(), b.to_owned())),
@@ -105,10 +168,10 @@ impl Tokenizer {
                 }
             })
             .collect();
-        let id = |key: &str| file.metadata.get(key).and_then(|v| v.as_u64()).map(|v| v as u32);
-        let eos = id("tokenizer.ggml.eos_token_id").ok_or_else(|| file.invalid("no EOS token".into()))?;
-        let add_bos = matches!(file.metadata.get("tokenizer.ggml.add_bos_token"), Some(crate::gguf::Value::Bool(true)));
-        Ok(Tokenizer { inner, bytes, control, eos, bos: id("tokenizer.ggml.bos_token_id"), add_bos })
+        let (eos, bos, add_bos) = Tokenizer::special_ids(file);
+        let eos = eos.ok_or_else(|| file.invalid("no EOS token".into()))?;
+        let encoder = Encoder::ByteLevel(Box::new(inner));
+        Ok(Tokenizer { encoder, sentencepiece: false, bytes, control, eos, bos, add_bos })
     }
 
     pub fn vocab_size(&self) -> usize {
@@ -117,12 +180,17 @@ impl Tokenizer {
 
     /// Token ids of `text`; control tokens written in the text (`<|im_start|>`) are recognised.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, LmError> {
-        let encoding = self.inner.encode(text, false).map_err(|e| LmError::Tokenizer(e.to_string()))?;
-        let mut ids = Vec::with_capacity(encoding.len() + 1);
+        let mut ids = Vec::with_capacity(text.len() / 3 + 2);
         if self.add_bos {
             ids.extend(self.bos);
         }
-        ids.extend_from_slice(encoding.get_ids());
+        match &self.encoder {
+            Encoder::ByteLevel(inner) => {
+                let encoding = inner.encode(text, false).map_err(|e| LmError::Tokenizer(e.to_string()))?;
+                ids.extend_from_slice(encoding.get_ids());
+            }
+            Encoder::SentencePiece(inner) => ids.extend(inner.encode(text)),
+        }
         Ok(ids)
     }
 
@@ -148,12 +216,15 @@ impl Tokenizer {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    /// A token's text for display: its bytes, with GPT-2's stand-ins for invisible bytes kept
-    /// (`Ġ` for a leading space), as token lists usually show them.
+    /// A token's text for display: its bytes, with the vocabulary's stand-ins for invisible bytes
+    /// kept (GPT-2's `Ġ` or SentencePiece's `▁` for a space), as token lists usually show them.
     pub fn token_text(&self, id: u32) -> String {
         let table = byte_to_char();
         if self.is_control(id) {
             return String::from_utf8_lossy(self.token_bytes(id)).into_owned();
+        }
+        if self.sentencepiece {
+            return String::from_utf8_lossy(self.token_bytes(id)).replace(' ', &sentencepiece::SPACE.to_string());
         }
         self.token_bytes(id).iter().map(|&b| table[b as usize]).collect()
     }

@@ -117,11 +117,11 @@ fn generate_faces(bencher: Bencher, count: usize) {
     bencher.counter(divan::counter::ItemsCount::new(count)).bench(|| generator.generate(black_box(&latents)).unwrap());
 }
 
-static LM: LazyLock<(vecspace::lm::Gguf, vecspace::lm::Llama)> = LazyLock::new(|| {
+static LM: LazyLock<(vecspace::lm::Gguf, vecspace::lm::Model)> = LazyLock::new(|| {
     let cache = vecspace::fetch::Cache::from_env().unwrap();
     let path = vecspace::fetch::ensure("smollm2-135m", &cache, &vecspace::progress::Silent).unwrap();
     let file = vecspace::lm::Gguf::open(&path).unwrap();
-    let model = vecspace::lm::Llama::load(&file).unwrap();
+    let model = vecspace::lm::Model::load(&file).unwrap();
     (file, model)
 });
 

@@ -106,21 +106,30 @@ pub fn open_generator(name: &str, progress: &dyn progress::Progress) -> Result<l
 /// A language model with its tokenizer and the file they came from.
 pub struct LanguageModel {
     pub file: lm::Gguf,
-    pub model: lm::Llama,
+    pub model: lm::Model,
     pub tokenizer: lm::Tokenizer,
 }
 
 #[cfg(feature = "lm")]
-/// Fetches (on first use) and loads a registered language model (`smollm2-135m`).
+/// Loads a language model: a GGUF file (a name ending in `.gguf` or holding a `/`), or a
+/// registered model (`smollm2-135m`, `gemma3-270m`), fetched on first use.
 pub fn open_language_model(name: &str, progress: &dyn progress::Progress) -> Result<LanguageModel, ModelError> {
+    if name.ends_with(".gguf") || name.contains('/') {
+        return load_language_model(std::path::Path::new(name));
+    }
     let Some(entry) = fetch::registry::find(name).filter(|e| e.kind == fetch::Kind::LanguageModel) else {
         let known: Vec<&str> =
             fetch::REGISTRY.iter().filter(|e| e.kind == fetch::Kind::LanguageModel).map(|e| e.name).collect();
         return Err(ModelError::Unknown { kind: "language model", name: name.to_owned(), known: known.join(", ") });
     };
     let path = fetch::ensure(entry.name, &fetch::Cache::from_env()?, progress)?;
-    let file = lm::Gguf::open(&path).map_err(lm::LmError::from)?;
-    let model = lm::Llama::load(&file)?;
+    load_language_model(&path)
+}
+
+#[cfg(feature = "lm")]
+fn load_language_model(path: &std::path::Path) -> Result<LanguageModel, ModelError> {
+    let file = lm::Gguf::open(path).map_err(lm::LmError::from)?;
+    let model = lm::Model::load(&file)?;
     let tokenizer = lm::Tokenizer::from_gguf(&file)?;
     Ok(LanguageModel { file, model, tokenizer })
 }

@@ -10,11 +10,11 @@ use crate::LanguageModel;
 use crate::eval::lexicon::Lexicon;
 use crate::fetch::{self, Cache};
 use crate::lm::steer::{self, ControlVector, Steering};
-use crate::lm::{Hook, Llama, NoHook, Sampling};
+use crate::lm::{Hook, Model, NoHook, Sampling};
 use crate::progress::{Progress, Unit};
 
 /// Refuses an empty prompt, or one that leaves no room for `room` more tokens.
-pub fn check_prompt(ids: &[u32], room: usize, model: &Llama) -> Result<()> {
+pub fn check_prompt(ids: &[u32], room: usize, model: &Model) -> Result<()> {
     if ids.is_empty() {
         return Err(Error::invalid("the prompt is empty"));
     }
