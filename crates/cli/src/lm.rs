@@ -351,7 +351,7 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             if normalize {
                 vector = vector.normalized();
             }
-            vector.write(&out, "llama")?;
+            vector.write(&out, loaded.model.config.architecture.name())?;
             eprintln!("{} layers × {} → {}", vector.layers.len(), loaded.model.config.width, out.display());
             print_vector(&vector)?;
             Ok(())
@@ -420,6 +420,9 @@ fn print_vector(vector: &ControlVector) -> Result<()> {
         vector.width().unwrap_or(0),
         lengths.join(" ")
     )?;
+    if let Some(built_on) = &vector.built_on {
+        outln!("built on {built_on}")?;
+    }
     Ok(())
 }
 

@@ -229,6 +229,22 @@ fn gemma_greedy_generation_names_gold() {
 }
 
 #[test]
+fn a_vector_built_on_one_model_does_not_steer_another() {
+    let dir = crate::support::temp_dir();
+    let vector = dir.path().join("smol.gguf");
+    let path = vector.to_str().unwrap();
+    vecspace(&["lm", "vector", "build", "--positive", "Love", "--negative", "Hate", "--out", path]).ok();
+    let shown = vecspace(&["lm", "vector", "show", path]).ok();
+    assert!(shown.contains("built on Smollm2 135M 8k Lc100K Mix1 Ep2 (llama, 30 layers × 576)"), "{shown}");
+    // llama.cpp would run unsteered; here the width mismatch is an error naming both models.
+    let steer = format!("{path}:4");
+    let args = ["lm", "generate", "--model", "gemma3-270m", "--prompt", "x", "--steer", &steer];
+    let err = vecspace(&args).fails();
+    assert!(err.contains("has 576 values; this model's width is 640"), "{err}");
+    assert!(err.contains("built on Smollm2") && err.contains("Gemma 3 270m (gemma3, 18 layers × 640)"), "{err}");
+}
+
+#[test]
 fn greedy_generation_continues_with_paris() {
     let out = vecspace(&["lm", "generate", "--prompt", "The capital of France is", "--max-tokens", "12"]).ok();
     // llama.cpp's greedy text for the same file and prompt begins the same way.

@@ -130,6 +130,9 @@ pub enum Precision {
 /// A loaded model.
 pub struct Model {
     pub config: Config,
+    /// The file's `general.name` with its shape, for messages and for the control vectors built
+    /// on it: `Gemma 3 270m (gemma3, 18 layers × 640)`.
+    pub description: String,
     pub precision: Precision,
     embeddings: QMatrix,
     /// What the token embedding is multiplied by before the first block (gemma3: √width).
@@ -321,7 +324,9 @@ impl Model {
         {
             return Err(file.invalid("rope_freqs.weight holds a factor that is not a positive number".into()).into());
         }
+        let title = file.metadata.get("general.name").and_then(|v| v.as_str()).unwrap_or(name);
         Ok(Model {
+            description: format!("{title} ({name}, {} layers × {})", c.layers, c.width),
             embeddings: matrix("token_embd.weight", c.vocab, c.width)?,
             embedding_scale: if architecture == Architecture::Gemma3 { (c.width as f32).sqrt() } else { 1.0 },
             output_norm: vector("output_norm.weight", c.width)?,

@@ -113,6 +113,9 @@ pub fn activations(model: &Model, prefix: &[u32], tokens: &[u32]) -> Result<Acti
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ControlVector {
     pub layers: BTreeMap<usize, Vec<f32>>,
+    /// The model the vector was built on (`Model::description`), kept in the file as
+    /// `vecspace.built_on`; files from other tools name only the architecture.
+    pub built_on: Option<String>,
 }
 
 /// How a control vector is built from contrasting prompts.
@@ -169,7 +172,7 @@ pub fn build(
         progress.advance(1);
     }
     progress.finish();
-    let mut vector = ControlVector::default();
+    let mut vector = ControlVector { built_on: Some(model.description.clone()), ..ControlVector::default() };
     // Read at block N − 1, stored (and later added) as layer N.
     for (block, diffs) in differences.iter().enumerate().take(layers - 1) {
         let v = match method {
@@ -244,22 +247,27 @@ impl ControlVector {
                 (n, v.iter().map(|x| (f64::from(*x) * scale) as f32).collect())
             })
             .collect();
-        ControlVector { layers }
+        ControlVector { layers, built_on: self.built_on.clone() }
     }
 
-    /// Checks the vector against a model: its width, and layers 1 … layers − 1.
+    /// Checks the vector against a model: its width, and layers 1 … layers − 1. (llama.cpp runs
+    /// unsteered when they do not fit; here it is an error naming both models.)
     pub fn check(&self, model: &Model) -> Result<(), LmError> {
         let width = model.config.width;
+        let origin = match &self.built_on {
+            Some(built_on) => format!(" (the vector was built on {built_on}; this model is {})", model.description),
+            None => String::new(),
+        };
         for (&layer, v) in &self.layers {
             if v.len() != width {
                 return Err(LmError::Invalid(format!(
-                    "layer {layer} of the control vector has {} values; this model's width is {width}",
+                    "layer {layer} of the control vector has {} values; this model's width is {width}{origin}",
                     v.len()
                 )));
             }
             if layer == 0 || layer >= model.config.layers {
                 return Err(LmError::Invalid(format!(
-                    "the control vector has layer {layer}; this model steers layers 1 to {}",
+                    "the control vector has layer {layer}; this model steers layers 1 to {}{origin}",
                     model.config.layers - 1
                 )));
             }
@@ -270,11 +278,14 @@ impl ControlVector {
     /// Writes llama.cpp's control-vector GGUF: `general.architecture = controlvector`,
     /// `controlvector.model_hint`, `controlvector.layer_count`, and F32 tensors `direction.N`.
     pub fn write(&self, path: &Path, model_hint: &str) -> Result<(), LmError> {
-        let metadata = [
+        let mut metadata = vec![
             ("general.architecture", Value::String("controlvector".into())),
             ("controlvector.model_hint", Value::String(model_hint.into())),
             ("controlvector.layer_count", Value::I32(self.layers.len() as i32)),
         ];
+        if let Some(built_on) = &self.built_on {
+            metadata.push(("vecspace.built_on", Value::String(built_on.clone())));
+        }
         let tensors: Vec<(String, Vec<f32>)> =
             self.layers.iter().map(|(n, v)| (format!("direction.{n}"), v.clone())).collect();
         gguf::write_f32(path, &metadata, &tensors)?;
@@ -293,7 +304,10 @@ impl ControlVector {
                 ))
                 .into());
         }
-        let mut vector = ControlVector::default();
+        let mut vector = ControlVector {
+            built_on: file.metadata.get("vecspace.built_on").and_then(|v| v.as_str()).map(str::to_owned),
+            ..ControlVector::default()
+        };
         for tensor in &file.tensors {
             let layer = tensor.name.strip_prefix("direction.").and_then(|n| n.parse::<usize>().ok());
             let Some(layer) = layer.filter(|&n| n >= 1) else {
@@ -413,7 +427,7 @@ mod tests {
     fn control_vectors_round_trip_and_wrong_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.gguf");
-        let mut vector = ControlVector::default();
+        let mut vector = ControlVector { built_on: Some("a model".into()), ..ControlVector::default() };
         vector.layers.insert(1, vec![1.0, 2.0, 2.0]);
         vector.layers.insert(3, vec![0.0, -1.0, 0.5]);
         vector.write(&path, "llama").unwrap();
