@@ -206,7 +206,8 @@ pub fn detect(path: &Path) -> Result<Format> {
         let record = &body[..body.iter().position(|&b| b == b'\n').unwrap_or(body.len())];
         let fields: Vec<&[u8]> = record.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty()).collect();
         let numeric = |f: &&[u8]| std::str::from_utf8(f).is_ok_and(|t| t.parse::<f32>().is_ok());
-        let parses = fields.len() == dims + 1 && fields[1..].iter().all(numeric);
+        // `dims` comes from the file: compared without adding to it, so u64::MAX cannot overflow.
+        let parses = fields.len().checked_sub(1) == Some(dims) && fields[1..].iter().all(numeric);
         // A malformed text record is still text: reported line by line rather than as binary.
         let printable = std::str::from_utf8(record).is_ok_and(|t| !t.chars().any(|c| c.is_control() && c != '\r'));
         let textual = parses || (printable && fields.len() >= 2);

@@ -101,6 +101,16 @@ fn glove_text_has_no_header_and_is_detected() {
 }
 
 #[test]
+fn a_header_of_the_largest_dimension_is_detected_without_overflow() {
+    // Found by fuzzing: `dims + 1` overflowed for a header naming u64::MAX dimensions.
+    let dir = Dir::new();
+    let path = dir.file("huge.txt", b"3 18446744073709551615\n1\n");
+    // One field after the header is not a text record of that many values: binary.
+    assert_eq!(detect(&path).unwrap(), Format::Word2VecBinary);
+    assert!(read(&path, &ReadOptions::default()).is_err());
+}
+
+#[test]
 fn binary_files_from_gensim_without_newlines_are_read() {
     let dir = Dir::new();
     let mut bytes = b"2 2\n".to_vec();
