@@ -308,6 +308,14 @@ pub fn quantize(x: &[f32]) -> Q8Input {
     Q8Input { blocks: quantize_blocks(x), super_blocks }
 }
 
+/// Rounds to the nearest integer, ties to even, as ggml does: adding 1.5 · 2²³ leaves no bits for
+/// a fraction, so the addition itself rounds (exact for |v| < 2²²; the values here lie within
+/// ±128). `f32::round_ties_even` is a call into libm on baseline x86-64, 4 % of decoding.
+fn round_ties_even(v: f32) -> f32 {
+    const SHIFT: f32 = 12_582_912.0;
+    (v + SHIFT) - SHIFT
+}
+
 /// Blocks of 32 as ggml's vectorised `Q8_0`/`Q8_1` quantisation makes them: `q = x · 127 / max|x|`
 /// rounded to nearest (ties to even), the scale `max|x| / 127` stored as f16, and the block's
 /// `scale · Σ q` as f16.
@@ -325,7 +333,7 @@ pub fn quantize_blocks(x: &[f32]) -> Q8Vector {
         let inverse = if max > 0.0 { 127.0 / max } else { 0.0 };
         let mut sum = 0i32;
         for &v in block {
-            let q = (v * inverse).round_ties_even() as i8;
+            let q = round_ties_even(v * inverse) as i8;
             sum += i32::from(q);
             out.quants.push(q);
         }
@@ -353,7 +361,7 @@ pub fn quantize_super_blocks(x: &[f32]) -> Q8Vector {
         for chunk in block.chunks_exact(BLOCK) {
             let mut sum = 0i32;
             for &v in chunk {
-                let q = ((v * inverse).round_ties_even() as i32).min(127) as i8;
+                let q = (round_ties_even(v * inverse) as i32).min(127) as i8;
                 sum += i32::from(q);
                 out.quants.push(q);
             }
@@ -523,7 +531,7 @@ fn dot_scalar(kind: GgmlType, row: &[u8], xq: &Q8Vector) -> f32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{BLOCK, GgmlType, Q8Vector, chunk_scales};
+    use super::{BLOCK, GgmlType, Q8Vector, k_scale_min, q3k_scale};
 
     /// Sum of the eight lanes.
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -582,6 +590,7 @@ mod avx2 {
     }
 
     /// The signed integer weights of stretch `j` of `block`: `chunk_weights`, 32 at a time.
+    #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) fn weights(kind: GgmlType, block: &[u8], j: usize) -> __m256i {
         let minus = |v: __m256i, offset: i8| _mm256_sub_epi8(v, _mm256_set1_epi8(offset));
@@ -610,32 +619,105 @@ mod avx2 {
         }
     }
 
-    /// The same sums as `dot_scalar`, eight at a time.
+    /// The f16 at the start of `bytes` (two bytes), converted by the CPU.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn half(bytes: &[u8]) -> f32 {
+        let raw = u16::from_le_bytes([bytes[0], bytes[1]]);
+        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(raw))))
+    }
+
+    /// The two f16 at the start of `bytes` (a block's scale and minimum), converted by the CPU.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn halves(bytes: &[u8]) -> (f32, f32) {
+        let raw = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let both = _mm_cvtph_ps(_mm_cvtsi32_si128(raw as i32));
+        (_mm_cvtss_f32(both), _mm_cvtss_f32(_mm_shuffle_ps(both, both, 1)))
+    }
+
+    /// `acc + scales · Σ w·x` for stretch `c` of the input: values 0–15 weighted by `s0`,
+    /// values 16–31 by `s1`, both times the input's step.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn accumulate(acc: __m256, w: __m256i, xq: &Q8Vector, c: usize, s0: f32, s1: f32) -> __m256 {
+        let quants: &[i8; 32] = xq.quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
+        // SAFETY: an unaligned load of exactly the 32 values borrowed.
+        let xs = unsafe { _mm256_loadu_si256(quants.as_ptr().cast()) };
+        // maddubs multiplies unsigned by signed bytes: move w's sign onto x. Pairs of products
+        // stay within i16 (2 · 128 · 127); lanes 0–3 of the i32 sums hold values 0–15 and lanes
+        // 4–7 values 16–31, matching the two group scales.
+        let pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xs, w));
+        let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+        let dx = xq.scales[c];
+        _mm256_fmadd_ps(_mm256_set_m128(_mm_set1_ps(s1 * dx), _mm_set1_ps(s0 * dx)), sums, acc)
+    }
+
+    /// The same sums as `dot_scalar`, eight at a time. Each type has its own loop, in which
+    /// `weights` is unpacked for that type alone and the scales are decoded with F16C once per
+    /// block: a loop shared by all types, deciding per stretch, ran at a ninth of the speed.
     #[target_feature(enable = "avx2,fma,f16c")]
     pub fn dot(kind: GgmlType, row: &[u8], xq: &Q8Vector) -> f32 {
-        let (values, block_bytes) = kind.block();
-        let chunks_per_block = values as usize / BLOCK;
-        let ones = _mm256_set1_epi16(1);
+        let bytes = kind.block().1 as usize;
         let mut acc = _mm256_setzero_ps();
         let mut offsets = 0.0f32;
-        for (b, block) in row.chunks_exact(block_bytes as usize).enumerate() {
-            for j in 0..chunks_per_block {
-                let c = b * chunks_per_block + j;
-                let quants: &[i8; 32] = xq.quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
-                // SAFETY: an unaligned load of exactly the 32 values borrowed.
-                let xs = unsafe { _mm256_loadu_si256(quants.as_ptr().cast()) };
-                let w = weights(kind, block, j);
-                // maddubs multiplies unsigned by signed bytes: move w's sign onto x. Pairs of
-                // products stay within i16 (2 · 128 · 127); lanes 0–3 of the i32 sums hold values
-                // 0–15 and lanes 4–7 values 16–31, matching the two group scales.
-                let pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xs, w));
-                let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
-                let scales = chunk_scales(kind, block, j);
-                let dx = xq.scales[c];
-                let scale = _mm256_set_m128(_mm_set1_ps(scales.scales[1] * dx), _mm_set1_ps(scales.scales[0] * dx));
-                acc = _mm256_fmadd_ps(scale, sums, acc);
-                offsets += scales.offset * xq.sums[c];
+        match kind {
+            GgmlType::Q4_0 | GgmlType::Q5_0 | GgmlType::Q8_0 => {
+                for (c, block) in row.chunks_exact(bytes).enumerate() {
+                    let d = half(block);
+                    let w = match kind {
+                        GgmlType::Q4_0 => weights(GgmlType::Q4_0, block, 0),
+                        GgmlType::Q5_0 => weights(GgmlType::Q5_0, block, 0),
+                        _ => weights(GgmlType::Q8_0, block, 0),
+                    };
+                    acc = accumulate(acc, w, xq, c, d, d);
+                }
             }
+            GgmlType::Q4_1 | GgmlType::Q5_1 => {
+                for (c, block) in row.chunks_exact(bytes).enumerate() {
+                    let (d, m) = halves(block);
+                    let w = match kind {
+                        GgmlType::Q4_1 => weights(GgmlType::Q4_1, block, 0),
+                        _ => weights(GgmlType::Q5_1, block, 0),
+                    };
+                    acc = accumulate(acc, w, xq, c, d, d);
+                    offsets += m * xq.sums[c];
+                }
+            }
+            GgmlType::Q4_K | GgmlType::Q5_K => {
+                for (b, block) in row.chunks_exact(bytes).enumerate() {
+                    let (d, dmin) = halves(block);
+                    for j in 0..8 {
+                        let c = b * 8 + j;
+                        let (scale, minimum) = k_scale_min(&block[4..16], j);
+                        let w = match kind {
+                            GgmlType::Q4_K => weights(GgmlType::Q4_K, block, j),
+                            _ => weights(GgmlType::Q5_K, block, j),
+                        };
+                        let s = d * f32::from(scale);
+                        acc = accumulate(acc, w, xq, c, s, s);
+                        offsets += -(dmin * f32::from(minimum)) * xq.sums[c];
+                    }
+                }
+            }
+            GgmlType::Q3_K => {
+                for (b, block) in row.chunks_exact(bytes).enumerate() {
+                    let d = half(&block[108..]);
+                    for j in 0..8 {
+                        let s = |k: usize| d * f32::from(q3k_scale(&block[96..108], k));
+                        let w = weights(GgmlType::Q3_K, block, j);
+                        acc = accumulate(acc, w, xq, b * 8 + j, s(2 * j), s(2 * j + 1));
+                    }
+                }
+            }
+            GgmlType::Q6_K => {
+                for (b, block) in row.chunks_exact(bytes).enumerate() {
+                    let d = half(&block[208..]);
+                    for j in 0..8 {
+                        let s = |k: usize| d * f32::from(block[192 + k] as i8);
+                        let w = weights(GgmlType::Q6_K, block, j);
+                        acc = accumulate(acc, w, xq, b * 8 + j, s(2 * j), s(2 * j + 1));
+                    }
+                }
+            }
+            GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
         }
         horizontal_sum(acc) + offsets
     }
@@ -761,6 +843,17 @@ mod tests {
         assert_eq!(input.for_kind(GgmlType::Q6_K), supers);
         assert_eq!(input.for_kind(GgmlType::Q8_0), blocks);
         assert!(quantize(&[1.0; 64]).super_blocks.is_none());
+    }
+
+    #[test]
+    fn rounding_is_to_nearest_even_over_the_whole_range() {
+        for i in -2600..=2600 {
+            let v = i as f32 * 0.05;
+            assert_eq!(round_ties_even(v), v.round_ties_even(), "{v}");
+        }
+        for v in [0.5f32, 1.5, 2.5, -0.5, -2.5, 127.49999, -127.5, 126.5] {
+            assert_eq!(round_ties_even(v), v.round_ties_even(), "{v}");
+        }
     }
 
     #[test]
