@@ -113,8 +113,10 @@ pub fn generate(
     let mut stats = Stats { prompt_tokens: prompt.len(), ..Stats::default() };
     let start = Instant::now();
     let mut logits = Vec::new();
-    for (i, &token) in prompt.iter().enumerate() {
-        if let Some(l) = model.forward(token, &mut cache, hook, i + 1 == prompt.len())? {
+    let batches = prompt.chunks(crate::model::PROMPT_BATCH);
+    let count = batches.len();
+    for (i, batch) in batches.enumerate() {
+        if let Some(l) = model.forward_batch(batch, &mut cache, hook, i + 1 == count)? {
             logits = l;
         }
     }

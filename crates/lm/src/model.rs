@@ -21,7 +21,11 @@
 
 use crate::LmError;
 use crate::gguf::Gguf;
-use crate::quant::{QMatrix, quantize};
+use crate::quant::{Q8Input, QMatrix, quantize};
+
+/// Prompt tokens run through the model together: enough to read each weight matrix once for many
+/// tokens, few enough that the batch's intermediate vectors stay small.
+pub const PROMPT_BATCH: usize = 128;
 
 /// The architectures vecspace runs, by their GGUF name (`general.architecture`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,20 +376,28 @@ impl Model {
 
     /// `matrix · x` at the model's precision.
     fn product(&self, matrix: &QMatrix, x: &[f32]) -> Vec<f32> {
-        let [out] = self.products([matrix], x);
-        out
+        let [out] = self.products([matrix], &[x.to_vec()]);
+        out.into_iter().next().expect("one input")
     }
 
-    /// Each matrix times the same `x`, which is quantised once for all of them.
-    fn products<const N: usize>(&self, matrices: [&QMatrix; N], x: &[f32]) -> [Vec<f32>; N] {
-        let quantized = (self.precision == Precision::Fast).then(|| quantize(x));
-        matrices.map(|matrix| {
-            let mut out = vec![0.0; matrix.rows];
-            match &quantized {
-                Some(xq) => matrix.matvec(x, xq, &mut out),
-                None => matrix.matvec_exact(x, &mut out),
+    /// Each matrix times every input of a batch; each input is quantised once for all of them.
+    fn products<const N: usize>(&self, matrices: [&QMatrix; N], xs: &[Vec<f32>]) -> [Vec<Vec<f32>>; N] {
+        let quantized: Option<Vec<Q8Input>> =
+            (self.precision == Precision::Fast).then(|| xs.iter().map(|x| quantize(x)).collect());
+        matrices.map(|matrix| match &quantized {
+            Some(xq) => {
+                let mut out = vec![Vec::new(); xs.len()];
+                matrix.matmul(xs, xq, &mut out);
+                out
             }
-            out
+            None => xs
+                .iter()
+                .map(|x| {
+                    let mut out = vec![0.0; matrix.rows];
+                    matrix.matvec_exact(x, &mut out);
+                    out
+                })
+                .collect(),
         })
     }
 
@@ -407,84 +419,126 @@ impl Model {
         hook: &mut dyn Hook,
         want_logits: bool,
     ) -> Result<Option<Vec<f32>>, LmError> {
+        self.forward_batch(&[token], cache, hook, want_logits)
+    }
+
+    /// Runs `tokens` at the next positions of `cache` together: each weight matrix is read once
+    /// for the whole batch (four tokens to a pass of the kernel), which is what makes a prompt
+    /// fast. The hook is called after each block for every position of the batch in order; the
+    /// result is the same as running the tokens one at a time. Returns the last position's
+    /// next-token logits when `want_logits`.
+    pub fn forward_batch(
+        &self,
+        tokens: &[u32],
+        cache: &mut Cache,
+        hook: &mut dyn Hook,
+        want_logits: bool,
+    ) -> Result<Option<Vec<f32>>, LmError> {
         let c = &self.config;
-        let position = cache.len;
-        if position >= c.context {
+        let start = cache.len;
+        if tokens.is_empty() {
+            return Err(LmError::Invalid("no tokens to run".into()));
+        }
+        if start + tokens.len() > c.context {
             return Err(LmError::ContextFull { context: c.context });
         }
-        let mut x = self.embedding(token)?;
+        let mut xs = tokens.iter().map(|&token| self.embedding(token)).collect::<Result<Vec<_>, _>>()?;
         let group = c.heads / c.kv_heads;
         let scale = 1.0 / (c.head_dim as f32).sqrt();
+        let norm_all = |xs: &[Vec<f32>], gain: &[f32]| -> Vec<Vec<f32>> {
+            xs.iter().map(|x| rms_norm(x, gain, c.norm_epsilon)).collect()
+        };
         for (layer, block) in self.blocks.iter().enumerate() {
-            let n = rms_norm(&x, &block.attention_norm, c.norm_epsilon);
-            let [mut q, mut k, mut v] = self.products([&block.query, &block.key, &block.value], &n);
-            if let Some([qb, kb, vb]) = &block.biases {
-                for (values, bias) in [(&mut q, qb), (&mut k, kb), (&mut v, vb)] {
-                    values.iter_mut().zip(bias).for_each(|(a, b)| *a += b);
+            let normed = norm_all(&xs, &block.attention_norm);
+            let [mut qs, mut ks, mut vs] = self.products([&block.query, &block.key, &block.value], &normed);
+            for (t, ((q, k), v)) in qs.iter_mut().zip(&mut ks).zip(&mut vs).enumerate() {
+                if let Some([qb, kb, vb]) = &block.biases {
+                    for (values, bias) in [(&mut *q, qb), (&mut *k, kb), (&mut *v, vb)] {
+                        values.iter_mut().zip(bias).for_each(|(a, b)| *a += b);
+                    }
                 }
+                if let Some(gain) = &block.query_norm {
+                    head_norm(q, gain, c.norm_epsilon);
+                }
+                if let Some(gain) = &block.key_norm {
+                    head_norm(k, gain, c.norm_epsilon);
+                }
+                self.rope(q, layer, start + t);
+                self.rope(k, layer, start + t);
+                if self.precision == Precision::Fast {
+                    // llama.cpp keeps keys and values in an f16 cache and multiplies queries with
+                    // them in f16. Rounding the same way keeps greedy text identical to its text
+                    // where two tokens are nearly tied (SmolLM2's "311 million", measured).
+                    [&mut *q, &mut *k, &mut *v]
+                        .into_iter()
+                        .flatten()
+                        .for_each(|x| *x = half::f16::from_f32(*x).to_f32());
+                }
+                cache.keys[layer].extend_from_slice(k);
+                cache.values[layer].extend_from_slice(v);
             }
-            if let Some(gain) = &block.query_norm {
-                head_norm(&mut q, gain, c.norm_epsilon);
-            }
-            if let Some(gain) = &block.key_norm {
-                head_norm(&mut k, gain, c.norm_epsilon);
-            }
-            self.rope(&mut q, layer, position);
-            self.rope(&mut k, layer, position);
-            if self.precision == Precision::Fast {
-                // llama.cpp keeps keys and values in an f16 cache and multiplies queries with them
-                // in f16. Rounding the same way keeps greedy text identical to its text where two
-                // tokens are nearly tied (SmolLM2's "311 million", measured).
-                [&mut q, &mut k, &mut v].into_iter().flatten().for_each(|x| *x = half::f16::from_f32(*x).to_f32());
-            }
-            cache.keys[layer].extend_from_slice(&k);
-            cache.values[layer].extend_from_slice(&v);
             let (keys, values) = (&cache.keys[layer], &cache.values[layer]);
-            let kv_width = k.len();
-            let first = match c.sliding_window {
-                Some(window) if c.is_sliding(layer) => (position + 1).saturating_sub(window),
-                _ => 0,
-            };
-            let mut attended = vec![0.0f32; c.heads * c.head_dim];
-            for head in 0..c.heads {
-                let kv = head / group;
-                let qh = &q[head * c.head_dim..(head + 1) * c.head_dim];
-                let mut scores: Vec<f32> = (first..=position)
-                    .map(|p| {
-                        let kh = &keys[p * kv_width + kv * c.head_dim..][..c.head_dim];
-                        qh.iter().zip(kh).map(|(a, b)| a * b).sum::<f32>() * scale
-                    })
-                    .collect();
-                softmax(&mut scores);
-                let out = &mut attended[head * c.head_dim..(head + 1) * c.head_dim];
-                for (p, weight) in (first..=position).zip(&scores) {
-                    let vh = &values[p * kv_width + kv * c.head_dim..][..c.head_dim];
-                    out.iter_mut().zip(vh).for_each(|(o, v)| *o += weight * v);
-                }
-            }
-            let mut projected = self.product(&block.output, &attended);
+            let kv_width = c.kv_heads * c.head_dim;
+            let attended: Vec<Vec<f32>> = qs
+                .iter()
+                .enumerate()
+                .map(|(t, q)| {
+                    let position = start + t;
+                    let first = match c.sliding_window {
+                        Some(window) if c.is_sliding(layer) => (position + 1).saturating_sub(window),
+                        _ => 0,
+                    };
+                    let mut attended = vec![0.0f32; c.heads * c.head_dim];
+                    for head in 0..c.heads {
+                        let kv = head / group;
+                        let qh = &q[head * c.head_dim..(head + 1) * c.head_dim];
+                        let mut scores: Vec<f32> = (first..=position)
+                            .map(|p| {
+                                let kh = &keys[p * kv_width + kv * c.head_dim..][..c.head_dim];
+                                qh.iter().zip(kh).map(|(a, b)| a * b).sum::<f32>() * scale
+                            })
+                            .collect();
+                        softmax(&mut scores);
+                        let out = &mut attended[head * c.head_dim..(head + 1) * c.head_dim];
+                        for (p, weight) in (first..=position).zip(&scores) {
+                            let vh = &values[p * kv_width + kv * c.head_dim..][..c.head_dim];
+                            out.iter_mut().zip(vh).for_each(|(o, v)| *o += weight * v);
+                        }
+                    }
+                    attended
+                })
+                .collect();
+            let [mut projected] = self.products([&block.output], &attended);
             if let Some(gain) = &block.post_attention_norm {
-                projected = rms_norm(&projected, gain, c.norm_epsilon);
+                projected = norm_all(&projected, gain);
             }
-            x.iter_mut().zip(&projected).for_each(|(a, b)| *a += b);
-            let n = rms_norm(&x, &block.ffn_norm, c.norm_epsilon);
-            let [gate, up] = self.products([&block.gate, &block.up], &n);
+            for (x, p) in xs.iter_mut().zip(&projected) {
+                x.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+            }
+            let normed = norm_all(&xs, &block.ffn_norm);
+            let [gates, ups] = self.products([&block.gate, &block.up], &normed);
             let activation = if c.architecture == Architecture::Gemma3 { gelu_tanh } else { silu };
-            let hidden: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| activation(*g) * u).collect();
-            let mut down = self.product(&block.down, &hidden);
+            let hidden: Vec<Vec<f32>> = gates
+                .iter()
+                .zip(&ups)
+                .map(|(gate, up)| gate.iter().zip(up).map(|(g, u)| activation(*g) * u).collect())
+                .collect();
+            let [mut down] = self.products([&block.down], &hidden);
             if let Some(gain) = &block.post_ffn_norm {
-                down = rms_norm(&down, gain, c.norm_epsilon);
+                down = norm_all(&down, gain);
             }
-            x.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
-            hook.after_block(layer, position, &mut x);
-            // Cheap beside the block's products, and the only sign of an overflow: past it every
-            // token would be a confident guess from NaN logits.
-            if !x.iter().all(|v| v.is_finite()) {
-                return Err(LmError::NonFiniteActivations { layer, position });
+            for (t, (x, d)) in xs.iter_mut().zip(&down).enumerate() {
+                x.iter_mut().zip(d).for_each(|(a, b)| *a += b);
+                hook.after_block(layer, start + t, x);
+                // Cheap beside the block's products, and the only sign of an overflow: past it
+                // every token would be a confident guess from NaN logits.
+                if !x.iter().all(|v| v.is_finite()) {
+                    return Err(LmError::NonFiniteActivations { layer, position: start + t });
+                }
             }
         }
-        cache.len += 1;
-        Ok(want_logits.then(|| self.logits(&x)))
+        cache.len += tokens.len();
+        Ok(want_logits.then(|| self.logits(xs.last().expect("at least one token"))))
     }
 }
 

@@ -103,8 +103,9 @@ pub fn activations(model: &Model, prefix: &[u32], tokens: &[u32]) -> Result<Acti
     let mut activations = Activations { blocks: vec![Vec::new(); model.config.layers], prefix: prefix.len() };
     let mut cache = model.new_cache();
     let mut recorder = Recorder { activations: &mut activations };
-    for &token in prefix.iter().chain(tokens) {
-        model.forward(token, &mut cache, &mut recorder, false)?;
+    let all: Vec<u32> = prefix.iter().chain(tokens).copied().collect();
+    for batch in all.chunks(crate::model::PROMPT_BATCH) {
+        model.forward_batch(batch, &mut cache, &mut recorder, false)?;
     }
     Ok(activations)
 }

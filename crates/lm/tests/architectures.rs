@@ -53,6 +53,47 @@ fn check(arch: &str, expected: Architecture) {
     }
 }
 
+/// A prompt run as one batch gives the same last logits, the same hook calls and the same cache
+/// as the tokens run one at a time.
+#[test]
+fn batches_equal_tokens_one_at_a_time() {
+    struct Record(Vec<(usize, usize, Vec<f32>)>);
+    impl vecspace_lm::Hook for Record {
+        fn after_block(&mut self, layer: usize, position: usize, residual: &mut [f32]) {
+            self.0.push((layer, position, residual.to_vec()));
+        }
+    }
+    for arch in ["llama", "qwen2", "qwen3", "gemma3"] {
+        let file = Gguf::open(&golden(&format!("tiny-{arch}.gguf"))).unwrap();
+        let mut model = Model::load(&file).unwrap();
+        for precision in [Precision::Fast, Precision::Exact] {
+            model.precision = precision;
+            let (mut one, mut batch) = (Record(Vec::new()), Record(Vec::new()));
+            let mut cache = model.new_cache();
+            let mut logits = None;
+            for &token in &TOKENS {
+                logits = model.forward(token, &mut cache, &mut one, true).unwrap();
+            }
+            // Five tokens, then the other seven: a batch after a cache already holding some.
+            let mut batched = model.new_cache();
+            model.forward_batch(&TOKENS[..5], &mut batched, &mut batch, false).unwrap();
+            let last = model.forward_batch(&TOKENS[5..], &mut batched, &mut batch, true).unwrap();
+            assert_eq!(last, logits, "{arch} {precision:?}");
+            assert_eq!(batched.len, TOKENS.len());
+            // The same residuals for every (layer, position), called position by position within a layer.
+            let key = |r: &(usize, usize, Vec<f32>)| (r.1, r.0);
+            one.0.sort_by_key(key);
+            batch.0.sort_by_key(key);
+            assert_eq!(one.0, batch.0, "{arch} {precision:?}");
+        }
+    }
+    let file = Gguf::open(&golden("tiny-llama.gguf")).unwrap();
+    let model = Model::load(&file).unwrap();
+    let mut cache = model.new_cache();
+    assert!(model.forward_batch(&[], &mut cache, &mut NoHook, true).is_err());
+    assert!(model.forward_batch(&vec![1; 65], &mut cache, &mut NoHook, true).unwrap_err().to_string().contains("full"));
+}
+
 #[test]
 fn llama_with_rope_frequency_factors() {
     check("llama", Architecture::Llama);
