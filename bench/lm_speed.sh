@@ -34,7 +34,7 @@ for model in smollm2-135m gemma3-270m; do
   size=$(stat -c %s "$file")
   for threads in 1 2; do
     theirs=$("$llama/build/bin/llama-bench" -m "$file" -t "$threads" -p 32 -n 32 -r "$repetitions" -o csv 2>/dev/null |
-      python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); print(" ".join(f"{float(r[\"avg_ts\"]):.1f}" for r in rows))')
+      python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); print(" ".join("%.1f" % float(r["avg_ts"]) for r in rows))')
     read -r their_pp their_tg <<<"$theirs"
     ours=$(for _ in $(seq "$repetitions"); do
       RAYON_NUM_THREADS=$threads "$vs" lm generate --model "$model" --prompt "$prompt" --max-tokens 32 2>&1 >/dev/null | tail -1

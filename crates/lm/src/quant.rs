@@ -487,10 +487,13 @@ impl QMatrix {
             }
             values
         };
-        let tasks: Vec<(usize, usize)> = if rayon::current_num_threads() == 1 || self.data.len() < PARALLEL_BYTES {
+        // A batch multiplies each row several times: what pays for another thread is the work,
+        // the matrix's bytes times the inputs.
+        let work = self.data.len().saturating_mul(xs.len());
+        let tasks: Vec<(usize, usize)> = if rayon::current_num_threads() == 1 || work < PARALLEL_BYTES {
             vec![(0, self.rows)]
         } else {
-            let per_task = PARALLEL_BYTES / 4 / row_bytes.max(1) + 1;
+            let per_task = (PARALLEL_BYTES / 4 / row_bytes.max(1) / xs.len()).max(1);
             (0..self.rows).step_by(per_task).map(|first| (first, per_task.min(self.rows - first))).collect()
         };
         let results: Vec<Vec<f32>> = tasks.par_iter().map(|&(first, count)| rows(first, count)).collect();
