@@ -1,5 +1,5 @@
 //! GGUF files: `vecspace_lm::Gguf::open`, then what opening a language model does with an opened
-//! file — `Llama::load`, `Tokenizer::from_gguf`, `check_chat_template` — and, for a model that
+//! file — `Model::load`, `Tokenizer::from_gguf`, `check_chat_template` — and, for a model that
 //! loads, a few tokens of greedy generation.
 #![no_main]
 
@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 
 use libfuzzer_sys::fuzz_target;
 use vecspace_lm::tokenizer::check_chat_template;
-use vecspace_lm::{Gguf, Llama, NoHook, Sampling, Tokenizer, generate};
+use vecspace_lm::{Gguf, Model, NoHook, Sampling, Tokenizer, generate};
 
 fuzz_target!(|data: &[u8]| {
     let path = vecspace_fuzz::scratch_file("input.gguf", data);
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = tokenizer.token_text(id);
         }
     }
-    let model = Llama::load(&file);
+    let model = Model::load(&file);
     if vecspace_fuzz::verbose() {
         eprintln!("tokenizer: {:?}", tokenizer.as_ref().err());
         eprintln!("model: {:?}", model.as_ref().map(|m| &m.config).err());
