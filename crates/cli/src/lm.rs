@@ -295,7 +295,7 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
         }
         LmCommand::Activations { prompt, layers, position, out, model } => {
             let loaded = load(&model)?;
-            let ids = loaded.tokenizer.encode(&prompt)?;
+            let (prefix, ids) = loaded.tokenizer.encode_for_reading(&prompt)?;
             check_prompt(&ids, 0, &loaded.model)?;
             let blocks = parse_range(&layers, "--layers")?;
             if *blocks.end() >= loaded.model.config.layers || blocks.start() > blocks.end() {
@@ -304,7 +304,6 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
                     loaded.model.config.layers - 1
                 );
             }
-            let prefix: Vec<u32> = loaded.tokenizer.document_start().into_iter().collect();
             let activations = steer::activations(&loaded.model, &prefix, &ids)?;
             let rows: Vec<Vec<f32>> = blocks.clone().map(|b| activations.at(b, position)).collect::<Result<_, _>>()?;
             match out {
@@ -319,7 +318,8 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
                     } else {
                         format!("averaged over {} tokens", ids.len())
                     };
-                    outln!("block  norm of the residual stream, {over}, after <|endoftext|>")?;
+                    let after: Vec<String> = prefix.iter().map(|&id| loaded.tokenizer.token_text(id)).collect();
+                    outln!("block  norm of the residual stream, {over}, after {}", after.join(""))?;
                     for (block, row) in blocks.zip(&rows) {
                         outln!("{block:>5}  {:.3}", vecspace::length(row))?;
                     }

@@ -98,6 +98,9 @@ fn the_tokenizer_matches_an_independent_implementation() {
         assert_eq!(tokenizer.decode(&ids), text);
     }
     assert_eq!(tokenizer.token_text(7042), "ĠParis");
+    // No BOS in this file: activations are read after the document separator.
+    let (prefix, ids) = tokenizer.encode_for_reading("The capital of France is").unwrap();
+    assert_eq!((prefix, ids), (vec![0], vec![504, 3575, 282, 4649, 314]));
     assert!(tokenizer.is_control(2) && !tokenizer.is_control(7042));
 }
 
@@ -161,6 +164,11 @@ fn gemma_tokenizer_matches_sentencepiece() {
     assert_eq!(tokenizer.token_text(turn[1]), "<start_of_turn>");
     assert!(tokenizer.is_control(turn[1]) && tokenizer.is_control(*turn.last().unwrap()));
     assert_eq!(tokenizer.token_text(16107), "▁Au");
+    // Activations are read after the BOS token, positions counting the prompt's own tokens.
+    let (prefix, ids) = tokenizer.encode_for_reading("The chemical symbol for gold is").unwrap();
+    assert_eq!((prefix, ids), (vec![2], vec![818, 7395, 5404, 573, 5122, 563]));
+    let out = vecspace(&["lm", "activations", "--model", "gemma3-270m", "--prompt", "gold", "--layers", "3..4"]).ok();
+    assert!(out.starts_with("block  norm of the residual stream, averaged over 1 tokens, after <bos>"), "{out}");
 }
 
 /// Gemma 3's last-position logits for "The chemical symbol for gold is" against the NumPy float64

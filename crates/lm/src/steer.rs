@@ -160,9 +160,8 @@ pub fn build(
     let mut differences: Vec<Vec<Vec<f32>>> = vec![Vec::with_capacity(pairs.len()); layers];
     progress.start("reading activations", Some(pairs.len() as u64), vecspace_core::progress::Unit::Items);
     for (positive, negative) in pairs {
-        let prefix: Vec<u32> = tokenizer.document_start().into_iter().collect();
         let read = |text: &str| -> Result<Activations, LmError> {
-            let ids = tokenizer.encode(text)?;
+            let (prefix, ids) = tokenizer.encode_for_reading(text)?;
             activations(model, &prefix, &ids)
         };
         let (p, n) = (read(positive)?, read(negative)?);

@@ -206,6 +206,20 @@ impl Tokenizer {
         (0..self.bytes.len() as u32).find(|&id| self.is_control(id) && self.token_bytes(id) == wanted)
     }
 
+    /// A prompt whose activations are read, split into the neutral start run before it and the
+    /// prompt's own tokens: the BOS token where the file adds one (Gemma), else the document
+    /// separator (SmolLM2). Positions then count the prompt's tokens only.
+    pub fn encode_for_reading(&self, text: &str) -> Result<(Vec<u32>, Vec<u32>), LmError> {
+        let mut ids = self.encode(text)?;
+        match self.bos.filter(|_| self.add_bos) {
+            Some(bos) if ids.first() == Some(&bos) => {
+                ids.remove(0);
+                Ok((vec![bos], ids))
+            }
+            _ => Ok((self.document_start().into_iter().collect(), ids)),
+        }
+    }
+
     pub fn is_control(&self, id: u32) -> bool {
         self.control.get(id as usize).copied().unwrap_or(false)
     }
