@@ -111,24 +111,10 @@ fn logits_match_the_numpy_reference() {
     let file = Gguf::open(model_path()).unwrap();
     let mut model = Model::load(&file).unwrap();
     let reference = vecspace::formats::npy::read_vectors(&golden("smollm2-logits.npy"), 49152, 1).unwrap().remove(0);
-    let run = |model: &Model| {
-        let mut cache = model.new_cache();
-        let mut logits = None;
-        for (i, &token) in [504, 3575, 282, 4649, 314].iter().enumerate() {
-            logits = model.forward(token, &mut cache, &mut NoHook, i == 4).unwrap();
-        }
-        logits.unwrap()
-    };
-    let expected = log_softmax(&reference);
-    // The largest error among the tokens the reference finds likely (log-probability above −10).
-    let worst = |logits: &[f32]| {
-        let got = log_softmax(logits);
-        got.iter().zip(&expected).filter(|(_, e)| **e > -10.0).map(|(a, b)| (a - b).abs()).fold(0.0f64, f64::max)
-    };
+    let prompt = [504, 3575, 282, 4649, 314];
     // Exact products: only f32 rounding separates the two.
     model.precision = Precision::Exact;
-    let exact = run(&model);
-    let raw = exact.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let raw = largest_difference(&last_logits(&model, &prompt), &reference);
     assert!(raw < 2e-3, "exact: max |Δ logit| {raw}");
     // llama.cpp's scheme rounds the input of every product to 8 bits per block of 32 (up to 0.4 %
     // of the block's largest value, the step itself stored as f16); over 211 products the likely
@@ -136,8 +122,9 @@ fn logits_match_the_numpy_reference() {
     // a missing norm — moves them by whole units and reorders the top. (The tiny models of
     // crates/lm/tests/architectures.rs hold the fast path to a reference that rounds as ggml does.)
     model.precision = Precision::Fast;
-    let fast = run(&model);
-    assert!(worst(&fast) < 0.75, "fast: max |Δ log p| {}", worst(&fast));
+    let fast = last_logits(&model, &prompt);
+    let worst = worst_likely(&fast, &reference);
+    assert!(worst < 0.75, "fast: max |Δ log p| {worst}");
     // (The reference's 4th and 5th tokens are 0.06 apart.)
     assert_eq!(top(&fast, 4), top(&reference, 4));
     assert_eq!(top(&reference, 1), vec![7042]);
@@ -180,28 +167,38 @@ fn gemma_logits_match_the_numpy_reference() {
     assert_eq!(model.config.architecture, vecspace::lm::Architecture::Gemma3);
     let reference = vecspace::formats::npy::read_vectors(&golden("gemma3-logits.npy"), 262_144, 1).unwrap().remove(0);
     let prompt = [2, 818, 7395, 5404, 573, 5122, 563];
-    let run = |model: &Model| {
-        let mut cache = model.new_cache();
-        let mut logits = None;
-        for (i, &token) in prompt.iter().enumerate() {
-            logits = model.forward(token, &mut cache, &mut NoHook, i + 1 == prompt.len()).unwrap();
-        }
-        logits.unwrap()
-    };
     model.precision = Precision::Exact;
-    let exact = run(&model);
-    let raw = exact.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let raw = largest_difference(&last_logits(&model, &prompt), &reference);
     assert!(raw < 2e-3, "exact: max |Δ logit| {raw}");
     // Inputs to every product rounded as ggml rounds them (blocks of 32 with an f16 step for the
     // Q5_0 and Q8_0 matrices, super-blocks of 256 for the K-quants): the likely tokens'
     // log-probabilities move by up to 0.57 (measured); a real mistake moves them by whole units.
     model.precision = Precision::Fast;
-    let fast = run(&model);
-    let (expected, got) = (log_softmax(&reference), log_softmax(&fast));
-    let worst = got.iter().zip(&expected).filter(|(_, e)| **e > -10.0).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let fast = last_logits(&model, &prompt);
+    let worst = worst_likely(&fast, &reference);
     assert!(worst < 0.8, "fast: max |Δ log p| {worst}");
     assert_eq!(top(&reference, 1), vec![16107]);
     assert_eq!(top(&fast, 3), top(&reference, 3));
+}
+
+/// The last position's logits after running `prompt` one token at a time.
+fn last_logits(model: &Model, prompt: &[u32]) -> Vec<f32> {
+    let mut cache = model.new_cache();
+    let mut logits = None;
+    for (i, &token) in prompt.iter().enumerate() {
+        logits = model.forward(token, &mut cache, &mut NoHook, i + 1 == prompt.len()).unwrap();
+    }
+    logits.unwrap()
+}
+
+fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max)
+}
+
+/// The largest error in log-probability among the tokens the reference finds likely (above −10).
+fn worst_likely(logits: &[f32], reference: &[f32]) -> f64 {
+    let (got, expected) = (log_softmax(logits), log_softmax(reference));
+    got.iter().zip(&expected).filter(|(_, e)| **e > -10.0).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
 }
 
 /// The `k` largest logits' tokens, largest first.

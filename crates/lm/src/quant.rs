@@ -442,24 +442,13 @@ impl QMatrix {
         });
     }
 
-    /// `matvec` with a chosen kernel (the reference or the fast one), for tests and benchmarks.
+    /// `matvec` with a chosen kernel (the reference or the fast one), for tests and benchmarks:
+    /// a batch of one.
     pub fn matvec_with(&self, x: &[f32], xq: &Q8Input, out: &mut [f32], kernel: Kernel) {
-        assert_eq!(x.len(), self.columns, "the vector's length must equal the row length");
         assert_eq!(out.len(), self.rows, "one output per row");
-        let xq = xq.for_kind(self.kind);
-        let row_bytes = self.row_bytes();
-        let rows = |first: usize, chunk: &mut [f32]| {
-            for (i, value) in chunk.iter_mut().enumerate() {
-                let row = &self.data[(first + i) * row_bytes..(first + i + 1) * row_bytes];
-                *value = dot(self.kind, row, x, xq, kernel);
-            }
-        };
-        // Handing work to other threads costs microseconds: worth it only for large matrices.
-        if rayon::current_num_threads() == 1 || self.data.len() < PARALLEL_BYTES {
-            return rows(0, out);
-        }
-        let rows_per_task = PARALLEL_BYTES / 4 / row_bytes.max(1) + 1;
-        out.par_chunks_mut(rows_per_task).enumerate().for_each(|(task, chunk)| rows(task * rows_per_task, chunk));
+        let mut outs = vec![Vec::new()];
+        self.matmul_with(&[x.to_vec()], std::slice::from_ref(xq), &mut outs, kernel);
+        out.copy_from_slice(&outs[0]);
     }
 }
 
@@ -839,23 +828,16 @@ mod tests {
         QMatrix::new(kind, rows, columns, data).unwrap()
     }
 
-    const QUANTIZED: [GgmlType; 9] = [
-        GgmlType::Q4_0,
-        GgmlType::Q4_1,
-        GgmlType::Q5_0,
-        GgmlType::Q5_1,
-        GgmlType::Q8_0,
-        GgmlType::Q3_K,
-        GgmlType::Q4_K,
-        GgmlType::Q5_K,
-        GgmlType::Q6_K,
-    ];
+    /// The block-quantised types: every type read but the float ones.
+    fn quantized_kinds() -> Vec<GgmlType> {
+        GgmlType::ALL.into_iter().filter(|kind| !kind.is_float()).collect()
+    }
 
     #[test]
     fn quantized_products_match_the_dequantized_weights() {
         let x: Vec<f32> = noise(512, 9).iter().map(|&b| f32::from(b) / 128.0 - 1.0).collect();
         let xq = quantize(&x);
-        for kind in QUANTIZED {
+        for kind in quantized_kinds() {
             let m = matrix(kind, 37, 512, kind.id().into());
             let (mut fast, mut reference) = (vec![0.0; 37], vec![0.0; 37]);
             m.matvec_with(&x, &xq, &mut reference, Kernel::Scalar);
@@ -884,7 +866,7 @@ mod tests {
         let inputs: Vec<Vec<f32>> =
             (0..7).map(|t| noise(512, 20 + t).iter().map(|&b| f32::from(b) / 100.0 - 1.2).collect()).collect();
         let quantized: Vec<Q8Input> = inputs.iter().map(|x| quantize(x)).collect();
-        let mut kinds = QUANTIZED.to_vec();
+        let mut kinds = quantized_kinds();
         kinds.extend([GgmlType::F16, GgmlType::BF16]);
         for kind in kinds {
             let m = if kind.is_float() {
@@ -911,7 +893,7 @@ mod tests {
     fn vector_unpacking_equals_the_reference_unpacking() {
         #[cfg(target_arch = "x86_64")]
         if Kernel::best() == Kernel::Avx2 {
-            for kind in QUANTIZED {
+            for kind in quantized_kinds() {
                 let m = matrix(kind, 3, 256, 100 + u64::from(kind.id()));
                 let (values, bytes) = kind.block();
                 for block in m.data.chunks_exact(bytes as usize) {
