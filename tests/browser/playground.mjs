@@ -83,7 +83,23 @@ try {
   check(plain !== steered, "steering changed the text");
   check((await page.textContent("#steer-error")) === "", "no error");
   await page.screenshot({ path: `${out}/steering.png`, fullPage: true });
-  console.log(JSON.stringify({ first, plain, steered }));
+
+  // The model picker: Gemma 3 brings its own measured settings (normalised vectors, blocks 6..12).
+  const offered = await page.$$eval("#lm-model option", (options) => options.map((o) => o.value));
+  check(offered.join() === "smollm2-135m,gemma3-270m", `models offered: ${offered}`);
+  await page.selectOption("#lm-model", "gemma3-270m");
+  const settings = await page.evaluate(() => ["layer-from", "layer-to", "coefficient"].map((id) => document.getElementById(id).value).concat(document.getElementById("normalize").checked).join());
+  check(settings === "6,12,50,true", `Gemma's preset applied: ${settings}`);
+  check((await page.textContent("#lm-about")).includes("Gemma Terms of Use"), "the license is shown");
+  await page.click("#steer");
+  await page.waitForFunction(() => document.querySelector("#steered").dataset.done === "true", null, { timeout: 60000 });
+  const gemmaPlain = await page.textContent("#plain");
+  const gemmaSteered = await page.textContent("#steered");
+  check(gemmaPlain.length > 10 && gemmaPlain !== plain, `Gemma wrote its own text: ${gemmaPlain}`);
+  check(gemmaPlain !== gemmaSteered, `steering changed Gemma's text: ${gemmaSteered}`);
+  check((await page.textContent("#steer-error")) === "", "no error on Gemma");
+  await page.screenshot({ path: `${out}/steering-gemma.png`, fullPage: true });
+  console.log(JSON.stringify({ first, plain, steered, gemmaPlain, gemmaSteered }));
 } finally {
   await browser.close();
 }

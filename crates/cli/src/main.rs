@@ -509,6 +509,10 @@ struct ServeArgs {
     /// --space.
     #[arg(long = "serve-space", num_args = 1..)]
     spaces: Vec<String>,
+    /// Language models the steering tab offers (registered names or GGUF files); the first is
+    /// the default. Default: every registered language model, each fetched on first use.
+    #[arg(long = "lm-model", num_args = 1..)]
+    language_models: Vec<String>,
     /// Require `Authorization: Bearer TOKEN` on every API request.
     #[arg(long, env = "VECSPACE_TOKEN")]
     token: Option<String>,
@@ -539,7 +543,8 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 /// Loads the spaces, then serves until SIGINT or SIGTERM.
 #[cfg(feature = "server")]
 fn serve(args: &SpaceArgs, options: ServeArgs) -> Result<()> {
-    let ServeArgs { addr, spaces: names, token, cors_origin, heavy, max_connections, read_timeout } = options;
+    let ServeArgs { addr, spaces: names, language_models, token, cors_origin, heavy, max_connections, read_timeout } =
+        options;
     let names = if names.is_empty() { vec![args.space.clone()] } else { names };
     let mut spaces = Vec::new();
     for name in names {
@@ -559,7 +564,7 @@ fn serve(args: &SpaceArgs, options: ServeArgs) -> Result<()> {
         eprintln!("note: at most {most} connections at once; the open-file limit allows no more (ulimit -n)");
     }
     let limits = vecspace_server::Limits { heavy: heavy.max(1), connections, ..vecspace_server::Limits::default() };
-    let config = vecspace_server::Config { spaces, token, cors_origin, limits };
+    let config = vecspace_server::Config { spaces, token, cors_origin, limits, language_models };
     let state = vecspace_server::AppState::new(config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let served = runtime.block_on(async move {

@@ -30,6 +30,7 @@ fn check_prerequisites() {
 #[ignore = "drives Debian's Chromium with playwright-core (installed by .ci/run); run with --include-ignored"]
 fn the_playground_works_in_a_real_browser() {
     check_prerequisites();
+    crate::lm::gemma_path();
     let server = Server::start(&[]);
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let run = Command::new("node")
@@ -42,7 +43,7 @@ fn the_playground_works_in_a_real_browser() {
     assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
     let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert!(seen["first"].as_str().unwrap().starts_with("queen"), "{seen}");
-    for shot in ["words", "faces", "steering"] {
+    for shot in ["words", "faces", "steering", "steering-gemma"] {
         let bytes = std::fs::read(out.join(format!("{shot}.png"))).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{shot}.png");
     }

@@ -16,13 +16,13 @@ fn fetched(name: &str) -> PathBuf {
 }
 
 /// The SmolLM2 model file, fetched on first use.
-fn model_path() -> &'static PathBuf {
+pub(crate) fn model_path() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| fetched("smollm2-135m"))
 }
 
 /// The Gemma 3 270M model file (Q4_K_M), fetched on first use.
-fn gemma_path() -> &'static PathBuf {
+pub(crate) fn gemma_path() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| fetched("gemma3-270m"))
 }

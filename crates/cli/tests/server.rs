@@ -610,6 +610,80 @@ fn a_steering_vector_changes_the_generation() {
 }
 
 #[test]
+fn each_request_runs_the_model_it_names() {
+    crate::lm::gemma_path();
+    let server = Server::start(&[]);
+    let models = server.get("/api/lm/models").json();
+    let names: Vec<&str> = models["models"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["smollm2-135m", "gemma3-270m"], "{models}");
+    let gemma = &models["models"][1];
+    assert_eq!(gemma["layers"], 18);
+    assert_eq!(gemma["preset"]["layers"], serde_json::json!([6, 12]));
+    assert!(gemma["license"].as_str().unwrap().contains("Gemma Terms of Use"));
+
+    let vector = server
+        .post(
+            "/api/lm/vector",
+            serde_json::json!({"model": "gemma3-270m", "positive": "I love this.", "negative": "I hate this.", "normalize": true}),
+        )
+        .json();
+    assert_eq!(
+        (vector["model"].as_str(), vector["layers"].as_u64(), vector["width"].as_u64()),
+        (Some("gemma3-270m"), Some(17), Some(640))
+    );
+    let prompt = "I think that my day was";
+    let plain = server
+        .post("/api/lm/generate", serde_json::json!({"model": "gemma3-270m", "prompt": prompt, "max_tokens": 12}));
+    let steered = server.post(
+        "/api/lm/generate",
+        serde_json::json!({"model": "gemma3-270m", "prompt": prompt, "max_tokens": 12, "layers": [6, 12], "steer": [{"vector": vector["id"], "coefficient": 50.0}]}),
+    );
+    let (plain, steered) = (streamed_text(&plain.text()), streamed_text(&steered.text()));
+    assert!(!plain.is_empty() && plain != steered, "{plain:?} | {steered:?}");
+    let smollm2 = server.post("/api/lm/generate", serde_json::json!({"prompt": prompt, "max_tokens": 12}));
+    assert_ne!(streamed_text(&smollm2.text()), plain, "the default model is SmolLM2, not Gemma");
+
+    // A vector runs only on the model it was built on; an unknown model is named with the offered ones.
+    server
+        .post(
+            "/api/lm/generate",
+            serde_json::json!({"prompt": prompt, "steer": [{"vector": vector["id"], "coefficient": 1}]}),
+        )
+        .error(400, "vector_model_mismatch");
+    let unknown = server.post("/api/lm/generate", serde_json::json!({"model": "gpt-5", "prompt": prompt}));
+    unknown.error(404, "unknown_model");
+    assert!(unknown.json()["message"].as_str().unwrap().contains("smollm2-135m, gemma3-270m"), "{}", unknown.text());
+    server
+        .post("/api/lm/vector", serde_json::json!({"model": "gpt-5", "positive": "a", "negative": "b"}))
+        .error(404, "unknown_model");
+}
+
+#[test]
+fn the_server_offers_the_language_models_it_is_given() {
+    let file = crate::lm::model_path().to_str().unwrap().to_owned();
+    let server = Server::start(&["--lm-model", &file]);
+    let models = server.get("/api/lm/models").json();
+    assert_eq!(models["models"].as_array().unwrap().len(), 1, "{models}");
+    let offered = &models["models"][0];
+    assert_eq!(offered["name"], "smollm2-135m", "a file is called by its name without .gguf");
+    assert_eq!(offered["layers"], 30);
+    assert!(offered["description"].as_str().unwrap().contains("llama, 30 layers × 576"), "{offered}");
+    assert!(!models.to_string().contains(&file), "the server's paths stay private: {models}");
+    let sse =
+        server.post("/api/lm/generate", serde_json::json!({"prompt": "The capital of France is", "max_tokens": 3}));
+    assert!(streamed_text(&sse.text()).starts_with(" Paris"), "{}", sse.text());
+    server
+        .post("/api/lm/generate", serde_json::json!({"model": "gemma3-270m", "prompt": "x"}))
+        .error(404, "unknown_model");
+
+    // A file that cannot run stops the server before it listens, with the reason.
+    let tiny = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden/tiny-llama.gguf");
+    let refused = crate::support::on_glove(&["serve", "--addr", "127.0.0.1:0", "--lm-model", tiny]);
+    let message = refused.fails();
+    assert!(message.contains("tiny-llama.gguf") && message.contains("tokenizer"), "{message}");
+}
+
+#[test]
 fn bad_generation_requests_get_json_errors() {
     let server = Server::start(&[]);
     server.post("/api/lm/generate", serde_json::json!({"prompt": "x", "max_tokens": 100_000})).error(413, "too_large");

@@ -41,6 +41,7 @@ function show(name) {
     $(t).hidden = t !== name;
   }
   if (name === "faces" && !$("face-grid").children.length) sampleFaces();
+  if (name === "steering" && !$("lm-model").options.length) loadModels();
 }
 for (const t of tabs) $("tab-" + t).addEventListener("click", () => show(t));
 
@@ -224,6 +225,29 @@ async function stream(body, target) {
   }
 }
 
+// The models the server offers; choosing one applies its measured steering settings.
+let models = [];
+async function loadModels() {
+  try {
+    models = (await api("/api/lm/models")).models;
+    $("lm-model").replaceChildren(...models.map((m) => new Option(m.name + (m.downloaded ? "" : " (downloaded on first use)"), m.name)));
+    chooseModel();
+  } catch (e) { $("steer-error").textContent = e.message; }
+}
+
+function chooseModel() {
+  const model = models.find((m) => m.name === $("lm-model").value);
+  if (!model) return;
+  $("lm-about").textContent = model.description + (model.license ? " — " + model.license : "");
+  if (model.layers) for (const id of ["layer-from", "layer-to"]) $(id).max = model.layers - 1;
+  if (model.preset) {
+    [$("layer-from").value, $("layer-to").value] = model.preset.layers;
+    $("coefficient").value = model.preset.coefficient;
+    $("normalize").checked = model.preset.normalize;
+  }
+}
+$("lm-model").addEventListener("change", chooseModel);
+
 $("steer-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("steer-error").textContent = "";
@@ -232,10 +256,12 @@ $("steer-form").addEventListener("submit", async (event) => {
   const max_tokens = parseInt($("max-tokens").value, 10);
   const layers = [parseInt($("layer-from").value, 10), parseInt($("layer-to").value, 10)];
   try {
-    const vector = await api("/api/lm/vector", { positive: $("positive").value, negative: $("negative").value });
+    const model = $("lm-model").value || undefined;
+    const vector = await api("/api/lm/vector", { model, positive: $("positive").value, negative: $("negative").value, normalize: $("normalize").checked });
+    for (const id of ["layer-from", "layer-to"]) $(id).max = vector.layers;
     // One after the other: each holds one of the server's heavy slots while it streams.
-    await stream({ prompt, max_tokens }, $("plain"));
-    await stream({ prompt, max_tokens, steer: [{ vector: vector.id, coefficient: parseFloat($("coefficient").value) }], layers }, $("steered"));
+    await stream({ model, prompt, max_tokens }, $("plain"));
+    await stream({ model, prompt, max_tokens, steer: [{ vector: vector.id, coefficient: parseFloat($("coefficient").value) }], layers }, $("steered"));
   } catch (e) { $("steer-error").textContent = e.message; }
 });
 

@@ -83,6 +83,9 @@ pub struct Config {
     /// An origin allowed to call the API from another site (CORS), if any.
     pub cors_origin: Option<String>,
     pub limits: Limits,
+    /// Language models offered on the steering tab (registered names or GGUF files); the first
+    /// is the default. Empty: every registered language model.
+    pub language_models: Vec<String>,
 }
 
 /// Shared by all requests.
@@ -94,7 +97,7 @@ pub struct AppState {
     limits: Limits,
     heavy: Arc<Semaphore>,
     generators: Mutex<HashMap<String, Arc<OnceCell<Arc<vecspace::latent::Dcgan>>>>>,
-    language_model: OnceCell<Arc<vecspace::LanguageModel>>,
+    language_models: lm::Models,
     jobs: jobs::Jobs,
     vectors: lm::Vectors,
     answers: words::Answers,
@@ -111,7 +114,7 @@ pub enum ConfigError {
     #[error("invalid CORS origin {origin:?}")]
     CorsOrigin { origin: String },
     #[error(transparent)]
-    Directions(#[from] vecspace::app::Error),
+    App(#[from] vecspace::app::Error),
 }
 
 impl AppState {
@@ -138,7 +141,7 @@ impl AppState {
             heavy: Arc::new(Semaphore::new(config.limits.heavy.max(1))),
             limits: config.limits,
             generators: Mutex::new(HashMap::new()),
-            language_model: OnceCell::new(),
+            language_models: lm::Models::new(vecspace::app::steering::model_choices(&config.language_models)?),
             jobs: jobs::Jobs::default(),
             vectors: lm::Vectors::default(),
             answers: words::Answers::new(answer_cache_bytes),
@@ -225,6 +228,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/faces/render", post(faces::render))
         .route("/api/faces/edit", post(faces::edit))
         .route("/api/faces/interpolate", post(faces::interpolate))
+        .route("/api/lm/models", get(lm::models))
         .route("/api/lm/vector", post(lm::build_vector))
         .route("/api/lm/generate", post(lm::generate))
         .route_layer(middleware::from_fn_with_state(state.clone(), spaces_intact))

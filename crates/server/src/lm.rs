@@ -1,7 +1,8 @@
-//! Language-model endpoints: build a steering vector from two prompts, and generate — steered or
-//! not — with the tokens streamed as server-sent events.
+//! Language-model endpoints: the models on offer, a steering vector from two prompts, and
+//! generation — steered or not — with the tokens streamed as server-sent events. Every request
+//! names its model (the first offered by default).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +12,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
 use tokio_stream::wrappers::ReceiverStream;
 use vecspace::LanguageModel;
+use vecspace::app::steering::ModelChoice;
 use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
 use vecspace::lm::tokenizer::{TextStream, chat_prompt};
 use vecspace::lm::{Hook, NoHook, Sampling};
@@ -20,50 +23,106 @@ use vecspace::lm::{Hook, NoHook, Sampling};
 use crate::words::Body;
 use crate::{ApiError, AppState};
 
-/// The language model the server runs.
-pub const MODEL: &str = "smollm2-135m";
-
 /// Vectors built through the API, by id; the oldest are dropped beyond this many.
 const KEPT_VECTORS: usize = 64;
+
+/// A vector built through the API, with the name of the model it was built on.
+struct Kept {
+    model: String,
+    vector: Arc<ControlVector>,
+}
 
 #[derive(Default)]
 pub struct Vectors {
     next: AtomicU64,
     /// By number (the id is `v` and the number), so the oldest is the first.
-    vectors: Mutex<BTreeMap<u64, Arc<ControlVector>>>,
+    vectors: Mutex<BTreeMap<u64, Kept>>,
 }
 
 impl Vectors {
     /// Keeps `vector` and returns its id; past [`KEPT_VECTORS`] only the oldest is forgotten,
     /// so every other client's vectors stay usable.
-    fn keep(&self, vector: ControlVector) -> String {
+    fn keep(&self, model: &str, vector: ControlVector) -> String {
         let number = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let mut vectors = self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         while vectors.len() >= KEPT_VECTORS {
             vectors.pop_first();
         }
-        vectors.insert(number, Arc::new(vector));
+        vectors.insert(number, Kept { model: model.to_owned(), vector: Arc::new(vector) });
         format!("v{number}")
     }
 
-    fn get(&self, id: &str) -> Option<Arc<ControlVector>> {
+    /// The vector called `id`, if it is still kept, and the model it was built on.
+    fn get(&self, id: &str) -> Option<(String, Arc<ControlVector>)> {
         let number = id.strip_prefix('v')?.parse::<u64>().ok()?;
-        self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&number).cloned()
+        let vectors = self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        vectors.get(&number).map(|kept| (kept.model.clone(), kept.vector.clone()))
     }
 }
 
-async fn model(state: &Arc<AppState>) -> Result<Arc<LanguageModel>, ApiError> {
-    let loaded = state
-        .language_model
-        .get_or_try_init(|| async {
-            tokio::task::spawn_blocking(|| {
-                vecspace::open_language_model(MODEL, &vecspace::progress::Silent).map(Arc::new).map_err(ApiError::from)
+/// The language models the server offers, and those loaded so far.
+pub struct Models {
+    choices: Vec<ModelChoice>,
+    loaded: Mutex<HashMap<String, Arc<OnceCell<Arc<LanguageModel>>>>>,
+}
+
+impl Models {
+    pub fn new(choices: Vec<ModelChoice>) -> Models {
+        Models { choices, loaded: Mutex::new(HashMap::new()) }
+    }
+
+    /// The offered model called `name` (the first when none is named).
+    fn choice(&self, name: Option<&str>) -> Result<&ModelChoice, ApiError> {
+        let found = match name {
+            None => self.choices.first(),
+            Some(name) => self.choices.iter().find(|c| c.name == name),
+        };
+        found.ok_or_else(|| {
+            let offered: Vec<&str> = self.choices.iter().map(|c| c.name.as_str()).collect();
+            let offered = if offered.is_empty() { "none".to_owned() } else { offered.join(", ") };
+            ApiError::not_found(
+                "unknown_model",
+                format!("no language model {:?} is offered; offered: {offered}", name.unwrap_or_default()),
+            )
+        })
+    }
+}
+
+/// The named model (the default one when none is named), loaded once — and fetched first if it
+/// is registered and not yet on disk.
+async fn model(state: &Arc<AppState>, name: Option<&str>) -> Result<(String, Arc<LanguageModel>), ApiError> {
+    let choice = state.language_models.choice(name)?;
+    let cell = state
+        .language_models
+        .loaded
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .entry(choice.name.clone())
+        .or_insert_with(|| Arc::new(OnceCell::new()))
+        .clone();
+    let source = choice.source.clone();
+    let loaded = cell
+        .get_or_try_init(|| async move {
+            tokio::task::spawn_blocking(move || {
+                vecspace::open_language_model(&source, &vecspace::progress::Silent)
+                    .map(Arc::new)
+                    .map_err(ApiError::from)
             })
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?
         })
         .await?;
-    Ok(loaded.clone())
+    Ok((choice.name.clone(), loaded.clone()))
+}
+
+#[derive(Serialize)]
+pub struct ModelsResponse<'a> {
+    /// The first is the default.
+    models: &'a [ModelChoice],
+}
+
+pub async fn models(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::to_value(ModelsResponse { models: &state.language_models.choices }).expect("JSON"))
 }
 
 #[derive(Deserialize)]
@@ -71,11 +130,17 @@ async fn model(state: &Arc<AppState>) -> Result<Arc<LanguageModel>, ApiError> {
 pub struct VectorRequest {
     positive: String,
     negative: String,
+    #[serde(default)]
+    model: Option<String>,
+    /// Scale each layer's vector to unit length (then coefficients are residual-stream lengths).
+    #[serde(default)]
+    normalize: bool,
 }
 
 #[derive(Serialize)]
 pub struct VectorResponse {
     id: String,
+    model: String,
     layers: usize,
     width: usize,
 }
@@ -90,23 +155,25 @@ pub async fn build_vector(
             return Err(ApiError::bad_request("both prompts must hold some text"));
         }
     }
-    let model = model(&state).await?;
+    let (name, model) = model(&state, request.model.as_deref()).await?;
+    let normalize = request.normalize;
     let vector = state
         .heavy(move || {
             let pairs = [(request.positive, request.negative)];
-            Ok(steer::build(
+            let vector = steer::build(
                 &model.model,
                 &model.tokenizer,
                 &pairs,
                 Method::MeanDiff,
                 Position::Mean,
                 &vecspace::progress::Silent,
-            )?)
+            )?;
+            Ok(if normalize { vector.normalized() } else { vector })
         })
         .await?;
     let (layers, width) = (vector.layers.len(), vector.width().unwrap_or(0));
-    let id = state.vectors.keep(vector);
-    Ok(Json(VectorResponse { id, layers, width }))
+    let id = state.vectors.keep(&name, vector);
+    Ok(Json(VectorResponse { id, model: name, layers, width }))
 }
 
 #[derive(Deserialize)]
@@ -121,6 +188,8 @@ pub struct Steer {
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
     prompt: String,
+    #[serde(default)]
+    model: Option<String>,
     #[serde(default)]
     chat: bool,
     #[serde(default)]
@@ -160,19 +229,28 @@ pub async fn generate(
     if request.steer.len() > 8 || request.steer.iter().any(|s| !s.coefficient.is_finite()) {
         return Err(ApiError::bad_request("at most 8 vectors, with finite coefficients"));
     }
+    let model_name = state.language_models.choice(request.model.as_deref())?.name.clone();
     let vectors: Vec<(ControlVector, f32)> = {
         request
             .steer
             .iter()
             .map(|s| match state.vectors.get(&s.vector) {
-                Some(v) => Ok(((*v).clone(), s.coefficient)),
+                Some((built_on, v)) if built_on == model_name => Ok(((*v).clone(), s.coefficient)),
+                Some((built_on, _)) => Err(ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "vector_model_mismatch",
+                    format!(
+                        "vector {:?} was built on {built_on}; this request runs {model_name} — build one on it",
+                        s.vector
+                    ),
+                )),
                 None => {
                     Err(ApiError::not_found("unknown_vector", format!("no vector {:?}; build one first", s.vector)))
                 }
             })
             .collect::<Result<_, _>>()?
     };
-    let model = model(&state).await?;
+    let (_, model) = model(&state, Some(&model_name)).await?;
     let text = if request.chat { chat_prompt(&request.prompt, None) } else { request.prompt.clone() };
     let ids = model.tokenizer.encode(&text)?;
     vecspace::app::steering::check_prompt(&ids, max_tokens, &model.model)?;
@@ -229,7 +307,7 @@ mod tests {
     #[test]
     fn past_the_limit_only_the_oldest_vector_is_forgotten() {
         let vectors = Vectors::default();
-        let ids: Vec<String> = (0..KEPT_VECTORS + 1).map(|_| vectors.keep(ControlVector::default())).collect();
+        let ids: Vec<String> = (0..KEPT_VECTORS + 1).map(|_| vectors.keep("m", ControlVector::default())).collect();
         assert!(vectors.get(&ids[0]).is_none(), "the oldest stays past the limit");
         assert!(ids[1..].iter().all(|id| vectors.get(id).is_some()), "others' vectors were dropped");
         assert!(vectors.get("v0").is_none() && vectors.get("x1").is_none() && vectors.get("v").is_none());

@@ -217,3 +217,98 @@ fn ranked_tokens(loaded: &LanguageModel, scores: &[f32], sign: f32, top: usize) 
     order.sort_by(|&a, &b| (sign * scores[b]).total_cmp(&(sign * scores[a])).then(a.cmp(&b)));
     order.iter().take(top).map(|&i| (loaded.tokenizer.token_text(i as u32), scores[i])).collect()
 }
+
+/// Steering measured to change a registered model's text visibly without breaking it
+/// (docs/STEERING.md): the blocks the vector is added at, its coefficient, and whether the
+/// vector is built unit length per layer (Gemma's residual stream is thousands long, so its
+/// vectors are normalised and pushed with coefficients in the tens).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct SteeringPreset {
+    pub layers: [usize; 2],
+    pub coefficient: f32,
+    pub normalize: bool,
+}
+
+/// The preset for a registered model, where one has been measured.
+pub fn steering_preset(model: &str) -> Option<SteeringPreset> {
+    match model {
+        "smollm2-135m" => Some(SteeringPreset { layers: [6, 6], coefficient: 2.0, normalize: false }),
+        "gemma3-270m" => Some(SteeringPreset { layers: [6, 12], coefficient: 50.0, normalize: true }),
+        _ => None,
+    }
+}
+
+/// A language model a front end offers: a registered model or a GGUF file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelChoice {
+    /// What requests call it: the registered name, or the file's name without `.gguf`.
+    pub name: String,
+    /// The registered name or the file's path, as `open_language_model` takes it.
+    #[serde(skip)]
+    pub source: String,
+    pub description: String,
+    /// The terms of use, for registered models.
+    pub license: Option<String>,
+    /// Whether it is on disk; a registered model is fetched on first use otherwise.
+    pub downloaded: bool,
+    /// Transformer blocks, where the file has been read.
+    pub layers: Option<usize>,
+    pub preset: Option<SteeringPreset>,
+}
+
+/// The models to offer, from registered names and GGUF paths (all registered language models
+/// when `sources` is empty). A file is opened and checked now, so a server never starts with a
+/// model it cannot run; its name must not repeat another's.
+pub fn model_choices(sources: &[String]) -> Result<Vec<ModelChoice>> {
+    let sources: Vec<String> = if sources.is_empty() {
+        fetch::REGISTRY.iter().filter(|e| e.kind == fetch::Kind::LanguageModel).map(|e| e.name.to_owned()).collect()
+    } else {
+        sources.to_vec()
+    };
+    let cache = Cache::from_env()?;
+    let mut choices: Vec<ModelChoice> = Vec::with_capacity(sources.len());
+    for source in sources {
+        let registered =
+            fetch::registry::find(&source).filter(|e| e.kind == fetch::Kind::LanguageModel && !source.contains('/'));
+        let choice = match registered {
+            Some(entry) => {
+                let path = cache.entry_path(entry);
+                let layers = crate::lm::Gguf::open(&path).ok().and_then(|file| block_count(&file));
+                ModelChoice {
+                    name: entry.name.to_owned(),
+                    source: source.clone(),
+                    description: entry.description.to_owned(),
+                    license: Some(entry.license.to_owned()),
+                    downloaded: path.is_file(),
+                    layers,
+                    preset: steering_preset(entry.name),
+                }
+            }
+            None => {
+                // Not registered: a file, which must load (the same error as `lm` commands give).
+                let loaded = crate::open_language_model(&source, &crate::progress::Silent)?;
+                let name = Path::new(&source).file_stem().and_then(|s| s.to_str()).unwrap_or(&source).to_owned();
+                ModelChoice {
+                    name,
+                    source: source.clone(),
+                    description: loaded.model.description.clone(),
+                    license: None,
+                    downloaded: true,
+                    layers: Some(loaded.model.config.layers),
+                    preset: None,
+                }
+            }
+        };
+        if choices.iter().any(|c| c.name == choice.name) {
+            return Err(Error::invalid(format!("two language models are called {:?}", choice.name)));
+        }
+        choices.push(choice);
+    }
+    Ok(choices)
+}
+
+/// `ARCH.block_count` from a file's metadata.
+fn block_count(file: &crate::lm::Gguf) -> Option<usize> {
+    let architecture = file.get_str("general.architecture").ok()?;
+    file.get_u64(&format!("{architecture}.block_count")).ok().map(|n| n as usize)
+}
