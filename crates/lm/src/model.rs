@@ -20,8 +20,9 @@
 //! `rope_freqs.weight` supplies the factors and linear rope scaling divides every angle.
 
 use crate::LmError;
+use crate::attention;
 use crate::gguf::Gguf;
-use crate::quant::{Q8Input, QMatrix, quantize};
+use crate::quant::{Kernel, Q8Input, QMatrix, quantize};
 
 /// Prompt tokens run through the model together: enough to read each weight matrix once for many
 /// tokens, few enough that the batch's intermediate vectors stay small.
@@ -445,6 +446,8 @@ impl Model {
         let mut xs = tokens.iter().map(|&token| self.embedding(token)).collect::<Result<Vec<_>, _>>()?;
         let group = c.heads / c.kv_heads;
         let scale = 1.0 / (c.head_dim as f32).sqrt();
+        // The reference precision keeps its sums in plain order.
+        let kernel = if self.precision == Precision::Fast { Kernel::best() } else { Kernel::Scalar };
         let norm_all = |xs: &[Vec<f32>], gain: &[f32]| -> Vec<Vec<f32>> {
             xs.iter().map(|x| rms_norm(x, gain, c.norm_epsilon)).collect()
         };
@@ -495,7 +498,7 @@ impl Model {
                         let mut scores: Vec<f32> = (first..=position)
                             .map(|p| {
                                 let kh = &keys[p * kv_width + kv * c.head_dim..][..c.head_dim];
-                                qh.iter().zip(kh).map(|(a, b)| a * b).sum::<f32>() * scale
+                                attention::dot(qh, kh, kernel) * scale
                             })
                             .collect();
                         softmax(&mut scores);
