@@ -24,6 +24,7 @@ pub mod model;
 pub mod quant;
 pub mod sentencepiece;
 pub mod steer;
+pub mod team;
 pub mod tokenizer;
 
 pub use generate::{Sampling, Stats, generate};

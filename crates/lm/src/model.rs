@@ -23,6 +23,7 @@ use crate::LmError;
 use crate::attention;
 use crate::gguf::Gguf;
 use crate::quant::{Kernel, Q8Input, QMatrix, quantize};
+use crate::team::Team;
 
 /// Prompt tokens run through the model together: enough to read each weight matrix once for many
 /// tokens, few enough that the batch's intermediate vectors stay small.
@@ -384,7 +385,7 @@ impl Model {
     /// Each matrix times every input of a batch; each input is quantised once for all of them.
     fn products<const N: usize>(&self, matrices: [&QMatrix; N], xs: &[Vec<f32>]) -> [Vec<Vec<f32>>; N] {
         let quantized: Option<Vec<Q8Input>> =
-            (self.precision == Precision::Fast).then(|| xs.iter().map(|x| quantize(x)).collect());
+            (self.precision == Precision::Fast).then(|| Team::global().map(xs.len(), &|t| quantize(&xs[t])));
         matrices.map(|matrix| match &quantized {
             Some(xq) => {
                 let mut out = vec![Vec::new(); xs.len()];
@@ -402,13 +403,14 @@ impl Model {
         })
     }
 
-    /// Rotates each head of `x` for `position` in `layer`.
-    fn rope(&self, x: &mut [f32], layer: usize, position: usize) {
+    /// The rotation angles' sines and cosines at `position`, for the sliding-window layers or the
+    /// global ones: computed once per position and shared by every head and layer of that kind.
+    fn rope_angles(&self, sliding: bool, position: usize) -> Vec<(f32, f32)> {
         let c = &self.config;
-        let base = if c.is_sliding(layer) { c.rope_base_local } else { c.rope_base };
+        let base = if sliding { c.rope_base_local } else { c.rope_base };
         // Linear scaling stretches only the global layers' positions (gemma3's local layers keep theirs).
-        let scale = if c.is_sliding(layer) { 1.0 } else { c.rope_scale };
-        rope(x, c.head_dim, position as f64 / f64::from(scale), base, c.rope_layout, self.rope_factors.as_deref());
+        let scale = if sliding { 1.0 } else { c.rope_scale };
+        rope_angles(c.head_dim, position as f64 / f64::from(scale), base, self.rope_factors.as_deref())
     }
 
     /// Runs `token` at the next position of `cache`, calling `hook` after each block; returns the
@@ -448,69 +450,76 @@ impl Model {
         let scale = 1.0 / (c.head_dim as f32).sqrt();
         // The reference precision keeps its sums in plain order.
         let kernel = if self.precision == Precision::Fast { Kernel::best() } else { Kernel::Scalar };
+        // The work of each token outside the products is shared among the team too: a prompt's
+        // attention alone grows with the square of its length.
+        let team = Team::global();
         let norm_all = |xs: &[Vec<f32>], gain: &[f32]| -> Vec<Vec<f32>> {
-            xs.iter().map(|x| rms_norm(x, gain, c.norm_epsilon)).collect()
+            team.map(xs.len(), &|t| rms_norm(&xs[t], gain, c.norm_epsilon))
         };
+        // Rotation angles per position, for the sliding-window layers and the global ones.
+        let angles: [Vec<Vec<(f32, f32)>>; 2] =
+            [false, true].map(|sliding| (0..tokens.len()).map(|t| self.rope_angles(sliding, start + t)).collect());
         for (layer, block) in self.blocks.iter().enumerate() {
             let normed = norm_all(&xs, &block.attention_norm);
-            let [mut qs, mut ks, mut vs] = self.products([&block.query, &block.key, &block.value], &normed);
-            for (t, ((q, k), v)) in qs.iter_mut().zip(&mut ks).zip(&mut vs).enumerate() {
+            let [qs, ks, vs] = self.products([&block.query, &block.key, &block.value], &normed);
+            let angles = &angles[usize::from(c.is_sliding(layer))];
+            let prepared = team.map(tokens.len(), &|t| {
+                let (mut q, mut k, mut v) = (qs[t].clone(), ks[t].clone(), vs[t].clone());
                 if let Some([qb, kb, vb]) = &block.biases {
-                    for (values, bias) in [(&mut *q, qb), (&mut *k, kb), (&mut *v, vb)] {
+                    for (values, bias) in [(&mut q, qb), (&mut k, kb), (&mut v, vb)] {
                         values.iter_mut().zip(bias).for_each(|(a, b)| *a += b);
                     }
                 }
                 if let Some(gain) = &block.query_norm {
-                    head_norm(q, gain, c.norm_epsilon);
+                    head_norm(&mut q, gain, c.norm_epsilon);
                 }
                 if let Some(gain) = &block.key_norm {
-                    head_norm(k, gain, c.norm_epsilon);
+                    head_norm(&mut k, gain, c.norm_epsilon);
                 }
-                self.rope(q, layer, start + t);
-                self.rope(k, layer, start + t);
+                rope(&mut q, c.head_dim, &angles[t], c.rope_layout);
+                rope(&mut k, c.head_dim, &angles[t], c.rope_layout);
                 if self.precision == Precision::Fast {
                     // llama.cpp keeps keys and values in an f16 cache and multiplies queries with
                     // them in f16. Rounding the same way keeps greedy text identical to its text
                     // where two tokens are nearly tied (SmolLM2's "311 million", measured).
-                    [&mut *q, &mut *k, &mut *v]
-                        .into_iter()
-                        .flatten()
-                        .for_each(|x| *x = half::f16::from_f32(*x).to_f32());
+                    [&mut q, &mut k, &mut v].into_iter().flatten().for_each(|x| *x = half::f16::from_f32(*x).to_f32());
                 }
-                cache.keys[layer].extend_from_slice(k);
-                cache.values[layer].extend_from_slice(v);
+                (q, k, v)
+            });
+            let mut qs = Vec::with_capacity(tokens.len());
+            for (q, k, v) in prepared {
+                cache.keys[layer].extend_from_slice(&k);
+                cache.values[layer].extend_from_slice(&v);
+                qs.push(q);
             }
             let (keys, values) = (&cache.keys[layer], &cache.values[layer]);
             let kv_width = c.kv_heads * c.head_dim;
-            let attended: Vec<Vec<f32>> = qs
-                .iter()
-                .enumerate()
-                .map(|(t, q)| {
-                    let position = start + t;
-                    let first = match c.sliding_window {
-                        Some(window) if c.is_sliding(layer) => (position + 1).saturating_sub(window),
-                        _ => 0,
-                    };
-                    let mut attended = vec![0.0f32; c.heads * c.head_dim];
-                    for head in 0..c.heads {
-                        let kv = head / group;
-                        let qh = &q[head * c.head_dim..(head + 1) * c.head_dim];
-                        let mut scores: Vec<f32> = (first..=position)
-                            .map(|p| {
-                                let kh = &keys[p * kv_width + kv * c.head_dim..][..c.head_dim];
-                                attention::dot(qh, kh, kernel) * scale
-                            })
-                            .collect();
-                        softmax(&mut scores);
-                        let out = &mut attended[head * c.head_dim..(head + 1) * c.head_dim];
-                        for (p, weight) in (first..=position).zip(&scores) {
-                            let vh = &values[p * kv_width + kv * c.head_dim..][..c.head_dim];
-                            out.iter_mut().zip(vh).for_each(|(o, v)| *o += weight * v);
-                        }
+            let attended: Vec<Vec<f32>> = team.map(tokens.len(), &|t| {
+                let q = &qs[t];
+                let position = start + t;
+                let first = match c.sliding_window {
+                    Some(window) if c.is_sliding(layer) => (position + 1).saturating_sub(window),
+                    _ => 0,
+                };
+                let mut attended = vec![0.0f32; c.heads * c.head_dim];
+                for head in 0..c.heads {
+                    let kv = head / group;
+                    let qh = &q[head * c.head_dim..(head + 1) * c.head_dim];
+                    let mut scores: Vec<f32> = (first..=position)
+                        .map(|p| {
+                            let kh = &keys[p * kv_width + kv * c.head_dim..][..c.head_dim];
+                            attention::dot(qh, kh, kernel) * scale
+                        })
+                        .collect();
+                    softmax(&mut scores);
+                    let out = &mut attended[head * c.head_dim..(head + 1) * c.head_dim];
+                    for (p, weight) in (first..=position).zip(&scores) {
+                        let vh = &values[p * kv_width + kv * c.head_dim..][..c.head_dim];
+                        out.iter_mut().zip(vh).for_each(|(o, v)| *o += weight * v);
                     }
-                    attended
-                })
-                .collect();
+                }
+                attended
+            });
             let [mut projected] = self.products([&block.output], &attended);
             if let Some(gain) = &block.post_attention_norm {
                 projected = norm_all(&projected, gain);
@@ -521,11 +530,8 @@ impl Model {
             let normed = norm_all(&xs, &block.ffn_norm);
             let [gates, ups] = self.products([&block.gate, &block.up], &normed);
             let activation = if c.architecture == Architecture::Gemma3 { gelu_tanh } else { silu };
-            let hidden: Vec<Vec<f32>> = gates
-                .iter()
-                .zip(&ups)
-                .map(|(gate, up)| gate.iter().zip(up).map(|(g, u)| activation(*g) * u).collect())
-                .collect();
+            let hidden: Vec<Vec<f32>> =
+                team.map(tokens.len(), &|t| gates[t].iter().zip(&ups[t]).map(|(g, u)| activation(*g) * u).collect());
             let [mut down] = self.products([&block.down], &hidden);
             if let Some(gain) = &block.post_ffn_norm {
                 down = norm_all(&down, gain);
@@ -554,14 +560,22 @@ fn matrix_1d(file: &Gguf, name: &str, len: usize) -> Result<QMatrix, LmError> {
     QMatrix::new(info.kind, 1, len, file.bytes(info).to_vec()).map_err(|m| file.invalid(format!("{name}: {m}")).into())
 }
 
-/// Rotates the pairs of each head by `position · base^(−2i / head_dim) / factors[i]`.
-fn rope(x: &mut [f32], head_dim: usize, position: f64, base: f32, layout: RopeLayout, factors: Option<&[f32]>) {
-    let half = head_dim / 2;
-    for head in x.chunks_exact_mut(head_dim) {
-        for i in 0..half {
+/// The sine and cosine of each pair's angle, `position · base^(−2i / head_dim) / factors[i]`.
+fn rope_angles(head_dim: usize, position: f64, base: f32, factors: Option<&[f32]>) -> Vec<(f32, f32)> {
+    (0..head_dim / 2)
+        .map(|i| {
             let factor = factors.map_or(1.0, |f| f64::from(f[i]));
             let theta = position * f64::from(base).powf(-2.0 * i as f64 / head_dim as f64) / factor;
-            let (sin, cos) = (theta.sin() as f32, theta.cos() as f32);
+            (theta.sin() as f32, theta.cos() as f32)
+        })
+        .collect()
+}
+
+/// Rotates the pairs of each head of `x` by the angles of [`rope_angles`].
+fn rope(x: &mut [f32], head_dim: usize, angles: &[(f32, f32)], layout: RopeLayout) {
+    let half = head_dim / 2;
+    for head in x.chunks_exact_mut(head_dim) {
+        for (i, &(sin, cos)) in angles.iter().enumerate() {
             let (first, second) = match layout {
                 RopeLayout::Adjacent => (2 * i, 2 * i + 1),
                 RopeLayout::HalfSplit => (i, i + half),
@@ -590,15 +604,15 @@ mod tests {
     #[test]
     fn rope_rotates_pairs_and_keeps_lengths() {
         let mut x = vec![1.0, 0.0, 0.0, 1.0];
-        rope(&mut x, 4, 0.0, 10_000.0, RopeLayout::Adjacent, None);
+        rope(&mut x, 4, &rope_angles(4, 0.0, 10_000.0, None), RopeLayout::Adjacent);
         assert_eq!(x, vec![1.0, 0.0, 0.0, 1.0]);
         // Position 1: the first pair turns by 1 radian, the second by 1/100.
-        rope(&mut x, 4, 1.0, 10_000.0, RopeLayout::Adjacent, None);
+        rope(&mut x, 4, &rope_angles(4, 1.0, 10_000.0, None), RopeLayout::Adjacent);
         assert!((x[0] - 1f32.cos()).abs() < 1e-6 && (x[1] - 1f32.sin()).abs() < 1e-6);
         assert!((x[2] + 0.01f32.sin()).abs() < 1e-6 && (x[3] - 0.01f32.cos()).abs() < 1e-6);
         // Half-split pairs are (0, 2) and (1, 3); a factor of 2 halves the second pair's angle.
         let mut y = vec![1.0, 1.0, 0.0, 0.0];
-        rope(&mut y, 4, 1.0, 10_000.0, RopeLayout::HalfSplit, Some(&[1.0, 2.0]));
+        rope(&mut y, 4, &rope_angles(4, 1.0, 10_000.0, Some(&[1.0, 2.0])), RopeLayout::HalfSplit);
         assert!((y[0] - 1f32.cos()).abs() < 1e-6 && (y[2] - 1f32.sin()).abs() < 1e-6);
         assert!((y[1] - 0.005f32.cos()).abs() < 1e-6 && (y[3] - 0.005f32.sin()).abs() < 1e-6);
         let n: f32 = y.iter().map(|v| v * v).sum();

@@ -12,13 +12,15 @@
 use half::f16;
 use rayon::prelude::*;
 
-use crate::LmError;
+use std::sync::Mutex;
 
-/// Matrices smaller than this many bytes are multiplied on the calling thread: below it, handing
-/// rows to other threads cost more than it saved in decoding SmolLM2 (measured: 142 tokens/s on one
-/// thread; 116 with the 0.2–0.5 MB block matrices split across two, 140 with only the 30 MB
-/// output projection split).
-const PARALLEL_BYTES: usize = 1 << 22;
+use crate::LmError;
+use crate::team::Team;
+
+/// Products with less work than this (matrix bytes times inputs) stay on the calling thread:
+/// handing part of them to the team costs about a microsecond, which a product this small would
+/// not win back.
+const PARALLEL_BYTES: usize = 1 << 15;
 
 /// Values per quantisation block in every block format here.
 pub const BLOCK: usize = 32;
@@ -479,14 +481,26 @@ impl QMatrix {
         // A batch multiplies each row several times: what pays for another thread is the work,
         // the matrix's bytes times the inputs.
         let work = self.data.len().saturating_mul(xs.len());
-        let tasks: Vec<(usize, usize)> = if rayon::current_num_threads() == 1 || work < PARALLEL_BYTES {
-            vec![(0, self.rows)]
-        } else {
-            let per_task = (PARALLEL_BYTES / 4 / row_bytes.max(1) / xs.len()).max(1);
-            (0..self.rows).step_by(per_task).map(|first| (first, per_task.min(self.rows - first))).collect()
+        let team = Team::global();
+        let parts = if work < PARALLEL_BYTES { 1 } else { team.size() };
+        let per_part = self.rows.div_ceil(parts);
+        let tasks: Vec<(usize, usize)> = (0..parts)
+            .map(|i| (i * per_part).min(self.rows))
+            .map(|first| (first, per_part.min(self.rows - first)))
+            .collect();
+        let results: Vec<Mutex<Vec<f32>>> = tasks.iter().map(|_| Mutex::new(Vec::new())).collect();
+        let part = |i: usize| {
+            if let Some(&(first, count)) = tasks.get(i) {
+                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = rows(first, count);
+            }
         };
-        let results: Vec<Vec<f32>> = tasks.par_iter().map(|&(first, count)| rows(first, count)).collect();
-        for (&(first, count), values) in tasks.iter().zip(&results) {
+        if parts == 1 {
+            part(0)
+        } else {
+            team.run(&part)
+        }
+        let results = results.into_iter().map(|r| r.into_inner().unwrap_or_else(|p| p.into_inner()));
+        for (&(first, count), values) in tasks.iter().zip(results) {
             for r in 0..count {
                 for (t, o) in out.iter_mut().enumerate() {
                     o[first + r] = values[r * xs.len() + t];
