@@ -9,8 +9,8 @@ use crate::quant::Kernel;
 pub fn dot(a: &[f32], b: &[f32], kernel: Kernel) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     #[cfg(target_arch = "x86_64")]
-    if kernel == Kernel::Avx2 {
-        // SAFETY: Kernel::Avx2 is only chosen when the CPU reports AVX2, FMA and F16C.
+    if kernel.is_avx2() {
+        // SAFETY: the x86 kernels are only chosen when the CPU reports AVX2, FMA and F16C.
         return unsafe { avx2::dot(a, b) };
     }
     let _ = kernel;

@@ -513,17 +513,15 @@ impl QMatrix {
 /// One row times every input, four inputs at a time through the fast kernel.
 fn dot_many(kind: GgmlType, row: &[u8], xs: &[Vec<f32>], xq: &[&Q8Vector], out: &mut [f32], kernel: Kernel) {
     #[cfg(target_arch = "x86_64")]
-    if kernel == Kernel::Avx2 && !kind.is_float() {
+    if kernel.is_avx2() && !kind.is_float() {
         let mut t = 0;
         while t + 4 <= xs.len() {
-            // SAFETY: Kernel::Avx2 is only chosen when the CPU reports AVX2, FMA and F16C.
-            let values = unsafe { avx2::dot(kind, row, [xq[t], xq[t + 1], xq[t + 2], xq[t + 3]]) };
+            let values = avx2::dot_with(kernel, kind, row, [xq[t], xq[t + 1], xq[t + 2], xq[t + 3]]);
             out[t..t + 4].copy_from_slice(&values);
             t += 4;
         }
         for t in t..xs.len() {
-            // SAFETY: as above.
-            let [value] = unsafe { avx2::dot(kind, row, [xq[t]]) };
+            let [value] = avx2::dot_with(kernel, kind, row, [xq[t]]);
             out[t] = value;
         }
         return;
@@ -540,19 +538,38 @@ pub enum Kernel {
     Scalar,
     /// AVX2, FMA and F16C (x86-64, since 2013), when the CPU has them.
     Avx2,
+    /// The AVX2 kernel with AVX-512 VNNI's byte dot product on 256-bit registers (Intel since
+    /// 2019, AMD since Zen 4): one instruction where AVX2 needs two, and none of the sign
+    /// juggling for the formats whose codes are unsigned. The same integer sums, so the same
+    /// results to the bit.
+    Avx512Vnni,
 }
 
 impl Kernel {
     /// The fastest kernel this CPU runs.
     pub fn best() -> Kernel {
+        *Kernel::available().last().expect("the scalar kernel runs everywhere")
+    }
+
+    /// Every kernel this CPU runs, the reference first and the fastest last.
+    pub fn available() -> Vec<Kernel> {
+        let mut kernels = vec![Kernel::Scalar];
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
             && std::arch::is_x86_feature_detected!("f16c")
         {
-            return Kernel::Avx2;
+            kernels.push(Kernel::Avx2);
+            if std::arch::is_x86_feature_detected!("avx512vnni") && std::arch::is_x86_feature_detected!("avx512vl") {
+                kernels.push(Kernel::Avx512Vnni);
+            }
         }
-        Kernel::Scalar
+        kernels
+    }
+
+    /// Whether this is one of the x86 vector kernels (which imply AVX2, FMA and F16C).
+    pub fn is_avx2(self) -> bool {
+        matches!(self, Kernel::Avx2 | Kernel::Avx512Vnni)
     }
 }
 
@@ -565,9 +582,8 @@ fn dot(kind: GgmlType, row: &[u8], x: &[f32], xq: &Q8Vector, kernel: Kernel) -> 
         GgmlType::BF16 => row.chunks_exact(2).zip(x).map(|(b, v)| bf16(b) * v).sum(),
         _ => {
             #[cfg(target_arch = "x86_64")]
-            if kernel == Kernel::Avx2 {
-                // SAFETY: Kernel::Avx2 is only chosen when the CPU reports AVX2, FMA and F16C.
-                let [value] = unsafe { avx2::dot(kind, row, [xq]) };
+            if kernel.is_avx2() {
+                let [value] = avx2::dot_with(kernel, kind, row, [xq]);
                 return value;
             }
             let _ = kernel;
@@ -596,6 +612,94 @@ fn dot_scalar(kind: GgmlType, row: &[u8], xq: &Q8Vector) -> f32 {
         }
     }
     total
+}
+
+#[cfg(target_arch = "x86_64")]
+/// The same sums as `dot_scalar`, eight at a time, for `N` inputs at once: each stretch of
+/// weights is unpacked once and multiplied with every input (a prompt's tokens), so a batch
+/// reads the matrix once. Each type has its own loop, in which `weights` is unpacked for that
+/// type alone and the scales are decoded with F16C once per block: a loop shared by all types,
+/// deciding per stretch, ran at a quarter of the speed. Written once and compiled for each set of
+/// CPU features; `$accumulate::<UNSIGNED>` adds one stretch's products to an accumulator, told
+/// whether the type's codes are unsigned.
+macro_rules! block_dot {
+    ($name:ident, $features:literal, $accumulate:ident) => {
+        #[target_feature(enable = $features)]
+        pub fn $name<const N: usize>(kind: GgmlType, row: &[u8], xq: [&Q8Vector; N]) -> [f32; N] {
+            let bytes = kind.block().1 as usize;
+            let mut acc = [_mm256_setzero_ps(); N];
+            let mut offsets = [0.0f32; N];
+            match kind {
+                GgmlType::Q4_0 | GgmlType::Q5_0 | GgmlType::Q8_0 => {
+                    for (c, block) in row.chunks_exact(bytes).enumerate() {
+                        let d = half(block);
+                        let w = match kind {
+                            GgmlType::Q4_0 => weights(GgmlType::Q4_0, block, 0),
+                            GgmlType::Q5_0 => weights(GgmlType::Q5_0, block, 0),
+                            _ => weights(GgmlType::Q8_0, block, 0),
+                        };
+                        for i in 0..N {
+                            acc[i] = $accumulate::<false>(acc[i], w, xq[i], c, d, d);
+                        }
+                    }
+                }
+                GgmlType::Q4_1 | GgmlType::Q5_1 => {
+                    for (c, block) in row.chunks_exact(bytes).enumerate() {
+                        let (d, m) = halves(block);
+                        let w = match kind {
+                            GgmlType::Q4_1 => weights(GgmlType::Q4_1, block, 0),
+                            _ => weights(GgmlType::Q5_1, block, 0),
+                        };
+                        for i in 0..N {
+                            acc[i] = $accumulate::<true>(acc[i], w, xq[i], c, d, d);
+                            offsets[i] += m * xq[i].sums[c];
+                        }
+                    }
+                }
+                GgmlType::Q4_K | GgmlType::Q5_K => {
+                    for (b, block) in row.chunks_exact(bytes).enumerate() {
+                        let (d, dmin) = halves(block);
+                        for j in 0..8 {
+                            let c = b * 8 + j;
+                            let (scale, minimum) = k_scale_min(&block[4..16], j);
+                            let w = match kind {
+                                GgmlType::Q4_K => weights(GgmlType::Q4_K, block, j),
+                                _ => weights(GgmlType::Q5_K, block, j),
+                            };
+                            let (s, offset) = (d * f32::from(scale), -(dmin * f32::from(minimum)));
+                            for i in 0..N {
+                                acc[i] = $accumulate::<true>(acc[i], w, xq[i], c, s, s);
+                                offsets[i] += offset * xq[i].sums[c];
+                            }
+                        }
+                    }
+                }
+                GgmlType::Q3_K | GgmlType::Q6_K => {
+                    for (b, block) in row.chunks_exact(bytes).enumerate() {
+                        let (d, scales) = match kind {
+                            GgmlType::Q3_K => {
+                                (half(&block[108..]), std::array::from_fn(|k| q3k_scale(&block[96..108], k)))
+                            }
+                            _ => (half(&block[208..]), std::array::from_fn(|k| block[192 + k] as i8)),
+                        };
+                        let scales: [i8; 16] = scales;
+                        for j in 0..8 {
+                            let w = match kind {
+                                GgmlType::Q3_K => weights(GgmlType::Q3_K, block, j),
+                                _ => weights(GgmlType::Q6_K, block, j),
+                            };
+                            let (s0, s1) = (d * f32::from(scales[2 * j]), d * f32::from(scales[2 * j + 1]));
+                            for i in 0..N {
+                                acc[i] = $accumulate::<false>(acc[i], w, xq[i], b * 8 + j, s0, s1);
+                            }
+                        }
+                    }
+                }
+                GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
+            }
+            std::array::from_fn(|i| horizontal_sum(acc[i]) + offsets[i])
+        }
+    };
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -708,7 +812,7 @@ mod avx2 {
     /// `acc + scales · Σ w·x` for stretch `c` of the input: values 0–15 weighted by `s0`,
     /// values 16–31 by `s1`, both times the input's step.
     #[target_feature(enable = "avx2,fma,f16c")]
-    fn accumulate(acc: __m256, w: __m256i, xq: &Q8Vector, c: usize, s0: f32, s1: f32) -> __m256 {
+    fn accumulate<const UNSIGNED: bool>(acc: __m256, w: __m256i, xq: &Q8Vector, c: usize, s0: f32, s1: f32) -> __m256 {
         let quants: &[i8; 32] = xq.quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
         // SAFETY: an unaligned load of exactly the 32 values borrowed.
         let xs = unsafe { _mm256_loadu_si256(quants.as_ptr().cast()) };
@@ -721,84 +825,43 @@ mod avx2 {
         _mm256_fmadd_ps(_mm256_set_m128(_mm_set1_ps(s1 * dx), _mm_set1_ps(s0 * dx)), sums, acc)
     }
 
-    /// The same sums as `dot_scalar`, eight at a time, for `N` inputs at once: each stretch of
-    /// weights is unpacked once and multiplied with every input (a prompt's tokens), so a batch
-    /// reads the matrix once. Each type has its own loop, in which `weights` is unpacked for that
-    /// type alone and the scales are decoded with F16C once per block: a loop shared by all types,
-    /// deciding per stretch, ran at a quarter of the speed.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    pub fn dot<const N: usize>(kind: GgmlType, row: &[u8], xq: [&Q8Vector; N]) -> [f32; N] {
-        let bytes = kind.block().1 as usize;
-        let mut acc = [_mm256_setzero_ps(); N];
-        let mut offsets = [0.0f32; N];
-        match kind {
-            GgmlType::Q4_0 | GgmlType::Q5_0 | GgmlType::Q8_0 => {
-                for (c, block) in row.chunks_exact(bytes).enumerate() {
-                    let d = half(block);
-                    let w = match kind {
-                        GgmlType::Q4_0 => weights(GgmlType::Q4_0, block, 0),
-                        GgmlType::Q5_0 => weights(GgmlType::Q5_0, block, 0),
-                        _ => weights(GgmlType::Q8_0, block, 0),
-                    };
-                    for i in 0..N {
-                        acc[i] = accumulate(acc[i], w, xq[i], c, d, d);
-                    }
-                }
-            }
-            GgmlType::Q4_1 | GgmlType::Q5_1 => {
-                for (c, block) in row.chunks_exact(bytes).enumerate() {
-                    let (d, m) = halves(block);
-                    let w = match kind {
-                        GgmlType::Q4_1 => weights(GgmlType::Q4_1, block, 0),
-                        _ => weights(GgmlType::Q5_1, block, 0),
-                    };
-                    for i in 0..N {
-                        acc[i] = accumulate(acc[i], w, xq[i], c, d, d);
-                        offsets[i] += m * xq[i].sums[c];
-                    }
-                }
-            }
-            GgmlType::Q4_K | GgmlType::Q5_K => {
-                for (b, block) in row.chunks_exact(bytes).enumerate() {
-                    let (d, dmin) = halves(block);
-                    for j in 0..8 {
-                        let c = b * 8 + j;
-                        let (scale, minimum) = k_scale_min(&block[4..16], j);
-                        let w = match kind {
-                            GgmlType::Q4_K => weights(GgmlType::Q4_K, block, j),
-                            _ => weights(GgmlType::Q5_K, block, j),
-                        };
-                        let (s, offset) = (d * f32::from(scale), -(dmin * f32::from(minimum)));
-                        for i in 0..N {
-                            acc[i] = accumulate(acc[i], w, xq[i], c, s, s);
-                            offsets[i] += offset * xq[i].sums[c];
-                        }
-                    }
-                }
-            }
-            GgmlType::Q3_K | GgmlType::Q6_K => {
-                for (b, block) in row.chunks_exact(bytes).enumerate() {
-                    let (d, scales) = match kind {
-                        GgmlType::Q3_K => (half(&block[108..]), std::array::from_fn(|k| q3k_scale(&block[96..108], k))),
-                        _ => (half(&block[208..]), std::array::from_fn(|k| block[192 + k] as i8)),
-                    };
-                    let scales: [i8; 16] = scales;
-                    for j in 0..8 {
-                        let w = match kind {
-                            GgmlType::Q3_K => weights(GgmlType::Q3_K, block, j),
-                            _ => weights(GgmlType::Q6_K, block, j),
-                        };
-                        let (s0, s1) = (d * f32::from(scales[2 * j]), d * f32::from(scales[2 * j + 1]));
-                        for i in 0..N {
-                            acc[i] = accumulate(acc[i], w, xq[i], b * 8 + j, s0, s1);
-                        }
-                    }
-                }
-            }
-            GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
-        }
-        std::array::from_fn(|i| horizontal_sum(acc[i]) + offsets[i])
+    /// `accumulate` with VNNI's byte dot product: unsigned codes (`UNSIGNED`) go in as they are;
+    /// signed ones move their sign onto x as in AVX2, and the pairs' sum is one instruction.
+    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+    fn accumulate_vnni<const UNSIGNED: bool>(
+        acc: __m256,
+        w: __m256i,
+        xq: &Q8Vector,
+        c: usize,
+        s0: f32,
+        s1: f32,
+    ) -> __m256 {
+        let quants: &[i8; 32] = xq.quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
+        // SAFETY: an unaligned load of exactly the 32 values borrowed.
+        let xs = unsafe { _mm256_loadu_si256(quants.as_ptr().cast()) };
+        let zero = _mm256_setzero_si256();
+        let sums = if UNSIGNED {
+            _mm256_dpbusd_epi32(zero, w, xs)
+        } else {
+            _mm256_dpbusd_epi32(zero, _mm256_sign_epi8(w, w), _mm256_sign_epi8(xs, w))
+        };
+        let dx = xq.scales[c];
+        _mm256_fmadd_ps(_mm256_set_m128(_mm_set1_ps(s1 * dx), _mm_set1_ps(s0 * dx)), _mm256_cvtepi32_ps(sums), acc)
     }
+
+    /// The block dot product with the kernel chosen: AVX2, or AVX2 with VNNI.
+    pub fn dot_with<const N: usize>(kernel: super::Kernel, kind: GgmlType, row: &[u8], xq: [&Q8Vector; N]) -> [f32; N] {
+        match kernel {
+            // SAFETY: Kernel::Avx512Vnni is only chosen when the CPU reports AVX-512 VNNI and VL
+            // besides AVX2, FMA and F16C.
+            super::Kernel::Avx512Vnni => unsafe { dot_vnni(kind, row, xq) },
+            // SAFETY: the x86 kernels are only chosen when the CPU reports AVX2, FMA and F16C.
+            _ => unsafe { dot(kind, row, xq) },
+        }
+    }
+
+    block_dot!(dot, "avx2,fma,f16c", accumulate);
+    block_dot!(dot_vnni, "avx2,fma,f16c,avx512vnni,avx512vl", accumulate_vnni);
 }
 
 #[cfg(test)]
@@ -856,6 +919,17 @@ mod tests {
             let (mut fast, mut reference) = (vec![0.0; 37], vec![0.0; 37]);
             m.matvec_with(&x, &xq, &mut reference, Kernel::Scalar);
             m.matvec_with(&x, &xq, &mut fast, Kernel::best());
+            // The vector kernels compute the same integer sums and add them in the same order.
+            let simd: Vec<Vec<f32>> = Kernel::available()
+                .into_iter()
+                .filter(|k| k.is_avx2())
+                .map(|kernel| {
+                    let mut out = vec![0.0; 37];
+                    m.matvec_with(&x, &xq, &mut out, kernel);
+                    out
+                })
+                .collect();
+            assert!(simd.windows(2).all(|pair| pair[0] == pair[1]), "{kind:?}: the vector kernels differ");
             for r in 0..37 {
                 // The same integer sums; only the order of the f32 additions differs.
                 assert!((fast[r] - reference[r]).abs() <= 1e-5 * (1.0 + reference[r].abs()), "{kind:?} row {r}");
@@ -890,7 +964,7 @@ mod tests {
             } else {
                 matrix(kind, 5, 512, 40 + u64::from(kind.id()))
             };
-            for kernel in [Kernel::Scalar, Kernel::best()] {
+            for kernel in Kernel::available() {
                 let mut batch = vec![Vec::new(); inputs.len()];
                 m.matmul_with(&inputs, &quantized, &mut batch, kernel);
                 for (t, x) in inputs.iter().enumerate() {
@@ -906,7 +980,7 @@ mod tests {
     #[test]
     fn vector_unpacking_equals_the_reference_unpacking() {
         #[cfg(target_arch = "x86_64")]
-        if Kernel::best() == Kernel::Avx2 {
+        if Kernel::best().is_avx2() {
             for kind in quantized_kinds() {
                 let m = matrix(kind, 3, 256, 100 + u64::from(kind.id()));
                 let (values, bytes) = kind.block();
