@@ -5,10 +5,10 @@
 # target/llama.cpp with Debian's cmake — minutes on two cores; not part of CI. Prints a Markdown
 # table for docs/PERFORMANCE.md.
 #
-#   bench/lm_speed.sh [REPETITIONS]
+#   bench/lm_speed.sh [REPETITIONS]      (default 5, each side alternately)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repetitions=${1:-3}
+repetitions=${1:-5}
 llama=target/llama.cpp
 if [ ! -x "$llama/build/bin/llama-bench" ]; then
   command -v cmake >/dev/null || { echo "lm_speed.sh: needs cmake (apt-get install cmake)" >&2; exit 2; }
@@ -33,20 +33,23 @@ for model in smollm2-135m gemma3-270m; do
   file=$("$vs" fetch "$model" | sed 's/.* in //')
   size=$(stat -c %s "$file")
   for threads in 1 2; do
-    theirs=$("$llama/build/bin/llama-bench" -m "$file" -t "$threads" -p 32 -n 32 -r "$repetitions" -o csv 2>/dev/null |
-      python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); print(" ".join("%.1f" % float(r["avg_ts"]) for r in rows))')
-    read -r their_pp their_tg <<<"$theirs"
-    ours=$(for _ in $(seq "$repetitions"); do
+    # The two alternate, one run each at a time, so a slow spell of a shared machine falls on
+    # both; the medians are compared.
+    measured=$(for _ in $(seq "$repetitions"); do
+      "$llama/build/bin/llama-bench" -m "$file" -t "$threads" -p 32 -n 32 -r 1 -o csv 2>/dev/null |
+        python3 -c 'import csv,sys; print("llama", " ".join(r["avg_ts"] for r in csv.DictReader(sys.stdin)))'
       RAYON_NUM_THREADS=$threads "$vs" lm generate --model "$model" --prompt "$prompt" --max-tokens 32 2>&1 >/dev/null | tail -1
     done | python3 -c '
 import re, statistics, sys
-pp, tg = [], []
+ours, theirs = ([], []), ([], [])
 for line in sys.stdin:
-    m = re.search(r"\(([\d.]+)/s\), \d+ generated at ([\d.]+) tokens/s", line)
-    if m:
-        pp.append(float(m.group(1))); tg.append(float(m.group(2)))
-print(f"{statistics.median(pp):.1f} {statistics.median(tg):.1f}")')
-    read -r our_pp our_tg <<<"$ours"
+    if line.startswith("llama "):
+        pp, tg = map(float, line.split()[1:3])
+        theirs[0].append(pp); theirs[1].append(tg)
+    elif m := re.search(r"\(([\d.]+)/s\), \d+ generated at ([\d.]+) tokens/s", line):
+        ours[0].append(float(m.group(1))); ours[1].append(float(m.group(2)))
+print(" ".join(f"{statistics.median(v):.1f}" for v in (*ours, *theirs)))')
+    read -r our_pp our_tg their_pp their_tg <<<"$measured"
     # Decoding streams every weight once per token; 19 GB/s is one core's measured read bandwidth
     # here (FIELD-NOTES), so the file size over it bounds tokens/s from above.
     floor=$(python3 -c "print(f'{19e9 / $size:.0f}')")

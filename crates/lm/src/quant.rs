@@ -638,8 +638,9 @@ macro_rules! block_dot {
                             GgmlType::Q5_0 => weights(GgmlType::Q5_0, block, 0),
                             _ => weights(GgmlType::Q8_0, block, 0),
                         };
+                        let scales = _mm256_set1_ps(d);
                         for i in 0..N {
-                            acc[i] = $accumulate::<false>(acc[i], w, xq[i], c, d, d);
+                            acc[i] = $accumulate::<false>(acc[i], w, xq[i], c, scales);
                         }
                     }
                 }
@@ -650,8 +651,9 @@ macro_rules! block_dot {
                             GgmlType::Q4_1 => weights(GgmlType::Q4_1, block, 0),
                             _ => weights(GgmlType::Q5_1, block, 0),
                         };
+                        let scales = _mm256_set1_ps(d);
                         for i in 0..N {
-                            acc[i] = $accumulate::<true>(acc[i], w, xq[i], c, d, d);
+                            acc[i] = $accumulate::<true>(acc[i], w, xq[i], c, scales);
                             offsets[i] += m * xq[i].sums[c];
                         }
                     }
@@ -667,8 +669,9 @@ macro_rules! block_dot {
                                 _ => weights(GgmlType::Q5_K, block, j),
                             };
                             let (s, offset) = (d * f32::from(scale), -(dmin * f32::from(minimum)));
+                            let scales = _mm256_set1_ps(s);
                             for i in 0..N {
-                                acc[i] = $accumulate::<true>(acc[i], w, xq[i], c, s, s);
+                                acc[i] = $accumulate::<true>(acc[i], w, xq[i], c, scales);
                                 offsets[i] += offset * xq[i].sums[c];
                             }
                         }
@@ -689,8 +692,9 @@ macro_rules! block_dot {
                                 _ => weights(GgmlType::Q6_K, block, j),
                             };
                             let (s0, s1) = (d * f32::from(scales[2 * j]), d * f32::from(scales[2 * j + 1]));
+                            let pair = _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0));
                             for i in 0..N {
-                                acc[i] = $accumulate::<false>(acc[i], w, xq[i], b * 8 + j, s0, s1);
+                                acc[i] = $accumulate::<false>(acc[i], w, xq[i], b * 8 + j, pair);
                             }
                         }
                     }
@@ -809,10 +813,10 @@ mod avx2 {
         (_mm_cvtss_f32(both), _mm_cvtss_f32(_mm_shuffle_ps(both, both, 1)))
     }
 
-    /// `acc + scales · Σ w·x` for stretch `c` of the input: values 0–15 weighted by `s0`,
-    /// values 16–31 by `s1`, both times the input's step.
+    /// `acc + scales · Σ w·x` for stretch `c` of the input, the scales times the input's step:
+    /// lanes 0–3 of `scales` weight values 0–15, lanes 4–7 values 16–31.
     #[target_feature(enable = "avx2,fma,f16c")]
-    fn accumulate<const UNSIGNED: bool>(acc: __m256, w: __m256i, xq: &Q8Vector, c: usize, s0: f32, s1: f32) -> __m256 {
+    fn accumulate<const UNSIGNED: bool>(acc: __m256, w: __m256i, xq: &Q8Vector, c: usize, scales: __m256) -> __m256 {
         let quants: &[i8; 32] = xq.quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
         // SAFETY: an unaligned load of exactly the 32 values borrowed.
         let xs = unsafe { _mm256_loadu_si256(quants.as_ptr().cast()) };
@@ -821,8 +825,7 @@ mod avx2 {
         // 4–7 values 16–31, matching the two group scales.
         let pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xs, w));
         let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
-        let dx = xq.scales[c];
-        _mm256_fmadd_ps(_mm256_set_m128(_mm_set1_ps(s1 * dx), _mm_set1_ps(s0 * dx)), sums, acc)
+        _mm256_fmadd_ps(_mm256_mul_ps(scales, _mm256_set1_ps(xq.scales[c])), sums, acc)
     }
 
     /// `accumulate` with VNNI's byte dot product: unsigned codes (`UNSIGNED`) go in as they are;
@@ -833,8 +836,7 @@ mod avx2 {
         w: __m256i,
         xq: &Q8Vector,
         c: usize,
-        s0: f32,
-        s1: f32,
+        scales: __m256,
     ) -> __m256 {
         let quants: &[i8; 32] = xq.quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
         // SAFETY: an unaligned load of exactly the 32 values borrowed.
@@ -845,8 +847,7 @@ mod avx2 {
         } else {
             _mm256_dpbusd_epi32(zero, _mm256_sign_epi8(w, w), _mm256_sign_epi8(xs, w))
         };
-        let dx = xq.scales[c];
-        _mm256_fmadd_ps(_mm256_set_m128(_mm_set1_ps(s1 * dx), _mm_set1_ps(s0 * dx)), _mm256_cvtepi32_ps(sums), acc)
+        _mm256_fmadd_ps(_mm256_mul_ps(scales, _mm256_set1_ps(xq.scales[c])), _mm256_cvtepi32_ps(sums), acc)
     }
 
     /// The block dot product with the kernel chosen: AVX2, or AVX2 with VNNI.
