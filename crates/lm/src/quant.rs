@@ -469,12 +469,36 @@ impl QMatrix {
         let quantized: Vec<&Q8Vector> = xq.iter().map(|q| q.for_kind(self.kind)).collect();
         let row_bytes = self.row_bytes();
         // Each task fills rows first..first + count of every output; outputs are gathered after.
+        let row = |r: usize| &self.data[r * row_bytes..(r + 1) * row_bytes];
         let rows = |first: usize, count: usize| -> Vec<f32> {
             let mut values = vec![0.0f32; count * xs.len()];
-            for r in 0..count {
-                let row = &self.data[(first + r) * row_bytes..(first + r + 1) * row_bytes];
+            let mut r = 0;
+            #[cfg(target_arch = "x86_64")]
+            if kernel == Kernel::Avx512Vnni && !self.kind.is_float() && xs.len() >= avx2::TILE {
+                use avx2::TILE;
+                while r + TILE <= count {
+                    let four_rows = [row(first + r), row(first + r + 1), row(first + r + 2), row(first + r + 3)];
+                    let mut t = 0;
+                    while t + TILE <= xs.len() {
+                        let inputs = [quantized[t], quantized[t + 1], quantized[t + 2], quantized[t + 3]];
+                        let tile = avx2::dot_tile(self.kind, four_rows, inputs);
+                        for (i, sums) in tile.iter().enumerate() {
+                            values[(r + i) * xs.len() + t..][..TILE].copy_from_slice(sums);
+                        }
+                        t += TILE;
+                    }
+                    for (i, &one_row) in four_rows.iter().enumerate() {
+                        for t in t..xs.len() {
+                            let [value] = avx2::dot_with(kernel, self.kind, one_row, [quantized[t]]);
+                            values[(r + i) * xs.len() + t] = value;
+                        }
+                    }
+                    r += TILE;
+                }
+            }
+            for r in r..count {
                 let into = &mut values[r * xs.len()..(r + 1) * xs.len()];
-                dot_many(self.kind, row, xs, &quantized, into, kernel);
+                dot_many(self.kind, row(first + r), xs, &quantized, into, kernel);
             }
             values
         };
@@ -859,6 +883,168 @@ mod avx2 {
             // SAFETY: the x86 kernels are only chosen when the CPU reports AVX2, FMA and F16C.
             _ => unsafe { dot(kind, row, xq) },
         }
+    }
+
+    /// Rows and inputs of a tile of [`dot_tile`].
+    pub const TILE: usize = 4;
+
+    /// One stretch of a row for [`dot_tile`]: its codes as unsigned bytes (the weights plus the
+    /// format's [`bias`]), the scales of values 0–15 and 16–31 (lanes 0–3 and 4–7), and the
+    /// offset that multiplies the input's sum — decoded as `dot`'s loops decode them, so the
+    /// products come out the same to the bit.
+    /// Generic over the type's ggml id so that each copy is one arm, small enough to inline.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn stretch<const KIND: u32>(block: &[u8], j: usize) -> (__m256i, __m256, f32) {
+        let kind = GgmlType::from_id(KIND).expect("a block type");
+        match kind {
+            GgmlType::Q4_0 => (nibbles(&block[2..]), _mm256_set1_ps(half(block)), 0.0),
+            GgmlType::Q5_0 => {
+                (_mm256_or_si256(nibbles(&block[6..]), fifth_bits(&block[2..])), _mm256_set1_ps(half(block)), 0.0)
+            }
+            // Flipping the top bit of a signed byte adds 128, read unsigned.
+            GgmlType::Q8_0 => {
+                (_mm256_xor_si256(load32(&block[2..]), _mm256_set1_epi8(-128)), _mm256_set1_ps(half(block)), 0.0)
+            }
+            GgmlType::Q4_1 | GgmlType::Q5_1 => {
+                let (d, m) = halves(block);
+                let codes = match kind {
+                    GgmlType::Q4_1 => nibbles(&block[4..]),
+                    _ => _mm256_or_si256(nibbles(&block[8..]), fifth_bits(&block[4..])),
+                };
+                (codes, _mm256_set1_ps(d), m)
+            }
+            GgmlType::Q4_K | GgmlType::Q5_K => {
+                let (d, dmin) = halves(block);
+                let (scale, minimum) = k_scale_min(&block[4..16], j);
+                let codes = match kind {
+                    GgmlType::Q4_K => bits(load32(&block[16 + j / 2 * 32..]), 4 * (j % 2), 15),
+                    _ => {
+                        let low = bits(load32(&block[48 + j / 2 * 32..]), 4 * (j % 2), 15);
+                        _mm256_or_si256(low, shl(bits(load32(&block[16..]), j, 1), 4))
+                    }
+                };
+                (codes, _mm256_set1_ps(d * f32::from(scale)), -(dmin * f32::from(minimum)))
+            }
+            GgmlType::Q3_K => {
+                let d = half(&block[108..]);
+                let scale = |k: usize| d * f32::from(q3k_scale(&block[96..108], k));
+                let low = bits(load32(&block[32 + j / 4 * 32..]), 2 * (j % 4), 3);
+                (_mm256_or_si256(low, shl(bits(load32(block), j, 1), 2)), pair(scale(2 * j), scale(2 * j + 1)), 0.0)
+            }
+            GgmlType::Q6_K => {
+                let d = half(&block[208..]);
+                let scale = |k: usize| d * f32::from(block[192 + k] as i8);
+                let (half_block, quarter) = (j / 4, j % 4);
+                let low = bits(load32(&block[half_block * 64 + quarter % 2 * 32..]), 4 * (quarter / 2), 15);
+                let high = bits(load32(&block[128 + half_block * 32..]), 2 * quarter, 3);
+                (_mm256_or_si256(low, shl(high, 4)), pair(scale(2 * j), scale(2 * j + 1)), 0.0)
+            }
+            GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
+        }
+    }
+
+    /// `s0` in lanes 0–3, `s1` in lanes 4–7.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn pair(s0: f32, s1: f32) -> __m256 {
+        _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0))
+    }
+
+    /// What [`stretch`] adds to a format's codes to make them unsigned.
+    fn bias(kind: GgmlType) -> i8 {
+        match kind {
+            GgmlType::Q4_0 => 8,
+            GgmlType::Q5_0 => 16,
+            GgmlType::Q8_0 => -128, // 128 as an unsigned byte
+            GgmlType::Q3_K => 4,
+            GgmlType::Q6_K => 32,
+            _ => 0,
+        }
+    }
+
+    /// Four rows times four inputs, the sums of `dot` for each pair to the bit: the same integer
+    /// sums, scaled and added in the same order. Each row's stretch is unpacked once for the four
+    /// inputs and each input's loaded once for the four rows; the codes go into VNNI's unsigned
+    /// operand as stored and the format's bias comes off through the input's sum,
+    /// `Σ (u − bias)·x = Σ u·x − bias · Σ x`, computed once for the four rows. Sixteen
+    /// accumulators: AVX-512's 32 vector registers hold them.
+    pub fn dot_tile(kind: GgmlType, rows: [&[u8]; TILE], xq: [&Q8Vector; TILE]) -> [[f32; TILE]; TILE] {
+        // SAFETY (all arms): `dot_tile` is only called with Kernel::Avx512Vnni, chosen when the
+        // CPU reports AVX-512 VNNI and VL besides AVX2, FMA and F16C.
+        unsafe {
+            match kind {
+                GgmlType::Q4_0 => tile::<2>(rows, xq),
+                GgmlType::Q4_1 => tile::<3>(rows, xq),
+                GgmlType::Q5_0 => tile::<6>(rows, xq),
+                GgmlType::Q5_1 => tile::<7>(rows, xq),
+                GgmlType::Q8_0 => tile::<8>(rows, xq),
+                GgmlType::Q3_K => tile::<11>(rows, xq),
+                GgmlType::Q4_K => tile::<12>(rows, xq),
+                GgmlType::Q5_K => tile::<13>(rows, xq),
+                GgmlType::Q6_K => tile::<14>(rows, xq),
+                GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
+            }
+        }
+    }
+
+    /// [`dot_tile`] for the type whose ggml id is `KIND` (a constant, so each type gets its own
+    /// loop with the type's decoding folded in).
+    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+    fn tile<const KIND: u32>(rows: [&[u8]; TILE], xq: [&Q8Vector; TILE]) -> [[f32; TILE]; TILE] {
+        let kind = GgmlType::from_id(KIND).expect("a block type");
+        let (values, bytes) = (kind.block().0 as usize, kind.block().1 as usize);
+        let stretches = values / BLOCK;
+        let blocks = rows[0].len() / bytes;
+        let biased = bias(kind) != 0;
+        let bias = _mm256_set1_epi8(bias(kind));
+        let has_offset = matches!(kind, GgmlType::Q4_1 | GgmlType::Q5_1 | GgmlType::Q4_K | GgmlType::Q5_K);
+        let zero = _mm256_setzero_ps();
+        let mut acc = [[zero; TILE]; TILE];
+        // Per row, the four inputs' offset terms (multiplied, then added, as `dot` adds them).
+        let mut offsets = [_mm_setzero_ps(); TILE];
+        let mut codes = [_mm256_setzero_si256(); TILE];
+        let mut scales = [zero; TILE];
+        let mut offset = [0.0f32; TILE];
+        for b in 0..blocks {
+            for j in 0..stretches {
+                let c = b * stretches + j;
+                for r in 0..TILE {
+                    (codes[r], scales[r], offset[r]) = stretch::<KIND>(&rows[r][b * bytes..(b + 1) * bytes], j);
+                }
+                if has_offset {
+                    let sums = _mm_set_ps(xq[3].sums[c], xq[2].sums[c], xq[1].sums[c], xq[0].sums[c]);
+                    for r in 0..TILE {
+                        offsets[r] = _mm_add_ps(offsets[r], _mm_mul_ps(_mm_set1_ps(offset[r]), sums));
+                    }
+                }
+                for i in 0..TILE {
+                    let quants: &[i8; 32] = xq[i].quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
+                    // SAFETY: an unaligned load of exactly the 32 values borrowed.
+                    let x = unsafe { _mm256_loadu_si256(quants.as_ptr().cast()) };
+                    let dx = _mm256_set1_ps(xq[i].scales[c]);
+                    let unbias = if biased {
+                        _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), bias, x))
+                    } else {
+                        _mm256_setzero_si256()
+                    };
+                    for r in 0..TILE {
+                        let sums = _mm256_dpbusd_epi32(unbias, codes[r], x);
+                        acc[r][i] = _mm256_fmadd_ps(_mm256_mul_ps(scales[r], dx), _mm256_cvtepi32_ps(sums), acc[r][i]);
+                    }
+                }
+            }
+        }
+        let mut out = [[0.0f32; TILE]; TILE];
+        for r in 0..TILE {
+            let mut row_offsets = [0.0f32; TILE];
+            // SAFETY: a store of four floats into an array of four.
+            unsafe { _mm_storeu_ps(row_offsets.as_mut_ptr(), offsets[r]) };
+            for i in 0..TILE {
+                out[r][i] = horizontal_sum(acc[r][i]) + row_offsets[i];
+            }
+        }
+        out
     }
 
     block_dot!(dot, "avx2,fma,f16c", accumulate);
