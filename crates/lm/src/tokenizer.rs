@@ -1,8 +1,10 @@
 //! The model's tokenizer, built from the GGUF metadata. Two kinds:
 //! - byte-level BPE (`tokenizer.ggml.model = "gpt2"`: GPT-2's byte-to-character mapping, the
-//!   merges in rank order) after SmolLM's pre-tokenizer — every digit on its own, then GPT-2's
-//!   split into contractions, letter runs, number runs, punctuation runs and whitespace — encoded
-//!   by the `tokenizers` crate;
+//!   merges in rank order) after the pre-tokenizer the file names (`tokenizer.ggml.pre`):
+//!   SmolLM's (every digit on its own, then GPT-2's split into contractions, letter runs, number
+//!   runs, punctuation runs and whitespace), Llama 3's (numbers in runs of up to three, a piece
+//!   that is itself a token taken whole) or Qwen 2's (digits one by one) — encoded by the
+//!   `tokenizers` crate;
 //! - SentencePiece BPE (`"llama"`: Gemma, Llama 2), merged by piece score with byte fallback, in
 //!   [`crate::sentencepiece`].
 //!
@@ -15,11 +17,49 @@ use tokenizers::models::bpe::{BPE, Vocab};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
-use tokenizers::{AddedToken, PreTokenizerWrapper};
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::{AddedToken, PreTokenizerWrapper, SplitDelimiterBehavior};
 
 use crate::LmError;
 use crate::gguf::Gguf;
 use crate::sentencepiece::{self, SentencePiece};
+
+/// The byte-level pre-tokenizers vecspace implements, by the names GGUF files give them.
+pub const PRE_TOKENIZERS: [&str; 3] = ["smollm (and starcoder, refact, codeshell)", "llama-bpe (Llama 3)", "qwen2"];
+
+/// Llama 3's split, from its tokenizer.json: contractions, letter runs with one leading
+/// non-letter, numbers in runs of up to three digits, punctuation runs, newlines, whitespace.
+const LLAMA3_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// Qwen 2's: Llama 3's with every digit on its own.
+const QWEN2_SPLIT: &str =
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// The pre-tokenizer a byte-level vocabulary names, and whether a piece that is itself a token
+/// skips the merges (Llama 3's `ignore_merges`); `None` for one vecspace does not implement.
+fn byte_level_pre_tokenizer(name: &str) -> Result<Option<(PreTokenizerWrapper, bool)>, LmError> {
+    let split = |pattern: &str| -> Result<PreTokenizerWrapper, LmError> {
+        let split = Split::new(SplitPattern::Regex(pattern.to_owned()), SplitDelimiterBehavior::Isolated, false)
+            .map_err(|e| LmError::Tokenizer(e.to_string()))?;
+        Ok(PreTokenizerWrapper::Sequence(Sequence::new(vec![
+            PreTokenizerWrapper::Split(split),
+            PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, false)),
+        ])))
+    };
+    Ok(match name {
+        "smollm" | "starcoder" | "refact" | "codeshell" => Some((
+            PreTokenizerWrapper::Sequence(Sequence::new(vec![
+                PreTokenizerWrapper::Digits(Digits::new(true)),
+                PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true)),
+            ])),
+            false,
+        )),
+        // The names llama.cpp gives Llama 3's pre-tokenizer.
+        "llama-bpe" | "llama3" | "llama-v3" => Some((split(LLAMA3_SPLIT)?, true)),
+        "qwen2" | "deepseek-r1-qwen" => Some((split(QWEN2_SPLIT)?, false)),
+        _ => None,
+    })
+}
 
 /// Token types in `tokenizer.ggml.token_type` (llama.cpp's enum).
 const CONTROL: u64 = 3;
@@ -129,11 +169,13 @@ impl Tokenizer {
 
     fn byte_level(file: &Gguf) -> Result<Tokenizer, LmError> {
         let pre = file.get_str("tokenizer.ggml.pre").unwrap_or("default");
-        if !matches!(pre, "smollm" | "starcoder" | "refact" | "codeshell") {
+        let Some((pre_tokenizer, ignore_merges)) = byte_level_pre_tokenizer(pre)? else {
             return Err(LmError::Unsupported(format!(
-                "pre-tokenizer {pre:?} (vecspace implements the smollm/starcoder one)"
+                "{}: pre-tokenizer {pre:?}; vecspace implements {}",
+                file.path.display(),
+                PRE_TOKENIZERS.join(", ")
             )));
-        }
+        };
         let tokens = Tokenizer::strings(file, "tokenizer.ggml.tokens")?;
         let types = Tokenizer::token_types(file, tokens.len())?;
         let merges: Vec<(String, String)> = Tokenizer::strings(file, "tokenizer.ggml.merges")?
@@ -144,13 +186,12 @@ impl Tokenizer {
             })
             .collect::<Result<_, _>>()?;
         let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
-        let bpe =
-            BPE::builder().vocab_and_merges(vocab, merges).build().map_err(|e| LmError::Tokenizer(e.to_string()))?;
+        let bpe = BPE::builder()
+            .vocab_and_merges(vocab, merges)
+            .ignore_merges(ignore_merges)
+            .build()
+            .map_err(|e| LmError::Tokenizer(e.to_string()))?;
         let mut inner = tokenizers::Tokenizer::new(bpe);
-        let pre_tokenizer = Sequence::new(vec![
-            PreTokenizerWrapper::Digits(Digits::new(true)),
-            PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true)),
-        ]);
         inner.with_pre_tokenizer(Some(pre_tokenizer));
         let control: Vec<bool> = types.iter().map(|&t| t == CONTROL).collect();
         let specials: Vec<AddedToken> =
