@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use vecspace::LanguageModel;
 use vecspace::app::steering::{self, Grid, Scorer, check_prompt, evaluate_grid};
 use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
-use vecspace::lm::tokenizer::{TextStream, chat_prompt, check_chat_template};
+use vecspace::lm::tokenizer::{ChatFormat, TextStream};
 use vecspace::lm::{Hook, Model, NoHook, Sampling};
 
 use crate::progress::Bars;
@@ -236,12 +236,7 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
                 bail!("--top-p must be more than 0 and at most 1");
             }
             let loaded = load(&model)?;
-            let text = if chat {
-                check_chat_template(&loaded.file)?;
-                chat_prompt(&prompt, None)
-            } else {
-                prompt
-            };
+            let text = if chat { ChatFormat::of(&loaded.file, &loaded.tokenizer)?.prompt(&prompt) } else { prompt };
             let ids = loaded.tokenizer.encode(&text)?;
             check_prompt(&ids, max_tokens, &loaded.model)?;
             let steering = steer.hook(&loaded.model)?;

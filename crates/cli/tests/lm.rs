@@ -249,6 +249,32 @@ fn a_vector_built_on_one_model_does_not_steer_another() {
     assert!(err.contains("built on Smollm2") && err.contains("Gemma 3 270m (gemma3, 18 layers × 640)"), "{err}");
 }
 
+/// Each file's chat format: SmolLM2's template is ChatML with its default system message; Gemma
+/// 3's file has no template, and its `<start_of_turn>` tokens say which format the family uses.
+/// (This Gemma file is the pretrained model, not the instruction-tuned one: given a chat turn it
+/// repeats the question, as llama.cpp's text on the same prompt shows; the prompt's tokens are
+/// what is checked.)
+#[test]
+fn each_model_chats_in_its_own_format() {
+    use vecspace::lm::tokenizer::{ChatFormat, DEFAULT_SYSTEM};
+    let formats: Vec<ChatFormat> = [model_path(), gemma_path()]
+        .iter()
+        .map(|path| {
+            let file = Gguf::open(path).unwrap();
+            let tokenizer = Tokenizer::from_gguf(&file).unwrap();
+            ChatFormat::of(&file, &tokenizer).unwrap()
+        })
+        .collect();
+    assert_eq!(formats, [ChatFormat::ChatMl { system: Some(DEFAULT_SYSTEM.to_owned()) }, ChatFormat::Gemma]);
+    assert_eq!(formats[1].prompt("Hi"), "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n");
+    let file = Gguf::open(gemma_path()).unwrap();
+    let tokenizer = Tokenizer::from_gguf(&file).unwrap();
+    let ids = tokenizer.encode(&formats[1].prompt("What is the capital of France?")).unwrap();
+    // `llama-tokenize` on the same file and text: BOS, <start_of_turn>, "user", "\n", …
+    let llama_cpp = [2, 105, 2364, 107, 3689, 563, 506, 5279, 529, 7001, 236881, 106, 107, 105, 4368, 107];
+    assert_eq!(ids, llama_cpp);
+}
+
 #[test]
 fn greedy_generation_continues_with_paris() {
     let out = vecspace(&["lm", "generate", "--prompt", "The capital of France is", "--max-tokens", "12"]).ok();

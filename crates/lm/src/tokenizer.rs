@@ -265,6 +265,13 @@ impl Tokenizer {
         self.control.get(id as usize).copied().unwrap_or(false)
     }
 
+    /// The id of the control token written `text` (`<end_of_turn>`), if the vocabulary has one.
+    pub fn control_token(&self, text: &str) -> Option<u32> {
+        let found =
+            self.bytes.iter().zip(&self.control).position(|(bytes, &control)| control && bytes == text.as_bytes());
+        found.map(|id| id as u32)
+    }
+
     /// The text of `ids` (invalid UTF-8 replaced), control tokens included.
     pub fn decode(&self, ids: &[u32]) -> String {
         let bytes: Vec<u8> = ids.iter().flat_map(|&id| self.token_bytes(id).iter().copied()).collect();
@@ -320,23 +327,59 @@ impl TextStream {
     }
 }
 
-/// The chat prompt of this model family (ChatML), as the GGUF's chat template renders one user
-/// message with the generation prompt: the default system message first.
-pub fn chat_prompt(user: &str, system: Option<&str>) -> String {
-    let system = system.unwrap_or(DEFAULT_SYSTEM);
-    format!("<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+/// How a model family lays out a chat turn: recognised from the file's chat template, or where
+/// the file has none (Gemma 3's GGUF), from the turn tokens its vocabulary holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatFormat {
+    /// `<|im_start|>role\n…<|im_end|>` (SmolLM2, Qwen), with the system message the template adds
+    /// when the conversation has none, where it is known.
+    ChatMl { system: Option<String> },
+    /// `<start_of_turn>user\n…<end_of_turn>\n<start_of_turn>model\n` (Gemma).
+    Gemma,
+    /// `<|start_header_id|>user<|end_header_id|>\n\n…<|eot_id|>` (Llama 3).
+    Llama3,
 }
 
 /// The system message SmolLM2's template adds when the conversation has none.
 pub const DEFAULT_SYSTEM: &str = "You are a helpful AI assistant named SmolLM, trained by Hugging Face";
 
-/// Checks that the file's chat template is the ChatML one [`chat_prompt`] reproduces.
-pub fn check_chat_template(file: &Gguf) -> Result<(), LmError> {
-    let template = file.get_str("tokenizer.chat_template")?;
-    if template.contains("<|im_start|>") && template.contains(DEFAULT_SYSTEM) {
-        Ok(())
-    } else {
-        Err(LmError::Unsupported("this model's chat template (vecspace applies SmolLM2's ChatML template)".into()))
+impl ChatFormat {
+    /// The format of `file`'s model.
+    pub fn of(file: &Gguf, tokenizer: &Tokenizer) -> Result<ChatFormat, LmError> {
+        let template = file.metadata.get("tokenizer.chat_template").and_then(|v| v.as_str());
+        let has = |marker: &str| match template {
+            Some(template) => template.contains(marker),
+            None => tokenizer.control_token(marker).is_some(),
+        };
+        if has("<start_of_turn>") {
+            Ok(ChatFormat::Gemma)
+        } else if has("<|start_header_id|>") {
+            Ok(ChatFormat::Llama3)
+        } else if has("<|im_start|>") {
+            let smollm = template.is_some_and(|t| t.contains(DEFAULT_SYSTEM));
+            Ok(ChatFormat::ChatMl { system: smollm.then(|| DEFAULT_SYSTEM.to_owned()) })
+        } else {
+            Err(LmError::Unsupported(format!(
+                "{}: no chat format vecspace knows (ChatML, Gemma's or Llama 3's turns) in the file's template or tokens",
+                file.path.display()
+            )))
+        }
+    }
+
+    /// One user message and the start of the model's answer, as the template renders them (the
+    /// tokenizer adds BOS where the file asks for it).
+    pub fn prompt(&self, user: &str) -> String {
+        match self {
+            ChatFormat::ChatMl { system } => {
+                let system =
+                    system.as_deref().map(|s| format!("<|im_start|>system\n{s}<|im_end|>\n")).unwrap_or_default();
+                format!("{system}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+            }
+            ChatFormat::Gemma => format!("<start_of_turn>user\n{user}<end_of_turn>\n<start_of_turn>model\n"),
+            ChatFormat::Llama3 => format!(
+                "<|start_header_id|>user<|end_header_id|>\n\n{user}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+            ),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use vecspace::LanguageModel;
 use vecspace::app::steering::ModelChoice;
 use vecspace::lm::steer::{self, ControlVector, Method, Position, Steering};
-use vecspace::lm::tokenizer::{TextStream, chat_prompt};
+use vecspace::lm::tokenizer::{ChatFormat, TextStream};
 use vecspace::lm::{Hook, NoHook, Sampling};
 
 use crate::words::Body;
@@ -251,7 +251,11 @@ pub async fn generate(
             .collect::<Result<_, _>>()?
     };
     let (_, model) = model(&state, Some(&model_name)).await?;
-    let text = if request.chat { chat_prompt(&request.prompt, None) } else { request.prompt.clone() };
+    let text = if request.chat {
+        ChatFormat::of(&model.file, &model.tokenizer)?.prompt(&request.prompt)
+    } else {
+        request.prompt.clone()
+    };
     let ids = model.tokenizer.encode(&text)?;
     vecspace::app::steering::check_prompt(&ids, max_tokens, &model.model)?;
     let mut hook: Box<dyn Hook + Send> = if vectors.is_empty() {
