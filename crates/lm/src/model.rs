@@ -376,6 +376,15 @@ impl Model {
         self.product(self.unembedding(), &rms_norm(residual, &self.output_norm, self.config.norm_epsilon))
     }
 
+    /// The logits of several residual-stream vectors, one product of the output matrix with all
+    /// of them: each equals [`Model::logits`] of it.
+    pub fn logits_of(&self, residuals: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let normed: Vec<Vec<f32>> =
+            residuals.iter().map(|r| rms_norm(r, &self.output_norm, self.config.norm_epsilon)).collect();
+        let [logits] = self.products([self.unembedding()], &normed);
+        logits
+    }
+
     /// `matrix · x` at the model's precision.
     fn product(&self, matrix: &QMatrix, x: &[f32]) -> Vec<f32> {
         let [out] = self.products([matrix], &[x.to_vec()]);

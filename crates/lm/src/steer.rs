@@ -404,20 +404,49 @@ impl Hook for Steering {
 
 /// Mean negative log-likelihood per token of `tokens` (after the first) under the model with
 /// `hook` applied: the log of the perplexity.
+/// The text is read in batches ([`crate::model::PROMPT_BATCH`]) and each batch's next-token logits
+/// come from one product of the output matrix with all its positions; the result equals reading
+/// it a token at a time.
 pub fn mean_nll(model: &Model, tokens: &[u32], hook: &mut dyn Hook) -> Result<f64, LmError> {
     if tokens.len() < 2 {
         return Err(LmError::Invalid("perplexity needs at least two tokens".into()));
     }
-    let mut cache = model.new_cache();
-    let mut total = 0.0;
-    for (i, &token) in tokens[..tokens.len() - 1].iter().enumerate() {
-        let logits = model.forward(token, &mut cache, hook, true)?.expect("logits were asked for");
-        let max = logits.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
-        let log_sum = logits.iter().map(|v| f64::from(v - max).exp()).sum::<f64>().ln() + f64::from(max);
-        total += log_sum - f64::from(logits[tokens[i + 1] as usize]);
+    /// Passes every call on, and keeps the last block's output (after `inner` has changed it).
+    struct LastBlock<'a> {
+        inner: &'a mut dyn Hook,
+        last: usize,
+        residuals: Vec<Vec<f32>>,
     }
-    Ok(total / (tokens.len() - 1) as f64)
+    impl Hook for LastBlock<'_> {
+        fn after_block(&mut self, layer: usize, position: usize, residual: &mut [f32]) {
+            self.inner.after_block(layer, position, residual);
+            if layer == self.last {
+                self.residuals.push(residual.to_vec());
+            }
+        }
+    }
+    let mut cache = model.new_cache();
+    let mut last_block = LastBlock { inner: hook, last: model.config.layers - 1, residuals: Vec::new() };
+    let mut total = 0.0;
+    let inputs = &tokens[..tokens.len() - 1];
+    for (b, batch) in inputs.chunks(crate::model::PROMPT_BATCH).enumerate() {
+        last_block.residuals.clear();
+        model.forward_batch(batch, &mut cache, &mut last_block, false)?;
+        // A few positions at a time: a large vocabulary's logits take a megabyte a position.
+        for (c, residuals) in last_block.residuals.chunks(LOGIT_POSITIONS).enumerate() {
+            for (k, logits) in model.logits_of(residuals).iter().enumerate() {
+                let next = tokens[b * crate::model::PROMPT_BATCH + c * LOGIT_POSITIONS + k + 1];
+                let max = logits.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+                let log_sum = logits.iter().map(|v| f64::from(v - max).exp()).sum::<f64>().ln() + f64::from(max);
+                total += log_sum - f64::from(logits[next as usize]);
+            }
+        }
+    }
+    Ok(total / inputs.len() as f64)
 }
+
+/// Positions whose logits [`mean_nll`] holds at once.
+const LOGIT_POSITIONS: usize = 16;
 
 #[cfg(test)]
 mod tests {

@@ -145,3 +145,28 @@ fn unsupported_architectures_and_tensor_types_are_named() {
     assert!(err.contains("q2k.gguf") && err.contains("token_embd.weight") && err.contains("type 10 (Q2_K)"), "{err}");
     assert!(err.contains("Q4_K, Q5_K, Q6_K, BF16"), "{err}");
 }
+
+/// Perplexity read in batches, with the output matrix applied to many positions at once, equals
+/// the sum of each position's surprise read a token at a time (40 tokens: logits in three groups).
+#[test]
+fn batched_perplexity_equals_token_by_token() {
+    let tokens: Vec<u32> = TOKENS.iter().cycle().take(40).copied().collect();
+    for arch in ["llama", "gemma3"] {
+        let file = Gguf::open(&golden(&format!("tiny-{arch}.gguf"))).unwrap();
+        let mut model = Model::load(&file).unwrap();
+        for precision in [Precision::Fast, Precision::Exact] {
+            model.precision = precision;
+            let mut cache = model.new_cache();
+            let mut total = 0.0;
+            for (i, &token) in tokens[..tokens.len() - 1].iter().enumerate() {
+                let logits = model.forward(token, &mut cache, &mut NoHook, true).unwrap().unwrap();
+                let max = logits.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+                let log_sum = logits.iter().map(|v| f64::from(v - max).exp()).sum::<f64>().ln() + f64::from(max);
+                total += log_sum - f64::from(logits[tokens[i + 1] as usize]);
+            }
+            let one_at_a_time = total / (tokens.len() - 1) as f64;
+            let batched = vecspace_lm::steer::mean_nll(&model, &tokens, &mut NoHook).unwrap();
+            assert_eq!(batched, one_at_a_time, "{arch} {precision:?}");
+        }
+    }
+}
