@@ -393,9 +393,21 @@ pub fn run(command: LmCommand, json: bool) -> Result<()> {
             let ids = loaded.tokenizer.encode(&text)?;
             check_prompt(&ids, 0, &loaded.model)?;
             let plain = steer::mean_nll(&loaded.model, &ids, &mut NoHook)?;
+            let steered = match steer.hook(&loaded.model)? {
+                Some(mut hook) => Some(steer::mean_nll(&loaded.model, &ids, &mut hook)?),
+                None => None,
+            };
+            if json {
+                let report = serde_json::json!({
+                    "tokens": ids.len() - 1,
+                    "perplexity": plain.exp(),
+                    "steered_perplexity": steered.map(f64::exp),
+                });
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
+                return Ok(());
+            }
             outln!("unsteered  perplexity {:.3} over {} tokens", plain.exp(), ids.len() - 1)?;
-            if let Some(mut hook) = steer.hook(&loaded.model)? {
-                let steered = steer::mean_nll(&loaded.model, &ids, &mut hook)?;
+            if let Some(steered) = steered {
                 outln!(
                     "steered    perplexity {:.3} ({:+.1} %)",
                     steered.exp(),

@@ -446,6 +446,16 @@ fn steering_makes_continuations_more_positive() {
     ])
     .ok();
     assert!(cost.starts_with("unsteered  perplexity") && cost.contains("steered    perplexity"), "{cost}");
+    let text = std::fs::read_to_string(neutral).unwrap();
+    let args = ["lm", "perplexity", "--json", "--text", &text, "--steer", &format!("{vector}:2"), "--layers", "6"];
+    let report = vecspace(&args).json();
+    let shown = |label: &str| -> f64 {
+        let line = cost.lines().find(|l| l.starts_with(label)).unwrap();
+        line.split_whitespace().nth(2).unwrap().parse().unwrap()
+    };
+    assert!((report["perplexity"].as_f64().unwrap() - shown("unsteered")).abs() < 1e-3, "{report}");
+    assert!((report["steered_perplexity"].as_f64().unwrap() - shown("steered")).abs() < 1e-3, "{report}");
+    assert!(report["tokens"].as_u64().unwrap() > 50, "{report}");
     let words = vecspace(&["lm", "nearest-tokens", vector, "--layer", "20", "--top", "10"]).ok();
     let negative = words.lines().find(|l| l.contains("embeddings, − end")).unwrap();
     assert!(["foul", "worse", "ugly", "attacks"].iter().any(|w| negative.contains(w)), "{words}");
