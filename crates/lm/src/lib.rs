@@ -17,6 +17,7 @@
 //! assert_eq!(out[0], 32.0 * 127.0);
 //! ```
 
+pub mod activation;
 pub mod attention;
 pub mod generate;
 pub mod gguf;

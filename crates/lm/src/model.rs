@@ -20,6 +20,7 @@
 //! `rope_freqs.weight` supplies the factors and linear rope scaling divides every angle.
 
 use crate::LmError;
+use crate::activation::{self, Activation};
 use crate::attention;
 use crate::gguf::Gguf;
 use crate::quant::{Kernel, Q8Input, QMatrix, quantize};
@@ -538,9 +539,17 @@ impl Model {
             }
             let normed = norm_all(&xs, &block.ffn_norm);
             let [gates, ups] = self.products([&block.gate, &block.up], &normed);
-            let activation = if c.architecture == Architecture::Gemma3 { gelu_tanh } else { silu };
-            let hidden: Vec<Vec<f32>> =
-                team.map(tokens.len(), &|t| gates[t].iter().zip(&ups[t]).map(|(g, u)| activation(*g) * u).collect());
+            let hidden: Vec<Vec<f32>> = match self.precision {
+                Precision::Fast => {
+                    let activation =
+                        if c.architecture == Architecture::Gemma3 { Activation::GeluTanh } else { Activation::Silu };
+                    team.map(tokens.len(), &|t| activation::gated(activation, &gates[t], &ups[t], kernel))
+                }
+                Precision::Exact => {
+                    let activation = if c.architecture == Architecture::Gemma3 { gelu_tanh } else { silu };
+                    team.map(tokens.len(), &|t| gates[t].iter().zip(&ups[t]).map(|(g, u)| activation(*g) * u).collect())
+                }
+            };
             let [mut down] = self.products([&block.down], &hidden);
             if let Some(gain) = &block.post_ffn_norm {
                 down = norm_all(&down, gain);
