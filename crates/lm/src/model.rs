@@ -23,7 +23,7 @@ use crate::LmError;
 use crate::activation::{self, Activation};
 use crate::attention;
 use crate::gguf::Gguf;
-use crate::quant::{Kernel, Q8Input, QMatrix, quantize};
+use crate::quant::{Kernel, Q8Input, QMatrix, quantize_for};
 use crate::team::Team;
 
 /// Prompt tokens run through the model together: enough to read each weight matrix once for many
@@ -394,8 +394,10 @@ impl Model {
 
     /// Each matrix times every input of a batch; each input is quantised once for all of them.
     fn products<const N: usize>(&self, matrices: [&QMatrix; N], xs: &[Vec<f32>]) -> [Vec<Vec<f32>>; N] {
-        let quantized: Option<Vec<Q8Input>> =
-            (self.precision == Precision::Fast).then(|| Team::global().map(xs.len(), &|t| quantize(&xs[t])));
+        let quantized: Option<Vec<Q8Input>> = (self.precision == Precision::Fast).then(|| {
+            let kinds = matrices.map(|m| m.kind);
+            Team::global().map(xs.len(), &|t| quantize_for(&xs[t], &kinds))
+        });
         matrices.map(|matrix| match &quantized {
             Some(xq) => {
                 let mut out = vec![Vec::new(); xs.len()];

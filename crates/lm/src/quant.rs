@@ -294,10 +294,12 @@ pub struct Q8Input {
 impl Q8Input {
     /// The quantised input rows of `kind` are multiplied with.
     pub fn for_kind(&self, kind: GgmlType) -> &Q8Vector {
-        match (kind.block().0 as usize == SUPER_BLOCK, &self.super_blocks) {
+        let vector = match (kind.block().0 as usize == SUPER_BLOCK, &self.super_blocks) {
             (true, Some(super_blocks)) => super_blocks,
             _ => &self.blocks,
-        }
+        };
+        debug_assert!(kind.is_float() || !vector.quants.is_empty(), "the input was not quantised for {kind:?}");
+        vector
     }
 }
 
@@ -308,6 +310,17 @@ pub const SUPER_BLOCK: usize = 256;
 pub fn quantize(x: &[f32]) -> Q8Input {
     let super_blocks = x.len().is_multiple_of(SUPER_BLOCK).then(|| quantize_super_blocks(x));
     Q8Input { blocks: quantize_blocks(x), super_blocks }
+}
+
+/// Quantises `x` only as rows of `kinds` need it (half the work where all are K-quants, or none
+/// is); [`Q8Input::for_kind`] must then be asked only for those kinds.
+pub fn quantize_for(x: &[f32], kinds: &[GgmlType]) -> Q8Input {
+    let whole = x.len().is_multiple_of(SUPER_BLOCK);
+    let is_k = |kind: &GgmlType| kind.block().0 as usize == SUPER_BLOCK;
+    let super_blocks = (whole && kinds.iter().any(is_k)).then(|| quantize_super_blocks(x));
+    let need_blocks = !whole || kinds.iter().any(|k| !is_k(k));
+    let blocks = if need_blocks { quantize_blocks(x) } else { Q8Vector::default() };
+    Q8Input { blocks, super_blocks }
 }
 
 /// Rounds to the nearest integer, ties to even, as ggml does: adding 1.5 · 2²³ leaves no bits for
