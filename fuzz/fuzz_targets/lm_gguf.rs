@@ -1,12 +1,12 @@
 //! GGUF files: `vecspace_lm::Gguf::open`, then what opening a language model does with an opened
-//! file — `Model::load`, `Tokenizer::from_gguf`, `check_chat_template` — and, for a model that
+//! file — `Model::load`, `Tokenizer::from_gguf`, `ChatFormat::of` — and, for a model that
 //! loads, a few tokens of greedy generation.
 #![no_main]
 
 use std::ops::ControlFlow;
 
 use libfuzzer_sys::fuzz_target;
-use vecspace_lm::tokenizer::check_chat_template;
+use vecspace_lm::tokenizer::ChatFormat;
 use vecspace_lm::{Gguf, Model, NoHook, Sampling, Tokenizer, generate};
 
 fuzz_target!(|data: &[u8]| {
@@ -16,9 +16,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = file.bytes(tensor).len();
         let _ = tensor.rows_and_columns();
     }
-    let _ = check_chat_template(&file);
     let tokenizer = Tokenizer::from_gguf(&file);
     if let Ok(tokenizer) = &tokenizer {
+        if let Ok(format) = ChatFormat::of(&file, tokenizer) {
+            let _ = tokenizer.encode(&format.prompt("Hi"));
+        }
         if let Ok(ids) = tokenizer.encode("Hello, world! 123 <|im_start|>") {
             let _ = tokenizer.decode(&ids);
         }

@@ -90,6 +90,8 @@ fn fixture() -> &'static Fixture {
             token: None,
             cors_origin: Some(ORIGIN.to_owned()),
             limits,
+            // The tiny model in the cache, and nothing that would be fetched.
+            language_models: vec!["smollm2-135m".to_owned()],
         };
         let state: Arc<AppState> = runtime.block_on(async { AppState::new(config) }).expect("the server's state");
         let router = vecspace_server::router(state);
