@@ -805,16 +805,16 @@ mod avx2 {
         _mm256_and_si256(set, _mm256_set1_epi8(16))
     }
 
-    /// The signed integer weights of stretch `j` of `block`: `chunk_weights`, 32 at a time.
+    /// The codes of stretch `j` of `block` as stored, unsigned: the weights plus [`bias`].
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) fn weights(kind: GgmlType, block: &[u8], j: usize) -> __m256i {
-        let minus = |v: __m256i, offset: i8| _mm256_sub_epi8(v, _mm256_set1_epi8(offset));
+    fn codes(kind: GgmlType, block: &[u8], j: usize) -> __m256i {
         match kind {
-            GgmlType::Q8_0 => load32(&block[2..]),
-            GgmlType::Q4_0 => minus(nibbles(&block[2..]), 8),
+            // Flipping the top bit of a signed byte adds 128, read unsigned.
+            GgmlType::Q8_0 => _mm256_xor_si256(load32(&block[2..]), _mm256_set1_epi8(-128)),
+            GgmlType::Q4_0 => nibbles(&block[2..]),
             GgmlType::Q4_1 => nibbles(&block[4..]),
-            GgmlType::Q5_0 => minus(_mm256_or_si256(nibbles(&block[6..]), fifth_bits(&block[2..])), 16),
+            GgmlType::Q5_0 => _mm256_or_si256(nibbles(&block[6..]), fifth_bits(&block[2..])),
             GgmlType::Q5_1 => _mm256_or_si256(nibbles(&block[8..]), fifth_bits(&block[4..])),
             GgmlType::Q4_K => bits(load32(&block[16 + j / 2 * 32..]), 4 * (j % 2), 15),
             GgmlType::Q5_K => {
@@ -823,15 +823,27 @@ mod avx2 {
             }
             GgmlType::Q3_K => {
                 let low = bits(load32(&block[32 + j / 4 * 32..]), 2 * (j % 4), 3);
-                minus(_mm256_or_si256(low, shl(bits(load32(block), j, 1), 2)), 4)
+                _mm256_or_si256(low, shl(bits(load32(block), j, 1), 2))
             }
             GgmlType::Q6_K => {
                 let (half, quarter) = (j / 4, j % 4);
                 let low = bits(load32(&block[half * 64 + quarter % 2 * 32..]), 4 * (quarter / 2), 15);
                 let high = bits(load32(&block[128 + half * 32..]), 2 * quarter, 3);
-                minus(_mm256_or_si256(low, shl(high, 4)), 32)
+                _mm256_or_si256(low, shl(high, 4))
             }
             GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
+        }
+    }
+
+    /// The signed integer weights of stretch `j` of `block`: `chunk_weights`, 32 at a time.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) fn weights(kind: GgmlType, block: &[u8], j: usize) -> __m256i {
+        match (kind, bias(kind)) {
+            // Stored signed: read as it is.
+            (GgmlType::Q8_0, _) => load32(&block[2..]),
+            (_, 0) => codes(kind, block, j),
+            (_, bias) => _mm256_sub_epi8(codes(kind, block, j), _mm256_set1_epi8(bias)),
         }
     }
 
@@ -901,57 +913,35 @@ mod avx2 {
     /// Rows and inputs of a tile of [`dot_tile`].
     pub const TILE: usize = 4;
 
-    /// One stretch of a row for [`dot_tile`]: its codes as unsigned bytes (the weights plus the
-    /// format's [`bias`]), the scales of values 0–15 and 16–31 (lanes 0–3 and 4–7), and the
-    /// offset that multiplies the input's sum — decoded as `dot`'s loops decode them, so the
-    /// products come out the same to the bit.
-    /// Generic over the type's ggml id so that each copy is one arm, small enough to inline.
+    /// One stretch of a row for [`dot_tile`]: its [`codes`], the scales of values 0–15 and 16–31
+    /// (lanes 0–3 and 4–7), and the offset that multiplies the input's sum — decoded as `dot`'s
+    /// loops decode them, so the products come out the same to the bit. Generic over the type's
+    /// ggml id so that each copy is one arm, small enough to inline.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     fn stretch<const KIND: u32>(block: &[u8], j: usize) -> (__m256i, __m256, f32) {
         let kind = GgmlType::from_id(KIND).expect("a block type");
+        let codes = codes(kind, block, j);
         match kind {
-            GgmlType::Q4_0 => (nibbles(&block[2..]), _mm256_set1_ps(half(block)), 0.0),
-            GgmlType::Q5_0 => {
-                (_mm256_or_si256(nibbles(&block[6..]), fifth_bits(&block[2..])), _mm256_set1_ps(half(block)), 0.0)
-            }
-            // Flipping the top bit of a signed byte adds 128, read unsigned.
-            GgmlType::Q8_0 => {
-                (_mm256_xor_si256(load32(&block[2..]), _mm256_set1_epi8(-128)), _mm256_set1_ps(half(block)), 0.0)
-            }
+            GgmlType::Q4_0 | GgmlType::Q5_0 | GgmlType::Q8_0 => (codes, _mm256_set1_ps(half(block)), 0.0),
             GgmlType::Q4_1 | GgmlType::Q5_1 => {
                 let (d, m) = halves(block);
-                let codes = match kind {
-                    GgmlType::Q4_1 => nibbles(&block[4..]),
-                    _ => _mm256_or_si256(nibbles(&block[8..]), fifth_bits(&block[4..])),
-                };
                 (codes, _mm256_set1_ps(d), m)
             }
             GgmlType::Q4_K | GgmlType::Q5_K => {
                 let (d, dmin) = halves(block);
                 let (scale, minimum) = k_scale_min(&block[4..16], j);
-                let codes = match kind {
-                    GgmlType::Q4_K => bits(load32(&block[16 + j / 2 * 32..]), 4 * (j % 2), 15),
-                    _ => {
-                        let low = bits(load32(&block[48 + j / 2 * 32..]), 4 * (j % 2), 15);
-                        _mm256_or_si256(low, shl(bits(load32(&block[16..]), j, 1), 4))
-                    }
-                };
                 (codes, _mm256_set1_ps(d * f32::from(scale)), -(dmin * f32::from(minimum)))
             }
             GgmlType::Q3_K => {
                 let d = half(&block[108..]);
                 let scale = |k: usize| d * f32::from(q3k_scale(&block[96..108], k));
-                let low = bits(load32(&block[32 + j / 4 * 32..]), 2 * (j % 4), 3);
-                (_mm256_or_si256(low, shl(bits(load32(block), j, 1), 2)), pair(scale(2 * j), scale(2 * j + 1)), 0.0)
+                (codes, pair(scale(2 * j), scale(2 * j + 1)), 0.0)
             }
             GgmlType::Q6_K => {
                 let d = half(&block[208..]);
                 let scale = |k: usize| d * f32::from(block[192 + k] as i8);
-                let (half_block, quarter) = (j / 4, j % 4);
-                let low = bits(load32(&block[half_block * 64 + quarter % 2 * 32..]), 4 * (quarter / 2), 15);
-                let high = bits(load32(&block[128 + half_block * 32..]), 2 * quarter, 3);
-                (_mm256_or_si256(low, shl(high, 4)), pair(scale(2 * j), scale(2 * j + 1)), 0.0)
+                (codes, pair(scale(2 * j), scale(2 * j + 1)), 0.0)
             }
             GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
         }
@@ -964,7 +954,7 @@ mod avx2 {
         _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0))
     }
 
-    /// What [`stretch`] adds to a format's codes to make them unsigned.
+    /// What [`codes`] adds to a format's weights to make them unsigned.
     fn bias(kind: GgmlType) -> i8 {
         match kind {
             GgmlType::Q4_0 => 8,
