@@ -21,7 +21,9 @@ pub fn dot(a: &[f32], b: &[f32], kernel: Kernel) -> f32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    #[target_feature(enable = "avx2,fma")]
+    use crate::quant::avx2::horizontal_sum;
+
+    #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let mut sums = [_mm256_setzero_ps(); 4];
@@ -43,10 +45,7 @@ mod avx2 {
             }
         }
         let total = _mm256_add_ps(_mm256_add_ps(sums[0], sums[1]), _mm256_add_ps(sums[2], sums[3]));
-        let half = _mm_add_ps(_mm256_castps256_ps128(total), _mm256_extractf128_ps::<1>(total));
-        let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
-        let single = _mm_add_ss(pair, _mm_shuffle_ps::<1>(pair, pair));
-        _mm_cvtss_f32(single) + a[i..n].iter().zip(&b[i..n]).map(|(x, y)| x * y).sum::<f32>()
+        horizontal_sum(total) + a[i..n].iter().zip(&b[i..n]).map(|(x, y)| x * y).sum::<f32>()
     }
 }
 
