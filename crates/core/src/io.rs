@@ -38,9 +38,16 @@ fn forget(path: &Path) {
 /// Removes every file and working directory being written: for a signal handler's thread, just
 /// before the process exits. Returns how many were removed.
 pub fn remove_unfinished() -> usize {
-    remove_listed(|_| true)
+    let mut list = unfinished();
+    let removed = list.drain(..).filter(|path| remove_path(path).is_ok()).count();
+    // Held until the process exits: no file is begun between this clean-up and the exit.
+    std::mem::forget(list);
+    removed
 }
 
+/// What `remove_unfinished` does, for the listed paths `chosen` picks, leaving the list usable:
+/// for tests, which share the list with others writing at the same time.
+#[cfg(test)]
 fn remove_listed(chosen: impl Fn(&Path) -> bool) -> usize {
     let mut list = unfinished();
     let mut removed = 0;
@@ -173,9 +180,13 @@ impl Partial {
             // Private until the permissions it is to have are set, before anything is written.
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            // The list is held while the file comes into being, so a signal's clean-up
+            // (`remove_unfinished`) either runs before it exists or finds it listed.
+            let mut list = unfinished();
             match options.open(&path) {
                 Ok(file) => {
-                    unfinished().push(path.clone());
+                    list.push(path.clone());
+                    drop(list);
                     let partial = Partial { path, renamed: false };
                     // Where the file system has no locks, age alone tells abandoned files apart.
                     let _ = file.try_lock();
@@ -214,9 +225,12 @@ impl WorkDir {
         loop {
             let name = format!("{prefix}{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
             let path = parent.join(name);
+            // Held while the directory comes into being, as for a partial file.
+            let mut list = unfinished();
             match std::fs::create_dir(&path) {
                 Ok(()) => {
-                    unfinished().push(path.clone());
+                    list.push(path.clone());
+                    drop(list);
                     let made = File::create(path.join(WORK_LOCK)).inspect(|lock| {
                         let _ = lock.try_lock();
                     });
