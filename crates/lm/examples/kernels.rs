@@ -2,9 +2,10 @@
 //! second for one input (decoding) and for a batch of 64 (a prompt), best of several runs, beside
 //! the rate at which the matrix's bytes stream from memory.
 //!
-//!     cargo run --release -p vecspace-lm --example kernels -- MODEL.gguf TENSOR...
+//!     cargo run --release -p vecspace-lm --example kernels -- MODEL.gguf [--best] TENSOR...
 //!
-//! Without tensor names, the first block's matrices are measured.
+//! Without tensor names, the first block's matrices are measured; `--best` measures only the
+//! fastest kernel (the scalar reference takes minutes on a vocabulary-sized matrix).
 
 use std::time::Instant;
 
@@ -24,6 +25,11 @@ fn main() {
         std::process::exit(2);
     });
     let mut names: Vec<String> = args.collect();
+    let best_only = names.first().is_some_and(|a| a == "--best");
+    if best_only {
+        names.remove(0);
+    }
+    let kernels = if best_only { vec![Kernel::best()] } else { Kernel::available() };
     if names.is_empty() {
         names = file
             .tensors
@@ -45,7 +51,7 @@ fn main() {
         let inputs: Vec<Vec<f32>> =
             (0..64).map(|t| (0..columns).map(|i| ((i * 7 + t * 13) % 29) as f32 / 14.5 - 1.0).collect()).collect();
         let quantized: Vec<_> = inputs.iter().map(|x| quantize(x)).collect();
-        for kernel in Kernel::available() {
+        for &kernel in &kernels {
             let best = |batch: usize| -> f64 {
                 let mut out = vec![Vec::new(); batch];
                 (0..RUNS)
