@@ -276,7 +276,21 @@ pub struct Q8Vector {
     pub scales: Vec<f32>,
     /// Each stretch's `scale · Σ q`, for formats whose values carry an offset.
     pub sums: Vec<f32>,
+    /// `Σ q` of each half-stretch of 16, exact: what takes a format's bias off products whose
+    /// weights enter unsigned.
+    pub half_sums: Vec<i32>,
     pub quants: Vec<i8>,
+}
+
+impl Q8Vector {
+    /// Records the half-sums of the stretch last pushed to `quants`; returns their total.
+    fn push_half_sums(&mut self) -> i32 {
+        let stretch = &self.quants[self.quants.len() - BLOCK..];
+        let [low, high]: [i32; 2] =
+            [&stretch[..BLOCK / 2], &stretch[BLOCK / 2..]].map(|half| half.iter().map(|&q| i32::from(q)).sum());
+        self.half_sums.extend([low, high]);
+        low + high
+    }
 }
 
 /// A product's input, quantised as llama.cpp quantises it for each kind of weight row, so that
@@ -340,18 +354,15 @@ pub fn quantize_blocks(x: &[f32]) -> Q8Vector {
     let mut out = Q8Vector {
         scales: Vec::with_capacity(blocks),
         sums: Vec::with_capacity(blocks),
+        half_sums: Vec::with_capacity(2 * blocks),
         quants: Vec::with_capacity(x.len()),
     };
     for block in x.chunks_exact(BLOCK) {
         let max = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let d = max / 127.0;
         let inverse = if max > 0.0 { 127.0 / max } else { 0.0 };
-        let mut sum = 0i32;
-        for &v in block {
-            let q = round_ties_even(v * inverse) as i8;
-            sum += i32::from(q);
-            out.quants.push(q);
-        }
+        out.quants.extend(block.iter().map(|&v| round_ties_even(v * inverse) as i8));
+        let sum = out.push_half_sums();
         out.scales.push(f16::from_f32(d).to_f32());
         out.sums.push(f16::from_f32(d * sum as f32).to_f32());
     }
@@ -366,6 +377,7 @@ pub fn quantize_super_blocks(x: &[f32]) -> Q8Vector {
     let mut out = Q8Vector {
         scales: Vec::with_capacity(chunks),
         sums: Vec::with_capacity(chunks),
+        half_sums: Vec::with_capacity(2 * chunks),
         quants: Vec::with_capacity(x.len()),
     };
     for block in x.chunks_exact(SUPER_BLOCK) {
@@ -374,12 +386,8 @@ pub fn quantize_super_blocks(x: &[f32]) -> Q8Vector {
         // ggml keeps 1 / inverse, which can differ from max / −127 in the last bit.
         let d = if d == 0.0 { d } else { 1.0 / inverse };
         for chunk in block.chunks_exact(BLOCK) {
-            let mut sum = 0i32;
-            for &v in chunk {
-                let q = (round_ties_even(v * inverse) as i32).min(127) as i8;
-                sum += i32::from(q);
-                out.quants.push(q);
-            }
+            out.quants.extend(chunk.iter().map(|&v| (round_ties_even(v * inverse) as i32).min(127) as i8));
+            let sum = out.push_half_sums();
             out.scales.push(d);
             out.sums.push(d * sum as f32);
         }
@@ -485,31 +493,13 @@ impl QMatrix {
         let row = |r: usize| &self.data[r * row_bytes..(r + 1) * row_bytes];
         let rows = |first: usize, count: usize| -> Vec<f32> {
             let mut values = vec![0.0f32; count * xs.len()];
-            let mut r = 0;
             #[cfg(target_arch = "x86_64")]
-            if kernel == Kernel::Avx512Vnni && !self.kind.is_float() && xs.len() >= avx2::TILE {
-                use avx2::TILE;
-                while r + TILE <= count {
-                    let four_rows = [row(first + r), row(first + r + 1), row(first + r + 2), row(first + r + 3)];
-                    let mut t = 0;
-                    while t + TILE <= xs.len() {
-                        let inputs = [quantized[t], quantized[t + 1], quantized[t + 2], quantized[t + 3]];
-                        let tile = avx2::dot_tile(self.kind, four_rows, inputs);
-                        for (i, sums) in tile.iter().enumerate() {
-                            values[(r + i) * xs.len() + t..][..TILE].copy_from_slice(sums);
-                        }
-                        t += TILE;
-                    }
-                    for (i, &one_row) in four_rows.iter().enumerate() {
-                        for t in t..xs.len() {
-                            let [value] = avx2::dot_with(kernel, self.kind, one_row, [quantized[t]]);
-                            values[(r + i) * xs.len() + t] = value;
-                        }
-                    }
-                    r += TILE;
-                }
+            if kernel == Kernel::Avx512Vnni && !self.kind.is_float() && xs.len() > 1 {
+                let rows: Vec<&[u8]> = (first..first + count).map(row).collect();
+                avx2::octet_matmul(self.kind, &rows, &quantized, &mut values);
+                return values;
             }
-            for r in r..count {
+            for r in 0..count {
                 let into = &mut values[r * xs.len()..(r + 1) * xs.len()];
                 dot_many(self.kind, row(first + r), xs, &quantized, into, kernel);
             }
@@ -577,8 +567,10 @@ pub enum Kernel {
     Avx2,
     /// The AVX2 kernel with AVX-512 VNNI's byte dot product on 256-bit registers (Intel since
     /// 2019, AMD since Zen 4): one instruction where AVX2 needs two, and none of the sign
-    /// juggling for the formats whose codes are unsigned. The same integer sums, so the same
-    /// results to the bit.
+    /// juggling for the formats whose codes are unsigned; for one input the same results as
+    /// AVX2's to the bit. A batch of several (a prompt) goes eight rows at a time, one per lane
+    /// (`octet_matmul`), scales and offsets applied to eight rows in one instruction: the same
+    /// integer sums added in another order, so equal to one input's results to f32 rounding.
     Avx512Vnni,
 }
 
@@ -910,13 +902,10 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// Rows and inputs of a tile of [`dot_tile`].
-    pub const TILE: usize = 4;
-
-    /// One stretch of a row for [`dot_tile`]: its [`codes`], the scales of values 0–15 and 16–31
-    /// (lanes 0–3 and 4–7), and the offset that multiplies the input's sum — decoded as `dot`'s
-    /// loops decode them, so the products come out the same to the bit. Generic over the type's
-    /// ggml id so that each copy is one arm, small enough to inline.
+    /// One stretch of a row for [`unpack_octet`]: its [`codes`], the scales of values 0–15 and
+    /// 16–31 (lanes 0–3 and 4–7), and the offset that multiplies the input's sum, decoded as
+    /// `dot`'s loops decode them. Generic over the type's ggml id so that each copy is one arm,
+    /// small enough to inline.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     fn stretch<const KIND: u32>(block: &[u8], j: usize) -> (__m256i, __m256, f32) {
@@ -966,88 +955,210 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// Four rows times four inputs, the sums of `dot` for each pair to the bit: the same integer
-    /// sums, scaled and added in the same order. Each row's stretch is unpacked once for the four
-    /// inputs and each input's loaded once for the four rows; the codes go into VNNI's unsigned
-    /// operand as stored and the format's bias comes off through the input's sum,
-    /// `Σ (u − bias)·x = Σ u·x − bias · Σ x`, computed once for the four rows. Sixteen
-    /// accumulators: AVX-512's 32 vector registers hold them.
-    pub fn dot_tile(kind: GgmlType, rows: [&[u8]; TILE], xq: [&Q8Vector; TILE]) -> [[f32; TILE]; TILE] {
-        // SAFETY (all arms): `dot_tile` is only called with Kernel::Avx512Vnni, chosen when the
-        // CPU reports AVX-512 VNNI and VL besides AVX2, FMA and F16C.
+    /// Rows multiplied together by [`octet_matmul`]: one per lane of a 256-bit register.
+    pub const OCTET: usize = 8;
+
+    /// Eight rows unpacked for [`octet_products`], stretch by stretch: eight registers a stretch
+    /// whose lane `r` holds values `4k..4k + 4` of row `r` (register `k`) as unsigned codes, and
+    /// the rows' scales of values 0–15 (`low`) and 16–31 (`high`) and their offsets, eight a
+    /// stretch, row `r`'s at `r`. Unpacked once, it serves every input of the batch.
+    #[derive(Default)]
+    struct Octet {
+        codes: Vec<__m256i>,
+        low: Vec<f32>,
+        high: Vec<f32>,
+        offsets: Vec<f32>,
+    }
+
+    /// The 8 × 8 matrix of 32-bit lanes transposed: lane `r` of register `k` becomes lane `k` of
+    /// register `r`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+    fn transpose(m: [__m256i; OCTET]) -> [__m256i; OCTET] {
+        // Pairs of rows interleave by lanes, then by lane pairs, then the 128-bit halves swap.
+        let t: [__m256i; OCTET] = std::array::from_fn(|i| {
+            let (a, b) = (m[i / 2 * 2], m[i / 2 * 2 + 1]);
+            if i % 2 == 0 { _mm256_unpacklo_epi32(a, b) } else { _mm256_unpackhi_epi32(a, b) }
+        });
+        // u[0..4] hold rows 0–3, u[4..8] rows 4–7; u[q] and u[q + 4] hold lanes q and q + 4.
+        let u: [__m256i; OCTET] = std::array::from_fn(|i| {
+            let base = i / 4 * 4 + i % 4 / 2;
+            let (a, b) = (t[base], t[base + 2]);
+            if i % 2 == 0 { _mm256_unpacklo_epi64(a, b) } else { _mm256_unpackhi_epi64(a, b) }
+        });
+        std::array::from_fn(|k| {
+            let (a, b) = (u[k % 4], u[k % 4 + 4]);
+            if k < 4 { _mm256_permute2x128_si256::<0x20>(a, b) } else { _mm256_permute2x128_si256::<0x31>(a, b) }
+        })
+    }
+
+    /// Unpacks `rows` (whole rows of the type whose ggml id is `KIND`) into `octet`, decoding
+    /// each stretch as [`stretch`] decodes it for `dot`.
+    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+    fn unpack_octet<const KIND: u32>(rows: [&[u8]; OCTET], octet: &mut Octet) {
+        let kind = GgmlType::from_id(KIND).expect("a block type");
+        let (values, bytes) = (kind.block().0 as usize, kind.block().1 as usize);
+        let stretches = values / BLOCK;
+        let count = rows[0].len() / bytes * stretches;
+        octet.codes.resize(count * OCTET, _mm256_setzero_si256());
+        for part in [&mut octet.low, &mut octet.high, &mut octet.offsets] {
+            part.resize(count * OCTET, 0.0);
+        }
+        // A row at a time, in the order its bytes lie in memory: the prefetcher follows one
+        // stream, where eight rows read stretch by stretch stall on memory.
+        for (r, row) in rows.iter().enumerate() {
+            for (b, block) in row.chunks_exact(bytes).enumerate() {
+                for j in 0..stretches {
+                    let c = b * stretches + j;
+                    let (codes, scales, offset) = stretch::<KIND>(block, j);
+                    octet.codes[c * OCTET + r] = codes;
+                    octet.low[c * OCTET + r] = _mm256_cvtss_f32(scales);
+                    octet.high[c * OCTET + r] = _mm_cvtss_f32(_mm256_extractf128_ps::<1>(scales));
+                    octet.offsets[c * OCTET + r] = offset;
+                }
+            }
+        }
+        for codes in octet.codes.chunks_exact_mut(OCTET) {
+            let transposed = transpose(codes.try_into().expect("eight registers a stretch"));
+            codes.copy_from_slice(&transposed);
+        }
+    }
+
+    /// Stretch `c`'s integer sums' starting values for input `xq`, `(values 0–15, values 16–31)`:
+    /// minus the format's bias times the input's sums, so that `Σ (u − bias)·x = Σ u·x − bias ·
+    /// Σ x` comes out of adding the unsigned codes' products. Formats with one scale a stretch
+    /// take it all in the first.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+    fn unbiased_start<const KIND: u32>(xq: &Q8Vector, c: usize) -> (__m256i, __m256i) {
+        let kind = GgmlType::from_id(KIND).expect("a block type");
+        let bias = i32::from(bias(kind) as u8);
+        let (low, high) = (xq.half_sums[2 * c], xq.half_sums[2 * c + 1]);
+        match (bias, split_scales(kind)) {
+            (0, _) => (_mm256_setzero_si256(), _mm256_setzero_si256()),
+            (_, true) => (_mm256_set1_epi32(-bias * low), _mm256_set1_epi32(-bias * high)),
+            (_, false) => (_mm256_set1_epi32(-bias * (low + high)), _mm256_setzero_si256()),
+        }
+    }
+
+    /// Whether a format scales values 0–15 and 16–31 of a stretch apart (Q3_K and Q6_K).
+    fn split_scales(kind: GgmlType) -> bool {
+        matches!(kind, GgmlType::Q3_K | GgmlType::Q6_K)
+    }
+
+    /// `acc` plus one stretch of eight rows, lane by lane, from the integer sums of its values
+    /// 0–15 (`low`) and 16–31 (`high`), the rows' `scales` for each and `offsets`, and the
+    /// input's step `dx` and `sum` (`dx · Σ x`).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+    fn add_stretch<const KIND: u32>(
+        acc: __m256,
+        (low, high): (__m256i, __m256i),
+        [scales_low, scales_high, offsets]: [__m256; 3],
+        dx: f32,
+        sum: f32,
+    ) -> __m256 {
+        let kind = GgmlType::from_id(KIND).expect("a block type");
+        let dx = _mm256_set1_ps(dx);
+        let mut acc = if split_scales(kind) {
+            let acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(low), _mm256_mul_ps(scales_low, dx), acc);
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(high), _mm256_mul_ps(scales_high, dx), acc)
+        } else {
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(low, high)), _mm256_mul_ps(scales_low, dx), acc)
+        };
+        if matches!(kind, GgmlType::Q4_1 | GgmlType::Q5_1 | GgmlType::Q4_K | GgmlType::Q5_K) {
+            acc = _mm256_fmadd_ps(offsets, _mm256_set1_ps(sum), acc);
+        }
+        acc
+    }
+
+    /// The eight rows of `octet` times each of `N` inputs: lane `r` of result `i` is row `r` times
+    /// input `i`. Per stretch, the codes go into VNNI's unsigned operand as stored, four values of
+    /// the input broadcast to all eight rows, the sums starting from [`unbiased_start`]; then
+    /// [`add_stretch`] scales eight rows in one instruction. The arithmetic of each row and
+    /// input is the same whatever `N` is: an input's result does not depend on where it falls
+    /// in the batch.
+    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
+    fn octet_products<const KIND: u32, const N: usize>(octet: &Octet, xq: [&Q8Vector; N]) -> [__m256; N] {
+        let mut acc = [_mm256_setzero_ps(); N];
+        for (c, codes) in octet.codes.chunks_exact(OCTET).enumerate() {
+            let codes: &[__m256i; OCTET] = codes.try_into().expect("eight registers a stretch");
+            let eight = |part: &[f32]| -> __m256 {
+                let lanes: &[f32; OCTET] = part[c * OCTET..(c + 1) * OCTET].try_into().expect("eight lanes");
+                // SAFETY: an unaligned load of exactly the eight floats borrowed.
+                unsafe { _mm256_loadu_ps(lanes.as_ptr()) }
+            };
+            let factors = [eight(&octet.low), eight(&octet.high), eight(&octet.offsets)];
+            for i in 0..N {
+                let quants: &[i8; BLOCK] = xq[i].quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
+                // SAFETY: an unaligned read of four of the 32 values borrowed (k < 8).
+                let word =
+                    |k: usize| _mm256_set1_epi32(unsafe { quants.as_ptr().add(4 * k).cast::<i32>().read_unaligned() });
+                let (mut low, mut high) = unbiased_start::<KIND>(xq[i], c);
+                for k in 0..OCTET / 2 {
+                    low = _mm256_dpbusd_epi32(low, codes[k], word(k));
+                    high = _mm256_dpbusd_epi32(high, codes[k + OCTET / 2], word(k + OCTET / 2));
+                }
+                acc[i] = add_stretch::<KIND>(acc[i], (low, high), factors, xq[i].scales[c], xq[i].sums[c]);
+            }
+        }
+        acc
+    }
+
+    /// `values[r · n + t]` = row `r` times input `t` (`n` inputs, a prompt's tokens), eight rows
+    /// at a time: each octet of rows is unpacked once, then multiplied with four inputs a pass
+    /// (then one at a time for the rest). For a single input (decoding) the row-at-a-time `dot`
+    /// is faster: it reads the matrix as one stream, where eight rows at a time are eight, and
+    /// needs no unpacking. The two add the same integer sums in another order, so a token's
+    /// product in a prompt and alone agree to f32 rounding.
+    pub fn octet_matmul(kind: GgmlType, rows: &[&[u8]], xq: &[&Q8Vector], values: &mut [f32]) {
+        // SAFETY (all arms): only called with Kernel::Avx512Vnni, chosen when the CPU reports
+        // AVX-512 VNNI and VL besides AVX2, FMA and F16C.
         unsafe {
             match kind {
-                GgmlType::Q4_0 => tile::<2>(rows, xq),
-                GgmlType::Q4_1 => tile::<3>(rows, xq),
-                GgmlType::Q5_0 => tile::<6>(rows, xq),
-                GgmlType::Q5_1 => tile::<7>(rows, xq),
-                GgmlType::Q8_0 => tile::<8>(rows, xq),
-                GgmlType::Q3_K => tile::<11>(rows, xq),
-                GgmlType::Q4_K => tile::<12>(rows, xq),
-                GgmlType::Q5_K => tile::<13>(rows, xq),
-                GgmlType::Q6_K => tile::<14>(rows, xq),
+                GgmlType::Q4_0 => octets::<2>(rows, xq, values),
+                GgmlType::Q4_1 => octets::<3>(rows, xq, values),
+                GgmlType::Q5_0 => octets::<6>(rows, xq, values),
+                GgmlType::Q5_1 => octets::<7>(rows, xq, values),
+                GgmlType::Q8_0 => octets::<8>(rows, xq, values),
+                GgmlType::Q3_K => octets::<11>(rows, xq, values),
+                GgmlType::Q4_K => octets::<12>(rows, xq, values),
+                GgmlType::Q5_K => octets::<13>(rows, xq, values),
+                GgmlType::Q6_K => octets::<14>(rows, xq, values),
                 GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => unreachable!("float rows are not block-quantised"),
             }
         }
     }
 
-    /// [`dot_tile`] for the type whose ggml id is `KIND` (a constant, so each type gets its own
-    /// loop with the type's decoding folded in).
+    /// [`octet_matmul`] for the type whose ggml id is `KIND`.
     #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
-    fn tile<const KIND: u32>(rows: [&[u8]; TILE], xq: [&Q8Vector; TILE]) -> [[f32; TILE]; TILE] {
-        let kind = GgmlType::from_id(KIND).expect("a block type");
-        let (values, bytes) = (kind.block().0 as usize, kind.block().1 as usize);
-        let stretches = values / BLOCK;
-        let blocks = rows[0].len() / bytes;
-        let biased = bias(kind) != 0;
-        let bias = _mm256_set1_epi8(bias(kind));
-        let has_offset = matches!(kind, GgmlType::Q4_1 | GgmlType::Q5_1 | GgmlType::Q4_K | GgmlType::Q5_K);
-        let zero = _mm256_setzero_ps();
-        let mut acc = [[zero; TILE]; TILE];
-        // Per row, the four inputs' offset terms (multiplied, then added, as `dot` adds them).
-        let mut offsets = [_mm_setzero_ps(); TILE];
-        let mut codes = [_mm256_setzero_si256(); TILE];
-        let mut scales = [zero; TILE];
-        let mut offset = [0.0f32; TILE];
-        for b in 0..blocks {
-            for j in 0..stretches {
-                let c = b * stretches + j;
-                for r in 0..TILE {
-                    (codes[r], scales[r], offset[r]) = stretch::<KIND>(&rows[r][b * bytes..(b + 1) * bytes], j);
-                }
-                if has_offset {
-                    let sums = _mm_set_ps(xq[3].sums[c], xq[2].sums[c], xq[1].sums[c], xq[0].sums[c]);
-                    for r in 0..TILE {
-                        offsets[r] = _mm_add_ps(offsets[r], _mm_mul_ps(_mm_set1_ps(offset[r]), sums));
+    fn octets<const KIND: u32>(rows: &[&[u8]], xq: &[&Q8Vector], values: &mut [f32]) {
+        let n = xq.len();
+        let mut octet = Octet::default();
+        for (o, group) in rows.chunks(OCTET).enumerate() {
+            // A last octet short of rows repeats its last row; those lanes are not kept.
+            let eight: [&[u8]; OCTET] = std::array::from_fn(|r| group[r.min(group.len() - 1)]);
+            let mut keep = |t: usize, sums: &[__m256]| {
+                for (i, &sum) in sums.iter().enumerate() {
+                    let mut lanes = [0.0f32; OCTET];
+                    // SAFETY: a store of eight floats into an array of eight.
+                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+                    for (r, &lane) in lanes.iter().take(group.len()).enumerate() {
+                        values[(o * OCTET + r) * n + t + i] = lane;
                     }
                 }
-                for i in 0..TILE {
-                    let quants: &[i8; 32] = xq[i].quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
-                    // SAFETY: an unaligned load of exactly the 32 values borrowed.
-                    let x = unsafe { _mm256_loadu_si256(quants.as_ptr().cast()) };
-                    let dx = _mm256_set1_ps(xq[i].scales[c]);
-                    let unbias = if biased {
-                        _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), bias, x))
-                    } else {
-                        _mm256_setzero_si256()
-                    };
-                    for r in 0..TILE {
-                        let sums = _mm256_dpbusd_epi32(unbias, codes[r], x);
-                        acc[r][i] = _mm256_fmadd_ps(_mm256_mul_ps(scales[r], dx), _mm256_cvtepi32_ps(sums), acc[r][i]);
-                    }
-                }
+            };
+            unpack_octet::<KIND>(eight, &mut octet);
+            let mut t = 0;
+            while t + 4 <= n {
+                keep(t, &octet_products::<KIND, 4>(&octet, std::array::from_fn(|i| xq[t + i])));
+                t += 4;
+            }
+            while t < n {
+                keep(t, &octet_products::<KIND, 1>(&octet, [xq[t]]));
+                t += 1;
             }
         }
-        let mut out = [[0.0f32; TILE]; TILE];
-        for r in 0..TILE {
-            let mut row_offsets = [0.0f32; TILE];
-            // SAFETY: a store of four floats into an array of four.
-            unsafe { _mm_storeu_ps(row_offsets.as_mut_ptr(), offsets[r]) };
-            for i in 0..TILE {
-                out[r][i] = horizontal_sum(acc[r][i]) + row_offsets[i];
-            }
-        }
-        out
     }
 
     block_dot!(dot, "avx2,fma,f16c", accumulate);
@@ -1141,6 +1252,8 @@ mod tests {
 
     #[test]
     fn batched_products_equal_one_at_a_time() {
+        // Thirteen rows: a whole octet and a part of one; seven inputs: a pass of four and three.
+        let rows = 13;
         let inputs: Vec<Vec<f32>> =
             (0..7).map(|t| noise(512, 20 + t).iter().map(|&b| f32::from(b) / 100.0 - 1.2).collect()).collect();
         let quantized: Vec<Q8Input> = inputs.iter().map(|x| quantize(x)).collect();
@@ -1149,19 +1262,37 @@ mod tests {
         for kind in kinds {
             let m = if kind.is_float() {
                 let (_, bytes) = kind.block();
-                QMatrix::new(kind, 5, 512, noise(5 * 512 * bytes as usize, 3).iter().map(|b| b & 0x3b).collect())
-                    .unwrap()
+                let data = noise(rows * 512 * bytes as usize, 3).iter().map(|b| b & 0x3b).collect();
+                QMatrix::new(kind, rows, 512, data).unwrap()
             } else {
-                matrix(kind, 5, 512, 40 + u64::from(kind.id()))
+                matrix(kind, rows, 512, 40 + u64::from(kind.id()))
             };
             for kernel in Kernel::available() {
                 let mut batch = vec![Vec::new(); inputs.len()];
                 m.matmul_with(&inputs, &quantized, &mut batch, kernel);
+                // Reversed, each input falls elsewhere (in a pass of four or among the rest): the
+                // same results to the bit.
+                let reversed_inputs: Vec<Vec<f32>> = inputs.iter().rev().cloned().collect();
+                let reversed_quantized: Vec<Q8Input> = quantized.iter().rev().cloned().collect();
+                let mut reversed = vec![Vec::new(); inputs.len()];
+                m.matmul_with(&reversed_inputs, &reversed_quantized, &mut reversed, kernel);
+                reversed.reverse();
+                assert_eq!(batch, reversed, "{kind:?} {kernel:?}");
                 for (t, x) in inputs.iter().enumerate() {
-                    let mut one = vec![0.0; 5];
+                    let mut one = vec![0.0; rows];
                     m.matvec_with(x, &quantized[t], &mut one, kernel);
-                    // The same sums in the same order: equal to the bit.
-                    assert_eq!(batch[t], one, "{kind:?} {kernel:?} input {t}");
+                    if kernel == Kernel::Avx512Vnni && !kind.is_float() {
+                        // Eight rows at a time: the same integer sums, added in another order.
+                        for (r, (a, b)) in batch[t].iter().zip(&one).enumerate() {
+                            assert!(
+                                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                                "{kind:?} input {t} row {r}: {a} against {b}"
+                            );
+                        }
+                    } else {
+                        // The same sums in the same order: equal to the bit.
+                        assert_eq!(batch[t], one, "{kind:?} {kernel:?} input {t}");
+                    }
                 }
             }
         }
