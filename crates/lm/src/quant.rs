@@ -489,43 +489,50 @@ impl QMatrix {
         out.iter_mut().for_each(|o| o.resize(self.rows, 0.0));
         let quantized: Vec<&Q8Vector> = xq.iter().map(|q| q.for_kind(self.kind)).collect();
         let row_bytes = self.row_bytes();
-        // Each task fills rows first..first + count of every output; outputs are gathered after.
+        // Each task fills rows first..first + count of every output, row by row, input by input.
         let row = |r: usize| &self.data[r * row_bytes..(r + 1) * row_bytes];
-        let rows = |first: usize, count: usize| -> Vec<f32> {
-            let mut values = vec![0.0f32; count * xs.len()];
+        let fill = |first: usize, count: usize, values: &mut [f32]| {
             #[cfg(target_arch = "x86_64")]
             if kernel == Kernel::Avx512Vnni && !self.kind.is_float() && xs.len() > 1 {
                 let rows: Vec<&[u8]> = (first..first + count).map(row).collect();
-                avx2::octet_matmul(self.kind, &rows, &quantized, &mut values);
-                return values;
+                avx2::octet_matmul(self.kind, &rows, &quantized, values);
+                return;
             }
-            for r in 0..count {
-                let into = &mut values[r * xs.len()..(r + 1) * xs.len()];
+            for (r, into) in values.chunks_exact_mut(xs.len()).enumerate() {
                 dot_many(self.kind, row(first + r), xs, &quantized, into, kernel);
             }
-            values
         };
         // A batch multiplies each row several times: what pays for another thread is the work,
         // the matrix's bytes times the inputs.
         let work = self.data.len().saturating_mul(xs.len());
         let team = Team::global();
         let parts = if work < PARALLEL_BYTES { 1 } else { team.size() };
-        let per_part = self.rows.div_ceil(parts);
+        let per_part = self.rows.div_ceil(parts).max(1);
+        let run = |part: &(dyn Fn(usize) + Sync)| if parts == 1 { part(0) } else { team.run(part) };
+        if let [single] = out {
+            // One input (decoding): rows are outputs, so each task writes its own part in place
+            // (a vocabulary-sized output is megabytes to copy a token).
+            let chunks: Vec<Mutex<&mut [f32]>> = single.chunks_mut(per_part).map(Mutex::new).collect();
+            run(&|i: usize| {
+                if let Some(chunk) = chunks.get(i) {
+                    let mut chunk = chunk.lock().unwrap_or_else(|p| p.into_inner());
+                    fill(i * per_part, chunk.len(), &mut chunk);
+                }
+            });
+            return;
+        }
         let tasks: Vec<(usize, usize)> = (0..parts)
             .map(|i| (i * per_part).min(self.rows))
             .map(|first| (first, per_part.min(self.rows - first)))
             .collect();
         let results: Vec<Mutex<Vec<f32>>> = tasks.iter().map(|_| Mutex::new(Vec::new())).collect();
-        let part = |i: usize| {
+        run(&|i: usize| {
             if let Some(&(first, count)) = tasks.get(i) {
-                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = rows(first, count);
+                let mut values = vec![0.0f32; count * xs.len()];
+                fill(first, count, &mut values);
+                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = values;
             }
-        };
-        if parts == 1 {
-            part(0)
-        } else {
-            team.run(&part)
-        }
+        });
         let results = results.into_iter().map(|r| r.into_inner().unwrap_or_else(|p| p.into_inner()));
         for (&(first, count), values) in tasks.iter().zip(results) {
             for r in 0..count {
