@@ -378,8 +378,7 @@ impl Model {
     }
 
     /// The logits of several residual-stream vectors, one product of the output matrix with all
-    /// of them: each equals [`Model::logits`] of it (to f32 rounding where the kernel multiplies
-    /// batches in another order than single inputs: `Kernel::Avx512Vnni`).
+    /// of them: each equals [`Model::logits`] of it.
     pub fn logits_of(&self, residuals: &[Vec<f32>]) -> Vec<Vec<f32>> {
         let normed: Vec<Vec<f32>> =
             residuals.iter().map(|r| rms_norm(r, &self.output_norm, self.config.norm_epsilon)).collect();
@@ -441,9 +440,8 @@ impl Model {
     /// Runs `tokens` at the next positions of `cache` together: each weight matrix is read once
     /// for the whole batch (each stretch of weights unpacked once for all the tokens), which is
     /// what makes a prompt fast. The hook is called after each block for every position of the
-    /// batch in order; the result is the same as running the tokens one at a time (to f32
-    /// rounding where the kernel multiplies batches in another order than single inputs:
-    /// `Kernel::Avx512Vnni`). Returns the last position's next-token logits when `want_logits`.
+    /// batch in order; the result is the same as running the tokens one at a time, to the bit.
+    /// Returns the last position's next-token logits when `want_logits`.
     pub fn forward_batch(
         &self,
         tokens: &[u32],

@@ -276,21 +276,7 @@ pub struct Q8Vector {
     pub scales: Vec<f32>,
     /// Each stretch's `scale · Σ q`, for formats whose values carry an offset.
     pub sums: Vec<f32>,
-    /// `Σ q` of each half-stretch of 16, exact: what takes a format's bias off products whose
-    /// weights enter unsigned.
-    pub half_sums: Vec<i32>,
     pub quants: Vec<i8>,
-}
-
-impl Q8Vector {
-    /// Records the half-sums of the stretch last pushed to `quants`; returns their total.
-    fn push_half_sums(&mut self) -> i32 {
-        let stretch = &self.quants[self.quants.len() - BLOCK..];
-        let [low, high]: [i32; 2] =
-            [&stretch[..BLOCK / 2], &stretch[BLOCK / 2..]].map(|half| half.iter().map(|&q| i32::from(q)).sum());
-        self.half_sums.extend([low, high]);
-        low + high
-    }
 }
 
 /// A product's input, quantised as llama.cpp quantises it for each kind of weight row, so that
@@ -354,15 +340,18 @@ pub fn quantize_blocks(x: &[f32]) -> Q8Vector {
     let mut out = Q8Vector {
         scales: Vec::with_capacity(blocks),
         sums: Vec::with_capacity(blocks),
-        half_sums: Vec::with_capacity(2 * blocks),
         quants: Vec::with_capacity(x.len()),
     };
     for block in x.chunks_exact(BLOCK) {
         let max = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let d = max / 127.0;
         let inverse = if max > 0.0 { 127.0 / max } else { 0.0 };
-        out.quants.extend(block.iter().map(|&v| round_ties_even(v * inverse) as i8));
-        let sum = out.push_half_sums();
+        let mut sum = 0i32;
+        for &v in block {
+            let q = round_ties_even(v * inverse) as i8;
+            sum += i32::from(q);
+            out.quants.push(q);
+        }
         out.scales.push(f16::from_f32(d).to_f32());
         out.sums.push(f16::from_f32(d * sum as f32).to_f32());
     }
@@ -377,7 +366,6 @@ pub fn quantize_super_blocks(x: &[f32]) -> Q8Vector {
     let mut out = Q8Vector {
         scales: Vec::with_capacity(chunks),
         sums: Vec::with_capacity(chunks),
-        half_sums: Vec::with_capacity(2 * chunks),
         quants: Vec::with_capacity(x.len()),
     };
     for block in x.chunks_exact(SUPER_BLOCK) {
@@ -386,8 +374,12 @@ pub fn quantize_super_blocks(x: &[f32]) -> Q8Vector {
         // ggml keeps 1 / inverse, which can differ from max / −127 in the last bit.
         let d = if d == 0.0 { d } else { 1.0 / inverse };
         for chunk in block.chunks_exact(BLOCK) {
-            out.quants.extend(chunk.iter().map(|&v| (round_ties_even(v * inverse) as i32).min(127) as i8));
-            let sum = out.push_half_sums();
+            let mut sum = 0i32;
+            for &v in chunk {
+                let q = (round_ties_even(v * inverse) as i32).min(127) as i8;
+                sum += i32::from(q);
+                out.quants.push(q);
+            }
             out.scales.push(d);
             out.sums.push(d * sum as f32);
         }
@@ -574,10 +566,9 @@ pub enum Kernel {
     Avx2,
     /// The AVX2 kernel with AVX-512 VNNI's byte dot product on 256-bit registers (Intel since
     /// 2019, AMD since Zen 4): one instruction where AVX2 needs two, and none of the sign
-    /// juggling for the formats whose codes are unsigned; for one input the same results as
-    /// AVX2's to the bit. A batch of several (a prompt) goes eight rows at a time, one per lane
-    /// (`octet_matmul`), scales and offsets applied to eight rows in one instruction: the same
-    /// integer sums added in another order, so equal to one input's results to f32 rounding.
+    /// juggling for the formats whose codes are unsigned. A batch of several inputs (a prompt)
+    /// goes eight rows at a time, one per lane (`octet_matmul`). The same integer sums, scaled
+    /// and added in the same order, so the same results to the bit.
     Avx512Vnni,
 }
 
@@ -1031,63 +1022,31 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// Stretch `c`'s integer sums' starting values for input `xq`, `(values 0–15, values 16–31)`:
-    /// minus the format's bias times the input's sums, so that `Σ (u − bias)·x = Σ u·x − bias ·
-    /// Σ x` comes out of adding the unsigned codes' products. Formats with one scale a stretch
-    /// take it all in the first.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
-    fn unbiased_start<const KIND: u32>(xq: &Q8Vector, c: usize) -> (__m256i, __m256i) {
-        let kind = GgmlType::from_id(KIND).expect("a block type");
-        let bias = i32::from(bias(kind) as u8);
-        let (low, high) = (xq.half_sums[2 * c], xq.half_sums[2 * c + 1]);
-        match (bias, split_scales(kind)) {
-            (0, _) => (_mm256_setzero_si256(), _mm256_setzero_si256()),
-            (_, true) => (_mm256_set1_epi32(-bias * low), _mm256_set1_epi32(-bias * high)),
-            (_, false) => (_mm256_set1_epi32(-bias * (low + high)), _mm256_setzero_si256()),
-        }
-    }
-
     /// Whether a format scales values 0–15 and 16–31 of a stretch apart (Q3_K and Q6_K).
     fn split_scales(kind: GgmlType) -> bool {
         matches!(kind, GgmlType::Q3_K | GgmlType::Q6_K)
     }
 
-    /// `acc` plus one stretch of eight rows, lane by lane, from the integer sums of its values
-    /// 0–15 (`low`) and 16–31 (`high`), the rows' `scales` for each and `offsets`, and the
-    /// input's step `dx` and `sum` (`dx · Σ x`).
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
-    fn add_stretch<const KIND: u32>(
-        acc: __m256,
-        (low, high): (__m256i, __m256i),
-        [scales_low, scales_high, offsets]: [__m256; 3],
-        dx: f32,
-        sum: f32,
-    ) -> __m256 {
-        let kind = GgmlType::from_id(KIND).expect("a block type");
-        let dx = _mm256_set1_ps(dx);
-        let mut acc = if split_scales(kind) {
-            let acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(low), _mm256_mul_ps(scales_low, dx), acc);
-            _mm256_fmadd_ps(_mm256_cvtepi32_ps(high), _mm256_mul_ps(scales_high, dx), acc)
-        } else {
-            _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(low, high)), _mm256_mul_ps(scales_low, dx), acc)
-        };
-        if matches!(kind, GgmlType::Q4_1 | GgmlType::Q5_1 | GgmlType::Q4_K | GgmlType::Q5_K) {
-            acc = _mm256_fmadd_ps(offsets, _mm256_set1_ps(sum), acc);
-        }
-        acc
-    }
-
     /// The eight rows of `octet` times each of `N` inputs: lane `r` of result `i` is row `r` times
-    /// input `i`. Per stretch, the codes go into VNNI's unsigned operand as stored, four values of
-    /// the input broadcast to all eight rows, the sums starting from [`unbiased_start`]; then
-    /// [`add_stretch`] scales eight rows in one instruction. The arithmetic of each row and
-    /// input is the same whatever `N` is: an input's result does not depend on where it falls
-    /// in the batch.
+    /// input `i`, equal to the bit to `dot`'s result for that row and input. Per stretch, the
+    /// codes go into VNNI's unsigned operand as stored, four values of the input broadcast to all
+    /// eight rows, so register `k` of the sums holds, row by row, what lane `k` of `dot`'s holds:
+    /// the products of values `4k..4k + 4`, the bias taken off through `unbias[i]` (minus the
+    /// bias times each four of the input's values, the sums' starting value). Each such register
+    /// is scaled into its own accumulator as `dot` scales its lane, the offsets are summed apart as
+    /// `dot` sums them, and the eight accumulators are added in `horizontal_sum`'s order — with
+    /// no horizontal sums, and each stretch of weights unpacked once for the batch.
     #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
-    fn octet_products<const KIND: u32, const N: usize>(octet: &Octet, xq: [&Q8Vector; N]) -> [__m256; N] {
-        let mut acc = [_mm256_setzero_ps(); N];
+    fn octet_products<const KIND: u32, const N: usize>(
+        octet: &Octet,
+        xq: [&Q8Vector; N],
+        unbias: [&[i32]; N],
+    ) -> [__m256; N] {
+        let kind = GgmlType::from_id(KIND).expect("a block type");
+        let biased = bias(kind) != 0;
+        let has_offset = matches!(kind, GgmlType::Q4_1 | GgmlType::Q5_1 | GgmlType::Q4_K | GgmlType::Q5_K);
+        let mut acc = [[_mm256_setzero_ps(); OCTET]; N];
+        let mut offsets = [_mm256_setzero_ps(); N];
         for (c, codes) in octet.codes.chunks_exact(OCTET).enumerate() {
             let codes: &[__m256i; OCTET] = codes.try_into().expect("eight registers a stretch");
             let eight = |part: &[f32]| -> __m256 {
@@ -1095,29 +1054,42 @@ pub(crate) mod avx2 {
                 // SAFETY: an unaligned load of exactly the eight floats borrowed.
                 unsafe { _mm256_loadu_ps(lanes.as_ptr()) }
             };
-            let factors = [eight(&octet.low), eight(&octet.high), eight(&octet.offsets)];
+            let (scales_low, scales_high) = (eight(&octet.low), eight(&octet.high));
+            let row_offsets = eight(&octet.offsets);
             for i in 0..N {
                 let quants: &[i8; BLOCK] = xq[i].quants[c * BLOCK..(c + 1) * BLOCK].try_into().expect("32 values");
                 // SAFETY: an unaligned read of four of the 32 values borrowed (k < 8).
                 let word =
                     |k: usize| _mm256_set1_epi32(unsafe { quants.as_ptr().add(4 * k).cast::<i32>().read_unaligned() });
-                let (mut low, mut high) = unbiased_start::<KIND>(xq[i], c);
-                for k in 0..OCTET / 2 {
-                    low = _mm256_dpbusd_epi32(low, codes[k], word(k));
-                    high = _mm256_dpbusd_epi32(high, codes[k + OCTET / 2], word(k + OCTET / 2));
+                let dx = _mm256_set1_ps(xq[i].scales[c]);
+                let (low, high) = (_mm256_mul_ps(scales_low, dx), _mm256_mul_ps(scales_high, dx));
+                for k in 0..OCTET {
+                    let start =
+                        if biased { _mm256_set1_epi32(unbias[i][c * OCTET + k]) } else { _mm256_setzero_si256() };
+                    let sums = _mm256_dpbusd_epi32(start, codes[k], word(k));
+                    // Lanes 0–3 of `dot`'s sums hold values 0–15, lanes 4–7 values 16–31.
+                    let scale = if split_scales(kind) && k >= OCTET / 2 { high } else { low };
+                    acc[i][k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[i][k]);
                 }
-                acc[i] = add_stretch::<KIND>(acc[i], (low, high), factors, xq[i].scales[c], xq[i].sums[c]);
+                if has_offset {
+                    offsets[i] = _mm256_add_ps(offsets[i], _mm256_mul_ps(row_offsets, _mm256_set1_ps(xq[i].sums[c])));
+                }
             }
         }
-        acc
+        std::array::from_fn(|i| {
+            let a = &acc[i];
+            // horizontal_sum: lanes k and k + 4 first, then 0 + 2 and 1 + 3, then the two.
+            let even = _mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6]));
+            let odd = _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7]));
+            _mm256_add_ps(_mm256_add_ps(even, odd), offsets[i])
+        })
     }
 
     /// `values[r · n + t]` = row `r` times input `t` (`n` inputs, a prompt's tokens), eight rows
-    /// at a time: each octet of rows is unpacked once, then multiplied with four inputs a pass
-    /// (then one at a time for the rest). For a single input (decoding) the row-at-a-time `dot`
-    /// is faster: it reads the matrix as one stream, where eight rows at a time are eight, and
-    /// needs no unpacking. The two add the same integer sums in another order, so a token's
-    /// product in a prompt and alone agree to f32 rounding.
+    /// at a time: each octet of rows is unpacked once, then multiplied with two inputs a pass
+    /// (then one for an odd one out). A single input (decoding) is faster through `dot`, a row at
+    /// a time: it reads the matrix as one stream, where eight rows at a time are eight, and
+    /// needs no unpacking; the two give the same results to the bit.
     pub fn octet_matmul(kind: GgmlType, rows: &[&[u8]], xq: &[&Q8Vector], values: &mut [f32]) {
         // SAFETY (all arms): only called with Kernel::Avx512Vnni, chosen when the CPU reports
         // AVX-512 VNNI and VL besides AVX2, FMA and F16C.
@@ -1141,6 +1113,18 @@ pub(crate) mod avx2 {
     #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
     fn octets<const KIND: u32>(rows: &[&[u8]], xq: &[&Q8Vector], values: &mut [f32]) {
         let n = xq.len();
+        let kind = GgmlType::from_id(KIND).expect("a block type");
+        let bias = i32::from(bias(kind) as u8);
+        // Minus the bias times each four of an input's values: lane k's share of `Σ bias · x`.
+        let unbias: Vec<Vec<i32>> = if bias == 0 {
+            vec![Vec::new(); n]
+        } else {
+            xq.iter()
+                .map(|q| {
+                    q.quants.chunks_exact(4).map(|f| -bias * f.iter().map(|&v| i32::from(v)).sum::<i32>()).collect()
+                })
+                .collect()
+        };
         let mut octet = Octet::default();
         for (o, group) in rows.chunks(OCTET).enumerate() {
             // A last octet short of rows repeats its last row; those lanes are not kept.
@@ -1157,12 +1141,13 @@ pub(crate) mod avx2 {
             };
             unpack_octet::<KIND>(eight, &mut octet);
             let mut t = 0;
-            while t + 4 <= n {
-                keep(t, &octet_products::<KIND, 4>(&octet, std::array::from_fn(|i| xq[t + i])));
-                t += 4;
+            while t + 2 <= n {
+                let inputs = std::array::from_fn(|i| xq[t + i]);
+                keep(t, &octet_products::<KIND, 2>(&octet, inputs, std::array::from_fn(|i| &unbias[t + i][..])));
+                t += 2;
             }
             while t < n {
-                keep(t, &octet_products::<KIND, 1>(&octet, [xq[t]]));
+                keep(t, &octet_products::<KIND, 1>(&octet, [xq[t]], [&unbias[t][..]]));
                 t += 1;
             }
         }
@@ -1288,18 +1273,8 @@ mod tests {
                 for (t, x) in inputs.iter().enumerate() {
                     let mut one = vec![0.0; rows];
                     m.matvec_with(x, &quantized[t], &mut one, kernel);
-                    if kernel == Kernel::Avx512Vnni && !kind.is_float() {
-                        // Eight rows at a time: the same integer sums, added in another order.
-                        for (r, (a, b)) in batch[t].iter().zip(&one).enumerate() {
-                            assert!(
-                                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
-                                "{kind:?} input {t} row {r}: {a} against {b}"
-                            );
-                        }
-                    } else {
-                        // The same sums in the same order: equal to the bit.
-                        assert_eq!(batch[t], one, "{kind:?} {kernel:?} input {t}");
-                    }
+                    // The same sums in the same order: equal to the bit.
+                    assert_eq!(batch[t], one, "{kind:?} {kernel:?} input {t}");
                 }
             }
         }

@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 
-use vecspace_lm::quant::Kernel;
 use vecspace_lm::{Architecture, Gguf, Model, NoHook, Precision};
 
 const TOKENS: [u32; 12] = [1, 17, 200, 42, 42, 5, 255, 128, 64, 9, 250, 3];
@@ -54,27 +53,8 @@ fn check(arch: &str, expected: Architecture) {
     }
 }
 
-/// Whether a batch's products add their integer sums in another order than a single token's:
-/// AVX-512 VNNI's octet kernel, at the fast precision. Results then agree to rounding.
-fn batches_round_apart(precision: Precision) -> bool {
-    precision == Precision::Fast && Kernel::best() == Kernel::Avx512Vnni
-}
-
-/// `got` equals `want` to the bit, or to f32 rounding carried through a few blocks where
-/// `batches_round_apart`.
-fn assert_agree(got: &[f32], want: &[f32], precision: Precision, what: &str) {
-    if batches_round_apart(precision) {
-        assert_eq!(got.len(), want.len(), "{what}");
-        for (i, (a, b)) in got.iter().zip(want).enumerate() {
-            assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{what} [{i}]: {a} against {b}");
-        }
-    } else {
-        assert_eq!(got, want, "{what}");
-    }
-}
-
 /// A prompt run as one batch gives the same last logits, the same hook calls and the same cache
-/// as the tokens run one at a time (to rounding where `batches_round_apart`).
+/// as the tokens run one at a time.
 #[test]
 fn batches_equal_tokens_one_at_a_time() {
     struct Record(Vec<(usize, usize, Vec<f32>)>);
@@ -98,17 +78,13 @@ fn batches_equal_tokens_one_at_a_time() {
             let mut batched = model.new_cache();
             model.forward_batch(&TOKENS[..5], &mut batched, &mut batch, false).unwrap();
             let last = model.forward_batch(&TOKENS[5..], &mut batched, &mut batch, true).unwrap();
-            assert_agree(&last.unwrap(), &logits.unwrap(), precision, &format!("{arch} {precision:?} logits"));
+            assert_eq!(last, logits, "{arch} {precision:?}");
             assert_eq!(batched.len, TOKENS.len());
             // The same residuals for every (layer, position), called position by position within a layer.
             let key = |r: &(usize, usize, Vec<f32>)| (r.1, r.0);
             one.0.sort_by_key(key);
             batch.0.sort_by_key(key);
-            assert_eq!(one.0.len(), batch.0.len(), "{arch} {precision:?}");
-            for (a, b) in batch.0.iter().zip(&one.0) {
-                assert_eq!(key(a), key(b), "{arch} {precision:?}");
-                assert_agree(&a.2, &b.2, precision, &format!("{arch} {precision:?} residual {:?}", key(a)));
-            }
+            assert_eq!(one.0, batch.0, "{arch} {precision:?}");
         }
     }
     let file = Gguf::open(&golden("tiny-llama.gguf")).unwrap();
@@ -171,8 +147,7 @@ fn unsupported_architectures_and_tensor_types_are_named() {
 }
 
 /// Perplexity read in batches, with the output matrix applied to many positions at once, equals
-/// the sum of each position's surprise read a token at a time (40 tokens: logits in three
-/// groups), to rounding where `batches_round_apart`.
+/// the sum of each position's surprise read a token at a time (40 tokens: logits in three groups).
 #[test]
 fn batched_perplexity_equals_token_by_token() {
     let tokens: Vec<u32> = TOKENS.iter().cycle().take(40).copied().collect();
@@ -191,12 +166,7 @@ fn batched_perplexity_equals_token_by_token() {
             }
             let one_at_a_time = total / (tokens.len() - 1) as f64;
             let batched = vecspace_lm::steer::mean_nll(&model, &tokens, &mut NoHook).unwrap();
-            if batches_round_apart(precision) {
-                let close = (batched - one_at_a_time).abs() <= 1e-5 * one_at_a_time.abs();
-                assert!(close, "{arch} {precision:?}: {batched} against {one_at_a_time}");
-            } else {
-                assert_eq!(batched, one_at_a_time, "{arch} {precision:?}");
-            }
+            assert_eq!(batched, one_at_a_time, "{arch} {precision:?}");
         }
     }
 }
