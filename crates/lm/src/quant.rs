@@ -478,6 +478,9 @@ impl QMatrix {
     pub fn matmul_with(&self, xs: &[Vec<f32>], xq: &[Q8Input], out: &mut [Vec<f32>], kernel: Kernel) {
         assert!(xs.len() == xq.len() && xs.len() == out.len(), "one quantised input and one output per input");
         assert!(xs.iter().all(|x| x.len() == self.columns), "every input's length must equal the row length");
+        if xs.is_empty() {
+            return;
+        }
         out.iter_mut().for_each(|o| o.resize(self.rows, 0.0));
         let quantized: Vec<&Q8Vector> = xq.iter().map(|q| q.for_kind(self.kind)).collect();
         let row_bytes = self.row_bytes();
@@ -1244,7 +1247,7 @@ mod tests {
 
     #[test]
     fn batched_products_equal_one_at_a_time() {
-        // Thirteen rows: a whole octet and a part of one; seven inputs: a pass of four and three.
+        // Thirteen rows: a whole octet and a part of one; seven inputs: three passes of two and one.
         let rows = 13;
         let inputs: Vec<Vec<f32>> =
             (0..7).map(|t| noise(512, 20 + t).iter().map(|&b| f32::from(b) / 100.0 - 1.2).collect()).collect();
@@ -1260,9 +1263,11 @@ mod tests {
                 matrix(kind, rows, 512, 40 + u64::from(kind.id()))
             };
             for kernel in Kernel::available() {
+                // An empty batch is no work.
+                m.matmul_with(&[], &[], &mut [], kernel);
                 let mut batch = vec![Vec::new(); inputs.len()];
                 m.matmul_with(&inputs, &quantized, &mut batch, kernel);
-                // Reversed, each input falls elsewhere (in a pass of four or among the rest): the
+                // Reversed, each input falls elsewhere (first or second of a pass, or alone): the
                 // same results to the bit.
                 let reversed_inputs: Vec<Vec<f32>> = inputs.iter().rev().cloned().collect();
                 let reversed_quantized: Vec<Q8Input> = quantized.iter().rev().cloned().collect();
