@@ -14,7 +14,13 @@ fn main() {
         eprintln!("usage: prompt MODEL.gguf [REPS]");
         std::process::exit(2);
     };
-    let reps: usize = args.next().map_or(20, |r| r.parse().expect("a count"));
+    let reps: usize = match args.next().map_or(Ok(20), |r| r.parse()) {
+        Ok(reps) if reps > 0 => reps,
+        _ => {
+            eprintln!("usage: prompt MODEL.gguf [REPS], REPS a count of at least 1");
+            std::process::exit(2);
+        }
+    };
     let file = Gguf::open(std::path::Path::new(&path)).unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(2);

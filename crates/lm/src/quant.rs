@@ -957,7 +957,7 @@ pub(crate) mod avx2 {
     }
 
     /// Rows multiplied together by [`octet_matmul`]: one per lane of a 256-bit register.
-    pub const OCTET: usize = 8;
+    const OCTET: usize = 8;
 
     /// Eight rows unpacked for [`octet_products`], stretch by stretch: eight registers a stretch
     /// whose lane `r` holds values `4k..4k + 4` of row `r` (register `k`) as unsigned codes, and
