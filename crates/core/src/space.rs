@@ -317,6 +317,23 @@ impl Space {
         Ok(self.named(self.engine.nearest(self.rows(), &query, k, scoring, exclude)?))
     }
 
+    /// [`Space::nearest_with`] with only the first `limit` rows as answers: a vocabulary restricted
+    /// to its most frequent words (gensim's `restrict_vocab`), through the space's engine.
+    pub fn nearest_below(
+        &self,
+        vector: &[f32],
+        limit: usize,
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> Result<Vec<Scored>> {
+        self.check_query(vector, scoring)?;
+        let query = searchable(vector, scoring);
+        let limit = limit.min(self.len());
+        let hits = self.engine.nearest_below(self.rows(), limit, &query, k.min(limit), scoring, exclude)?;
+        Ok(self.named(hits))
+    }
+
     /// Many queries at once (`queries` holds `n × dims` values), one exclusion list per query or
     /// none. Much faster than one call per query: see [`search::nearest_batch`].
     pub fn nearest_batch(

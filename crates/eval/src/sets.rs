@@ -107,12 +107,20 @@ pub struct PairSet {
 /// are comments, every other line must split on tabs into exactly three fields, the last a number
 /// (surrounding whitespace allowed), or it is skipped.
 pub fn read_tab_pairs(text: &str) -> Result<PairSet> {
+    read_delimited_pairs(text, "\t")
+}
+
+/// [`read_tab_pairs`] with fields split on `delimiter` instead of a tab (gensim's `delimiter`).
+pub fn read_delimited_pairs(text: &str, delimiter: &str) -> Result<PairSet> {
+    if delimiter.is_empty() {
+        return Err(Error::Malformed { line: 0, message: "the field delimiter is empty".into() });
+    }
     let mut set = PairSet::default();
     for (index, line) in text.lines().enumerate() {
         if line.starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> = line.split('\t').collect();
+        let fields: Vec<&str> = line.split(delimiter).collect();
         match (fields.as_slice(), fields.get(2).and_then(|s| parse_number(s))) {
             ([a, b, _], Some(score)) => {
                 set.pairs.push(Pair { a: (*a).to_owned(), b: (*b).to_owned(), score, line: index + 1 })

@@ -35,6 +35,7 @@ pub mod directions;
 mod error;
 pub mod evaluation;
 pub mod files;
+pub mod gensim;
 #[cfg(feature = "latent")]
 pub mod latent;
 pub mod spaces;

@@ -1,0 +1,19 @@
+//! `vecspace._native`: the Python package's compiled half. Each call translates Python arguments
+//! into a call of the application layer (`vecspace::app`) and its answer back into Python values
+//! (NumPy arrays for vectors and images); errors become exceptions by their kind. Nothing here
+//! decides a result: the rules live in the application layer, shared with the CLI and the server.
+
+mod errors;
+mod progress;
+mod words;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(module)?;
+    module.add_class::<words::KeyedVectors>()?;
+    module.add_function(wrap_pyfunction!(words::load, module)?)?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,536 @@
+//! Word spaces as gensim's `KeyedVectors`: the same method names, arguments and return shapes, so
+//! that a notebook written for gensim runs by changing its import; plus vecspace's own calls
+//! (expressions, engines, database backends). Vectors come back as NumPy arrays; the space's rows
+//! are a read-only view of the memory-mapped file, not a copy.
+
+use std::sync::OnceLock;
+
+use numpy::ndarray::{ArrayView1, ArrayView2};
+use numpy::{AllowTypeChange, PyArray1, PyArray2, PyArrayLike1, PyArrayMethods, PyUntypedArray};
+use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use vecspace::app::gensim::{self, Key, Term};
+use vecspace::app::{self, DirectionStore, Index, SpaceRequest};
+use vecspace::eval::{AnalogyOptions, PairOptions};
+use vecspace::{QueryOptions, Scored};
+
+use crate::errors::IntoPy;
+use crate::progress::Callback;
+
+/// Opens a word space.
+///
+/// `space` is a registered name (fetched into `$VECSPACE_HOME` on first use, its SHA-256
+/// checked), a file in any supported format (native `.vsp`, word2vec text or binary, GloVe text,
+/// `.npy` with `vocab=`), or `MODEL:embeddings` for a language model's token embeddings.
+///
+/// `index` chooses the search engine: `"exact"` (the default), `"f16"`, `"int8"` (a compact copy
+/// re-ranked exactly) or `"hnsw"` (a graph index built once and kept beside the file; `ef` is its
+/// search beam). `backend="pgvector"` or `"milvus"` with `uri=` searches a space pushed to that
+/// server (`vecspace push`); `collection` overrides the name it was pushed under.
+///
+/// `progress=True` shows a progress bar (tqdm's when it is installed); a callable receives
+/// `(label, done, total, unit, finished)`.
+#[pyfunction]
+#[pyo3(signature = (space = "glove-6b-50d", *, index = "exact", ef = None, backend = None, uri = None,
+    collection = None, verify = false, format = None, vocab = None, progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn load(
+    py: Python<'_>,
+    space: &str,
+    index: &str,
+    ef: Option<usize>,
+    backend: Option<&str>,
+    uri: Option<String>,
+    collection: Option<String>,
+    verify: bool,
+    format: Option<&str>,
+    vocab: Option<std::path::PathBuf>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<KeyedVectors> {
+    let mut request = SpaceRequest::new(space);
+    request.index = index.parse::<Index>().map_err(PyValueError::new_err)?;
+    if let Some(ef) = ef {
+        request.ef = ef;
+    }
+    request.verify = verify;
+    request.format = format.map(str::parse).transpose().map_err(|e: String| PyValueError::new_err(e))?;
+    request.vocab = vocab;
+    request.remote = match backend {
+        None | Some("local") => None,
+        Some(backend) => {
+            let backend = backend.parse::<vecspace::remote::Backend>().map_err(PyValueError::new_err)?;
+            let uri = uri.ok_or_else(|| PyValueError::new_err(format!("backend={backend:?} needs uri=")))?;
+            let collection =
+                collection.unwrap_or_else(|| vecspace::remote::collection_name(&app::spaces::space_label(space)));
+            Some(vecspace::remote::Target { backend, uri, collection })
+        }
+    };
+    let callback = Callback::new(py, progress)?;
+    let opened = py.detach(|| app::spaces::open(&request, &callback));
+    callback.finish_call()?;
+    let opened = opened.py_err()?;
+    Ok(KeyedVectors { opened, keys: OnceLock::new(), key_to_index: OnceLock::new() })
+}
+
+/// A word space, called as gensim's `KeyedVectors`.
+#[pyclass(frozen, module = "vecspace")]
+pub struct KeyedVectors {
+    opened: app::Opened,
+    keys: OnceLock<Py<PyList>>,
+    key_to_index: OnceLock<Py<PyDict>>,
+}
+
+impl KeyedVectors {
+    fn space(&self) -> &vecspace::Space {
+        &self.opened.space
+    }
+
+    /// The row of a key: a word, or (as in gensim) an integer row number.
+    fn row(&self, key: &Bound<'_, PyAny>) -> PyResult<usize> {
+        if let Ok(word) = key.cast::<PyString>() {
+            return self.space().lookup(&word.to_cow()?).map_err(|e| crate::errors::to_python(e.into()));
+        }
+        match key.extract::<i64>() {
+            Ok(row) if row >= 0 && (row as usize) < self.space().len() => Ok(row as usize),
+            Ok(row) => Err(PyIndexError::new_err(format!("row {row} is outside the {} rows", self.space().len()))),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "a key is a word (str) or a row number (int), not {}",
+                key.get_type().name()?
+            ))),
+        }
+    }
+
+    /// The word of a key given as a word or a row number.
+    fn word(&self, key: &Bound<'_, PyAny>) -> PyResult<String> {
+        if let Ok(word) = key.cast::<PyString>() {
+            return Ok(word.to_cow()?.into_owned());
+        }
+        Ok(self.space().word(self.row(key)?).to_owned())
+    }
+
+    /// A `most_similar` term: a word, a row number, a vector, or one of those with a weight.
+    fn term(&self, item: &Bound<'_, PyAny>) -> PyResult<Term> {
+        if let Ok(pair) = item.cast::<PyTuple>() {
+            if pair.len() != 2 {
+                return Err(PyValueError::new_err("a weighted term is a (key, weight) pair"));
+            }
+            let weight: f32 = pair.get_item(1)?.extract()?;
+            return Ok(Term { key: self.key(&pair.get_item(0)?)?, weight: Some(weight) });
+        }
+        Ok(Term { key: self.key(item)?, weight: None })
+    }
+
+    fn key(&self, item: &Bound<'_, PyAny>) -> PyResult<Key> {
+        if item.is_instance_of::<PyUntypedArray>() {
+            let vector: PyArrayLike1<'_, f32, AllowTypeChange> = item.extract()?;
+            return Ok(Key::Vector(vector.as_array().to_vec()));
+        }
+        Ok(Key::Word(self.word(item)?))
+    }
+
+    /// gensim's `_ensure_list`: nothing, one key or vector, or a list of terms.
+    fn terms(&self, given: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Term>> {
+        let Some(given) = given else { return Ok(Vec::new()) };
+        if given.is_none() {
+            return Ok(Vec::new());
+        }
+        if given.is_instance_of::<PyString>() || given.is_instance_of::<PyUntypedArray>() {
+            return Ok(vec![self.term(given)?]);
+        }
+        given.try_iter()?.map(|item| self.term(&item?)).collect()
+    }
+
+    fn keys_only(&self, given: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Key>> {
+        self.terms(given)?
+            .into_iter()
+            .map(|term| match term.weight {
+                None => Ok(term.key),
+                Some(_) => Err(PyValueError::new_err("most_similar_cosmul takes no weights")),
+            })
+            .collect()
+    }
+}
+
+fn pairs(found: Vec<Scored>) -> Vec<(String, f32)> {
+    found.into_iter().map(|s| (s.word, s.score)).collect()
+}
+
+/// A read-only NumPy view of `data`, kept alive by `owner`.
+fn view<'py, D: numpy::ndarray::Dimension>(
+    owner: &Bound<'py, KeyedVectors>,
+    array: numpy::ndarray::ArrayView<'_, f32, D>,
+) -> Bound<'py, numpy::PyArray<f32, D>> {
+    // SAFETY: the rows belong to the space inside `owner`, which is frozen (never moved or
+    // changed) and is the array's base object, so it outlives the array.
+    let array = unsafe { numpy::PyArray::borrow_from_array(&array, owner.clone().into_any()) };
+    array.readwrite().make_nonwriteable();
+    array
+}
+
+#[pymethods]
+impl KeyedVectors {
+    /// The name the space was opened by.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.opened.name
+    }
+
+    /// The file its rows come from.
+    #[getter]
+    fn path(&self) -> std::path::PathBuf {
+        self.opened.path.clone()
+    }
+
+    /// The search engine: exact, f16, int8, hnsw, or a database server's.
+    #[getter(index)]
+    fn engine(&self) -> &'static str {
+        self.space().engine().name()
+    }
+
+    /// What was noticed opening the space: skipped lines of a text file, a rebuilt index.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.opened.warnings.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<vecspace.KeyedVectors {:?}: {} words × {} dimensions, {}, {} search>",
+            self.opened.name,
+            self.space().len(),
+            self.space().dims(),
+            self.opened.format,
+            self.engine()
+        )
+    }
+
+    fn __len__(&self) -> usize {
+        self.space().len()
+    }
+
+    fn __contains__(&self, key: &Bound<'_, PyAny>) -> bool {
+        self.row(key).is_ok()
+    }
+
+    /// gensim's `has_index_for`.
+    fn has_index_for(&self, key: &Bound<'_, PyAny>) -> bool {
+        self.row(key).is_ok()
+    }
+
+    #[getter]
+    fn vector_size(&self) -> usize {
+        self.space().dims()
+    }
+
+    /// Every row, shape (words, dimensions): a read-only view of the space's memory, no copy.
+    #[getter]
+    fn vectors<'py>(slf: &Bound<'py, Self>) -> Bound<'py, PyArray2<f32>> {
+        let space = slf.get().space();
+        let rows = ArrayView2::from_shape((space.len(), space.dims()), space.matrix().data())
+            .expect("a space's matrix holds rows × dimensions values");
+        view(slf, rows)
+    }
+
+    /// Every row's length, read-only.
+    #[getter]
+    fn norms<'py>(slf: &Bound<'py, Self>) -> Bound<'py, PyArray1<f32>> {
+        view(slf, ArrayView1::from(slf.get().space().matrix().norms()))
+    }
+
+    /// The words in row order (built once, then shared: do not change it).
+    #[getter]
+    fn index_to_key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        if let Some(keys) = self.keys.get() {
+            return Ok(keys.bind(py).clone());
+        }
+        let words = PyList::new(py, (0..self.space().len()).map(|row| self.space().word(row)))?;
+        Ok(self.keys.get_or_init(|| words.unbind()).bind(py).clone())
+    }
+
+    /// Each word's row (built once, then shared: do not change it).
+    #[getter]
+    fn key_to_index<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if let Some(map) = self.key_to_index.get() {
+            return Ok(map.bind(py).clone());
+        }
+        let map = PyDict::new(py);
+        for row in 0..self.space().len() {
+            map.set_item(self.space().word(row), row)?;
+        }
+        Ok(self.key_to_index.get_or_init(|| map.unbind()).bind(py).clone())
+    }
+
+    /// A word's row (gensim's `get_index`); `default` when it is missing, if given.
+    #[pyo3(signature = (key, default = None))]
+    fn get_index<'py>(
+        &self,
+        key: &Bound<'py, PyAny>,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match (self.row(key), default) {
+            (Ok(row), _) => Ok(row.into_pyobject(key.py())?.into_any()),
+            (Err(_), Some(default)) => Ok(default),
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    /// A word's vector — a read-only view of its row — or, for a list of words, a new matrix.
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let this = slf.get();
+        if key.is_instance_of::<PyString>() || key.extract::<i64>().is_ok() {
+            let row = this.row(key)?;
+            return Ok(view(slf, ArrayView1::from(this.space().raw_vector(row))).into_any());
+        }
+        let rows: Vec<usize> = key.try_iter()?.map(|k| this.row(&k?)).collect::<PyResult<_>>()?;
+        let data: Vec<f32> = rows.iter().flat_map(|&row| this.space().raw_vector(row).iter().copied()).collect();
+        let matrix = PyArray1::from_vec(slf.py(), data).reshape([rows.len(), this.space().dims()])?;
+        Ok(matrix.into_any())
+    }
+
+    /// A word's vector as stored, or of unit length with `norm=True` (a new array).
+    #[pyo3(signature = (key, norm = false))]
+    fn get_vector<'py>(
+        slf: &Bound<'py, Self>,
+        key: &Bound<'py, PyAny>,
+        norm: bool,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let this = slf.get();
+        let row = this.row(key)?;
+        Ok(if norm {
+            PyArray1::from_vec(slf.py(), this.space().unit_vector(row))
+        } else {
+            view(slf, ArrayView1::from(this.space().raw_vector(row)))
+        })
+    }
+
+    /// The neighbours of an expression such as `"king - man + woman"` (or its value, when it is a
+    /// number): a list of (word, cosine), the expression's own words left out.
+    #[pyo3(signature = (expression, k = 10))]
+    fn query(&self, py: Python<'_>, expression: &str, k: usize) -> PyResult<Py<PyAny>> {
+        let store = DirectionStore::from_env().py_err()?;
+        let options = QueryOptions::default().top(k);
+        let answer = py.detach(|| app::words::query(self.space(), &store, expression, &options)).py_err()?;
+        Ok(match answer {
+            app::words::Answer::Scalar { value, .. } => value.into_pyobject(py)?.into_any().unbind(),
+            app::words::Answer::Neighbours(answer) => pairs(answer.results).into_pyobject(py)?.into_any().unbind(),
+        })
+    }
+
+    /// The vector of an expression (words unit-normalised first, unless `unit=False`).
+    #[pyo3(signature = (expression, unit = true))]
+    fn vector<'py>(&self, py: Python<'py>, expression: &str, unit: bool) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let store = DirectionStore::from_env().py_err()?;
+        let vector = app::words::vector(self.space(), &store, expression, unit).py_err()?;
+        Ok(PyArray1::from_vec(py, vector))
+    }
+
+    /// gensim's `most_similar`: the `topn` words nearest the weighted mean of the positive terms
+    /// minus the negative ones; terms are words, vectors, or (term, weight) pairs. With
+    /// `topn=None`, every word's cosine (an array); `restrict_vocab` limits the answers to the first
+    /// words.
+    #[pyo3(signature = (positive = None, negative = None, topn = Some(10), restrict_vocab = None))]
+    fn most_similar<'py>(
+        &self,
+        py: Python<'py>,
+        positive: Option<&Bound<'py, PyAny>>,
+        negative: Option<&Bound<'py, PyAny>>,
+        topn: Option<i64>,
+        restrict_vocab: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (positive, negative) = (self.terms(positive)?, self.terms(negative)?);
+        let space = self.space();
+        match topn {
+            None => {
+                let all = py.detach(|| gensim::similarities(space, &positive, &negative, restrict_vocab)).py_err()?;
+                Ok(PyArray1::from_vec(py, all).into_any())
+            }
+            Some(topn) => {
+                let topn = usize::try_from(topn).unwrap_or(0);
+                let found =
+                    py.detach(|| gensim::most_similar(space, &positive, &negative, topn, restrict_vocab)).py_err()?;
+                Ok(pairs(found).into_pyobject(py)?.into_any())
+            }
+        }
+    }
+
+    /// gensim's `most_similar_cosmul` (Levy and Goldberg's 3CosMul); unlike gensim 4.4, it honours
+    /// `restrict_vocab`.
+    #[pyo3(signature = (positive = None, negative = None, topn = Some(10), restrict_vocab = None))]
+    fn most_similar_cosmul<'py>(
+        &self,
+        py: Python<'py>,
+        positive: Option<&Bound<'py, PyAny>>,
+        negative: Option<&Bound<'py, PyAny>>,
+        topn: Option<i64>,
+        restrict_vocab: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (positive, negative) = (self.keys_only(positive)?, self.keys_only(negative)?);
+        let space = self.space();
+        match topn {
+            None => {
+                let all =
+                    py.detach(|| gensim::cosmul_similarities(space, &positive, &negative, restrict_vocab)).py_err()?;
+                Ok(PyArray1::from_vec(py, all).into_any())
+            }
+            Some(topn) => {
+                let topn = usize::try_from(topn).unwrap_or(0);
+                let found = py
+                    .detach(|| gensim::most_similar_cosmul(space, &positive, &negative, topn, restrict_vocab))
+                    .py_err()?;
+                Ok(pairs(found).into_pyobject(py)?.into_any())
+            }
+        }
+    }
+
+    /// gensim's `similar_by_word`.
+    #[pyo3(signature = (word, topn = Some(10), restrict_vocab = None))]
+    fn similar_by_word<'py>(
+        &self,
+        py: Python<'py>,
+        word: &Bound<'py, PyAny>,
+        topn: Option<i64>,
+        restrict_vocab: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.most_similar(py, Some(word), None, topn, restrict_vocab)
+    }
+
+    /// gensim's `similar_by_key`.
+    #[pyo3(signature = (key, topn = Some(10), restrict_vocab = None))]
+    fn similar_by_key<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        topn: Option<i64>,
+        restrict_vocab: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.most_similar(py, Some(key), None, topn, restrict_vocab)
+    }
+
+    /// gensim's `similar_by_vector`.
+    #[pyo3(signature = (vector, topn = Some(10), restrict_vocab = None))]
+    fn similar_by_vector<'py>(
+        &self,
+        py: Python<'py>,
+        vector: &Bound<'py, PyAny>,
+        topn: Option<i64>,
+        restrict_vocab: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if !vector.is_instance_of::<PyUntypedArray>() {
+            return Err(PyTypeError::new_err("similar_by_vector takes a NumPy array"));
+        }
+        self.most_similar(py, Some(vector), None, topn, restrict_vocab)
+    }
+
+    /// The cosine similarity of two words.
+    fn similarity(&self, w1: &Bound<'_, PyAny>, w2: &Bound<'_, PyAny>) -> PyResult<f32> {
+        let (a, b) = (self.word(w1)?, self.word(w2)?);
+        self.space().similarity(&a, &b).map_err(|e| crate::errors::to_python(e.into()))
+    }
+
+    /// 1 − the cosine similarity of two words.
+    fn distance(&self, w1: &Bound<'_, PyAny>, w2: &Bound<'_, PyAny>) -> PyResult<f32> {
+        Ok(1.0 - self.similarity(w1, w2)?)
+    }
+
+    /// gensim's `n_similarity`: the cosine of the mean unit vectors of two word lists.
+    fn n_similarity(&self, ws1: Vec<String>, ws2: Vec<String>) -> PyResult<f32> {
+        gensim::n_similarity(self.space(), &ws1, &ws2).py_err()
+    }
+
+    /// gensim's `doesnt_match`: the word furthest from the others' mean; words the space lacks are
+    /// left out with a warning.
+    fn doesnt_match(&self, py: Python<'_>, words: Vec<String>) -> PyResult<String> {
+        let (answer, unknown) = gensim::doesnt_match(self.space(), &words).py_err()?;
+        if !unknown.is_empty() {
+            let warning = py.get_type::<pyo3::exceptions::PyUserWarning>();
+            let message = format!("left out words not in the space: {}", unknown.join(", "));
+            PyErr::warn(py, &warning, &std::ffi::CString::new(message).unwrap_or_default(), 1)?;
+        }
+        Ok(answer)
+    }
+
+    /// gensim's `rank`: 1 + the number of words closer to `key1` than `key2` is.
+    fn rank(&self, py: Python<'_>, key1: &Bound<'_, PyAny>, key2: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let (a, b) = (self.word(key1)?, self.word(key2)?);
+        py.detach(|| self.space().rank(&a, &b)).map_err(|e| crate::errors::to_python(e.into()))
+    }
+
+    /// gensim's `evaluate_word_analogies`: `(score, sections)`, each section a dict with
+    /// `section`, `correct` and `incorrect` (lists of 4-tuples), the last one `Total accuracy`.
+    /// `analogies` is a file in word2vec's `questions-words.txt` layout (or a CSV) or a registered
+    /// set such as `google`.
+    #[pyo3(signature = (analogies, restrict_vocab = 300_000, case_insensitive = true, dummy4unknown = false,
+        similarity_function = "most_similar", progress = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_word_analogies<'py>(
+        &self,
+        py: Python<'py>,
+        analogies: std::path::PathBuf,
+        restrict_vocab: usize,
+        case_insensitive: bool,
+        dummy4unknown: bool,
+        similarity_function: &str,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(f64, Bound<'py, PyList>)> {
+        let method = gensim::analogy_method(similarity_function).py_err()?;
+        let options = AnalogyOptions { restrict_vocab, case_insensitive, method };
+        let set = analogies.to_string_lossy().into_owned();
+        let callback = Callback::new(py, progress)?;
+        let result =
+            py.detach(|| gensim::evaluate_word_analogies(self.space(), &set, &options, dummy4unknown, &callback));
+        callback.finish_call()?;
+        let result = result.py_err()?;
+        let sections = PyList::empty(py);
+        for section in result.sections {
+            let entry = PyDict::new(py);
+            entry.set_item("section", section.section)?;
+            let tuples = |questions: Vec<[String; 4]>| -> PyResult<Bound<'py, PyList>> {
+                PyList::new(py, questions.into_iter().map(|[a, b, c, d]| (a, b, c, d)))
+            };
+            entry.set_item("correct", tuples(section.correct)?)?;
+            entry.set_item("incorrect", tuples(section.incorrect)?)?;
+            sections.append(entry)?;
+        }
+        Ok((result.score, sections))
+    }
+
+    /// gensim's `evaluate_word_pairs`: `(pearson, spearman, oov_ratio)`, the first two with
+    /// `.statistic` and `.pvalue` as SciPy's results have. `pairs` is a file of `word word score`
+    /// lines split on `delimiter`, or a registered set such as `wordsim353`.
+    #[pyo3(signature = (pairs, delimiter = "\t", encoding = "utf8", restrict_vocab = 300_000,
+        case_insensitive = true, dummy4unknown = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_word_pairs<'py>(
+        &self,
+        py: Python<'py>,
+        pairs: std::path::PathBuf,
+        delimiter: &str,
+        encoding: &str,
+        restrict_vocab: usize,
+        case_insensitive: bool,
+        dummy4unknown: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, f64)> {
+        if !matches!(encoding.to_ascii_lowercase().replace(['-', '_'], "").as_str(), "utf8") {
+            return Err(PyValueError::new_err(format!("pair files are read as UTF-8, not {encoding}")));
+        }
+        let options = PairOptions { restrict_vocab, case_insensitive };
+        let set = pairs.to_string_lossy().into_owned();
+        let result = py
+            .detach(|| {
+                gensim::evaluate_word_pairs(
+                    self.space(),
+                    &set,
+                    delimiter,
+                    &options,
+                    dummy4unknown,
+                    &vecspace::progress::Silent,
+                )
+            })
+            .py_err()?;
+        let correlation = py.import("vecspace._results")?.getattr("Correlation")?;
+        let pearson = correlation.call1((result.pearson.statistic, result.pearson.pvalue))?;
+        let spearman = correlation.call1((result.spearman.statistic, result.spearman.pvalue))?;
+        Ok((pearson, spearman, result.oov_ratio))
+    }
+}

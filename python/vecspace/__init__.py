@@ -1,0 +1,32 @@
+"""vecspace: vector arithmetic in embedding spaces, over the vecspace Rust engine.
+
+    >>> import vecspace
+    >>> kv = vecspace.load("glove-6b-50d")
+    >>> kv.most_similar(positive=["king", "woman"], negative=["man"], topn=1)
+    [('queen', 0.852...)]
+
+Word spaces answer gensim's ``KeyedVectors`` calls with gensim's numbers, plus vecspace's own
+expressions (``kv.query("king - man + woman")``).
+"""
+
+from vecspace._native import (
+    ExpressionError,
+    KeyedVectors,
+    UnavailableError,
+    UnknownDirectionError,
+    UnknownWordError,
+    __version__,
+)
+from vecspace._native import load
+from vecspace._results import Correlation
+
+__all__ = [
+    "Correlation",
+    "ExpressionError",
+    "KeyedVectors",
+    "UnavailableError",
+    "UnknownDirectionError",
+    "UnknownWordError",
+    "__version__",
+    "load",
+]
