@@ -4,6 +4,8 @@
 //! decides a result: the rules live in the application layer, shared with the CLI and the server.
 
 mod errors;
+mod faces;
+mod lm;
 mod progress;
 mod words;
 
@@ -14,6 +16,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     module.add_class::<words::KeyedVectors>()?;
     module.add_function(wrap_pyfunction!(words::load, module)?)?;
+    faces::register(module)?;
+    lm::register(module)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
