@@ -3,6 +3,7 @@
 //! (NumPy arrays for vectors and images); errors become exceptions by their kind. Nothing here
 //! decides a result: the rules live in the application layer, shared with the CLI and the server.
 
+mod directions;
 mod errors;
 mod faces;
 mod lm;
@@ -15,6 +16,8 @@ use pyo3::prelude::*;
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     module.add_class::<words::KeyedVectors>()?;
+    module.add_class::<directions::Direction>()?;
+    module.add_class::<directions::Picture>()?;
     module.add_function(wrap_pyfunction!(words::load, module)?)?;
     faces::register(module)?;
     lm::register(module)?;

@@ -69,21 +69,28 @@ pub fn load(
     let callback = Callback::new(py, progress)?;
     let opened = py.detach(|| app::spaces::open(&request, &callback));
     callback.finish_call()?;
-    let opened = opened.py_err()?;
-    Ok(KeyedVectors { opened, keys: OnceLock::new(), key_to_index: OnceLock::new() })
+    Ok(KeyedVectors::new(opened.py_err()?))
 }
 
 /// A word space, called as gensim's `KeyedVectors`.
 #[pyclass(frozen, module = "vecspace")]
 pub struct KeyedVectors {
-    opened: app::Opened,
+    pub(crate) opened: app::Opened,
     keys: OnceLock<Py<PyList>>,
     key_to_index: OnceLock<Py<PyDict>>,
 }
 
 impl KeyedVectors {
-    fn space(&self) -> &vecspace::Space {
+    pub(crate) fn new(opened: app::Opened) -> KeyedVectors {
+        KeyedVectors { opened, keys: OnceLock::new(), key_to_index: OnceLock::new() }
+    }
+
+    pub(crate) fn space(&self) -> &vecspace::Space {
         &self.opened.space
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.opened.name
     }
 
     /// The row of a key: a word, or (as in gensim) an integer row number.
@@ -171,8 +178,8 @@ fn view<'py, D: numpy::ndarray::Dimension>(
 #[pymethods]
 impl KeyedVectors {
     /// The name the space was opened by.
-    #[getter]
-    fn name(&self) -> &str {
+    #[getter(name)]
+    fn space_name(&self) -> &str {
         &self.opened.name
     }
 
@@ -532,5 +539,102 @@ impl KeyedVectors {
         let pearson = correlation.call1((result.pearson.statistic, result.pearson.pvalue))?;
         let spearman = correlation.call1((result.spearman.statistic, result.spearman.pvalue))?;
         Ok((pearson, spearman, result.oov_ratio))
+    }
+
+    /// Builds a direction from examples: `pairs` such as `[("he", "she"), "man:woman"]` (mean-diff
+    /// or pca; the direction points from the first word of each pair to the second), or
+    /// `negative` and `positive` word sets (mean-diff, centroid, classifier). With `name`, it is
+    /// saved for `@name` in expressions.
+    #[pyo3(signature = (pairs = None, *, positive = None, negative = None, method = "mean-diff", raw = false,
+        name = None, overwrite = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn direction(
+        slf: &Bound<'_, Self>,
+        pairs: Option<&Bound<'_, PyAny>>,
+        positive: Option<Vec<String>>,
+        negative: Option<Vec<String>>,
+        method: &str,
+        raw: bool,
+        name: Option<String>,
+        overwrite: bool,
+    ) -> PyResult<crate::directions::Direction> {
+        crate::directions::build(slf, pairs, positive, negative, method, raw, name, overwrite)
+    }
+
+    /// A saved direction (`@name`), checked to fit this space.
+    fn load_direction(slf: &Bound<'_, Self>, name: &str) -> PyResult<crate::directions::Direction> {
+        crate::directions::load(slf, name)
+    }
+
+    /// Words placed along a direction (a `Direction` or a saved name), most positive first.
+    #[pyo3(signature = (direction, words = None, top = None, restrict_vocab = 50_000))]
+    fn along(
+        &self,
+        direction: &Bound<'_, PyAny>,
+        words: Option<Vec<String>>,
+        top: Option<usize>,
+        restrict_vocab: usize,
+    ) -> PyResult<Vec<(String, f32)>> {
+        let (direction, _) = crate::directions::resolve(self, direction)?;
+        crate::directions::along(self, &direction, words.unwrap_or_default(), top, restrict_vocab)
+    }
+
+    /// The Word Embedding Association Test (Caliskan et al. 2017): `targets=(X, Y)` and
+    /// `attributes=(A, B)` word lists, or `test=N` (1 to 10) for a published test, or
+    /// `test="all"`. Returns a dict (a list of them for "all") with the effect size, the
+    /// one-sided permutation p-value and the words left out.
+    #[pyo3(signature = (targets = None, attributes = None, *, names = None, test = None,
+        exact_limit = 1_000_000, samples = 100_000, seed = 0, progress = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn weat<'py>(
+        &self,
+        py: Python<'py>,
+        targets: Option<(Vec<String>, Vec<String>)>,
+        attributes: Option<(Vec<String>, Vec<String>)>,
+        names: Option<[String; 4]>,
+        test: Option<&Bound<'py, PyAny>>,
+        exact_limit: u64,
+        samples: u64,
+        seed: u64,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = vecspace::eval::weat::WeatOptions { exact_limit, samples, seed };
+        crate::directions::weat(py, self, targets, attributes, names, test, options, progress)
+    }
+
+    /// Hard debiasing (Bolukbasi et al. 2016) along a direction: the neutral words (a list, or a
+    /// registered list such as `bolukbasi-gender:neutral`) lose their component along it, and
+    /// each pair to equalise becomes symmetric about it. Returns the new space (in memory) and
+    /// a report.
+    #[pyo3(signature = (direction, neutral_words, equalize_pairs = None, progress = None))]
+    fn debias<'py>(
+        &self,
+        py: Python<'py>,
+        direction: &Bound<'py, PyAny>,
+        neutral_words: &Bound<'py, PyAny>,
+        equalize_pairs: Option<&Bound<'py, PyAny>>,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(KeyedVectors, Bound<'py, PyDict>)> {
+        crate::directions::debias(py, self, direction, neutral_words, equalize_pairs, progress)
+    }
+
+    /// A picture of words: `method="pca"` or `"tsne"`, or `axes=(x, y)` (directions or
+    /// expressions such as `"he - she"`), with `analogy=[("king", "queen"), ...]` drawn as arrows.
+    /// The result shows inline in a notebook; `.save("words.svg")` or `.png` writes it.
+    #[pyo3(signature = (words = None, *, method = "pca", axes = None, analogy = None, seed = 0, perplexity = 30.0,
+        raw = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn plot(
+        &self,
+        py: Python<'_>,
+        words: Option<Vec<String>>,
+        method: &str,
+        axes: Option<(String, String)>,
+        analogy: Option<&Bound<'_, PyAny>>,
+        seed: u64,
+        perplexity: f64,
+        raw: bool,
+    ) -> PyResult<crate::directions::Picture> {
+        crate::directions::plot(py, self, words.unwrap_or_default(), method, axes, analogy, seed, perplexity, raw)
     }
 }

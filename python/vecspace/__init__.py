@@ -10,8 +10,10 @@ expressions (``kv.query("king - man + woman")``).
 """
 
 from vecspace._native import (
+    Direction,
     ExpressionError,
     KeyedVectors,
+    Picture,
     UnavailableError,
     UnknownDirectionError,
     UnknownWordError,
@@ -22,8 +24,10 @@ from vecspace._results import Correlation
 
 __all__ = [
     "Correlation",
+    "Direction",
     "ExpressionError",
     "KeyedVectors",
+    "Picture",
     "UnavailableError",
     "UnknownDirectionError",
     "UnknownWordError",

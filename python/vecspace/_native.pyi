@@ -44,6 +44,42 @@ def load(
 ) -> KeyedVectors:
     """Opens a word space: a registered name, a file, or ``MODEL:embeddings``."""
 
+class Direction:
+    """A direction in a space, with its provenance."""
+
+    @property
+    def vector(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def name(self) -> Optional[str]:
+        """The name it is saved under (``@name`` in expressions)."""
+    @property
+    def info(self) -> dict:
+        """space, method, examples, positive, created, accuracy."""
+    def __len__(self) -> int: ...
+    def save(self, name: str, overwrite: bool = False) -> PathLike[str]: ...
+    def along(
+        self, words: Optional[Sequence[str]] = None, top: Optional[int] = None, restrict_vocab: int = 50000
+    ) -> list[Tuple[str, float]]: ...
+
+class Picture:
+    """A picture of words; shows inline in a notebook."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def labels(self) -> list[str]: ...
+    @property
+    def points(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def axes(self) -> list[str]: ...
+    @property
+    def svg(self) -> str: ...
+    def _repr_svg_(self) -> str: ...
+    def save(self, path: Union[str, PathLike[str]]) -> None:
+        """SVG, or PNG when the name ends in ``.png``."""
+
+Pair = Union[str, Tuple[str, str]]
+
 class KeyedVectors:
     """A word space, called as gensim's ``KeyedVectors``."""
 
@@ -118,3 +154,52 @@ class KeyedVectors:
         case_insensitive: bool = True,
         dummy4unknown: bool = False,
     ) -> Tuple[Correlation, Correlation, float]: ...
+    def direction(
+        self,
+        pairs: Optional[Sequence[Pair]] = None,
+        *,
+        positive: Optional[Sequence[str]] = None,
+        negative: Optional[Sequence[str]] = None,
+        method: Literal["mean-diff", "pca", "centroid", "classifier"] = "mean-diff",
+        raw: bool = False,
+        name: Optional[str] = None,
+        overwrite: bool = False,
+    ) -> Direction: ...
+    def load_direction(self, name: str) -> Direction: ...
+    def along(
+        self,
+        direction: Union[Direction, str],
+        words: Optional[Sequence[str]] = None,
+        top: Optional[int] = None,
+        restrict_vocab: int = 50000,
+    ) -> list[Tuple[str, float]]: ...
+    def weat(
+        self,
+        targets: Optional[Tuple[Sequence[str], Sequence[str]]] = None,
+        attributes: Optional[Tuple[Sequence[str], Sequence[str]]] = None,
+        *,
+        names: Optional[Sequence[str]] = None,
+        test: Union[None, int, Literal["all"]] = None,
+        exact_limit: int = 1000000,
+        samples: int = 100000,
+        seed: int = 0,
+        progress: Progress = None,
+    ) -> Union[dict, list[dict]]: ...
+    def debias(
+        self,
+        direction: Union[Direction, str],
+        neutral_words: Union[str, Sequence[str]],
+        equalize_pairs: Union[None, str, Sequence[Pair]] = None,
+        progress: Progress = None,
+    ) -> Tuple[KeyedVectors, dict]: ...
+    def plot(
+        self,
+        words: Optional[Sequence[str]] = None,
+        *,
+        method: Literal["pca", "tsne"] = "pca",
+        axes: Optional[Tuple[str, str]] = None,
+        analogy: Optional[Sequence[Pair]] = None,
+        seed: int = 0,
+        perplexity: float = 30.0,
+        raw: bool = False,
+    ) -> Picture: ...

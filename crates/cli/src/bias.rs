@@ -45,10 +45,13 @@ pub fn run_weat(
                         })?)
                     }
                 };
-            let all = bias::published_weat_tests(&Bars::new())?;
             match number {
-                None => all.into_iter().enumerate().map(|(i, t)| (Some(i + 1), t)).collect(),
-                Some(number) => vec![(Some(number), all[number - 1].clone())],
+                None => bias::published_weat_tests(&Bars::new())?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| (Some(i + 1), t))
+                    .collect(),
+                Some(number) => vec![(Some(number), bias::published_weat_test(number, &Bars::new())?)],
             }
         }
         None => {

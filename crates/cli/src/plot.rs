@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde::Serialize;
-use vecspace::plot::{Scatter, to_svg};
-use vecspace::projection::{self, Layout};
+use vecspace::app::{self, plots::Arrangement, plots::WordPlot};
 
 use crate::SpaceArgs;
 use crate::directions;
@@ -29,74 +28,28 @@ pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
         Some("png") => true,
         _ => bail!("give --out a .svg or .png file name"),
     };
-    let opened = spaces::open(args)?;
-    let space = &opened.space;
-    let mut words: Vec<String> = Vec::new();
-    let mut arrows: Vec<(usize, usize)> = Vec::new();
-    let index_of = |word: &str, words: &mut Vec<String>| -> usize {
-        words.iter().position(|w| w == word).unwrap_or_else(|| {
-            words.push(word.to_owned());
-            words.len() - 1
-        })
-    };
-    for pair in &plot.analogy {
-        let Some((a, b)) = pair.split_once(':').filter(|(a, b)| !a.is_empty() && !b.is_empty()) else {
-            bail!("{pair:?} is not an arrow; write --analogy A:B C:D (king:queen man:woman)");
-        };
-        let (from, to) = (index_of(a, &mut words), index_of(b, &mut words));
-        arrows.push((from, to));
-    }
-    for word in &plot.words {
-        index_of(word, &mut words);
-    }
-    if words.len() < 3 {
-        bail!("a plot needs at least 3 words, got {}", words.len());
-    }
-    const MOST: usize = 2000;
-    if words.len() > MOST {
-        bail!("{} words are too many to label; plot at most {MOST}", words.len());
-    }
-    let vectors: Vec<Vec<f32>> = words
+    let arrows = plot
+        .analogy
         .iter()
-        .map(|w| {
-            let row = space.lookup(w)?;
-            Ok(if plot.raw { space.raw_vector(row).to_vec() } else { space.unit_vector(row) })
+        .map(|pair| match pair.split_once(':').filter(|(a, b)| !a.is_empty() && !b.is_empty()) {
+            Some((a, b)) => Ok((a.to_owned(), b.to_owned())),
+            None => bail!("{pair:?} is not an arrow; write --analogy A:B C:D (king:queen man:woman)"),
         })
-        .collect::<Result<_>>()?;
-    let n = words.len();
-    let (layout, title): (Layout, String) = if let [x, y] = plot.axes.as_slice() {
-        let store = directions::store()?;
-        let axis = |spec: &str| vecspace::app::words::axis(space, &store, spec, !plot.raw);
-        let (ax, ay) = (axis(x)?, axis(y)?);
-        let layout =
-            projection::on_axes(&vectors, [&ax, &ay], [x.clone(), y.clone()]).context("an axis is the zero vector")?;
-        (layout, format!("{n} words of {} on the axes {x} and {y}", opened.name))
-    } else if !plot.axes.is_empty() {
-        bail!("--axes takes two directions or expressions");
-    } else {
-        match plot.method.as_str() {
-            "pca" => {
-                let layout = projection::pca(&vectors).context("the words do not vary (all vectors equal)")?;
-                (layout, format!("PCA of {n} words of {}", opened.name))
-            }
-            "tsne" => {
-                let layout =
-                    projection::tsne(&vectors, plot.perplexity, plot.seed, 1000).context("too few words for t-SNE")?;
-                let perplexity = plot.perplexity.min((n as f64 - 1.0) / 3.0).max(1.0);
-                (
-                    layout,
-                    format!("t-SNE of {n} words of {} (perplexity {perplexity:.0}, seed {})", opened.name, plot.seed),
-                )
-            }
-            other => bail!("unknown layout {other:?}: use pca or tsne (or --axes X Y)"),
-        }
+        .collect::<Result<Vec<_>>>()?;
+    let arrangement = match plot.axes.as_slice() {
+        [x, y] => Arrangement::Axes([x.clone(), y.clone()]),
+        [] => Arrangement::named(&plot.method, plot.perplexity, plot.seed)?,
+        _ => bail!("--axes takes two directions or expressions"),
     };
-    let svg = to_svg(&Scatter { title: &title, layout: &layout, labels: &words, arrows: &arrows });
+    let opened = spaces::open(args)?;
+    let request = WordPlot { words: plot.words, arrows, arrangement, raw: plot.raw };
+    let picture = app::plots::words(&opened.space, &opened.name, &directions::store()?, &request)?;
     if png {
-        write(&plot.out, &vecspace::plot::to_png(&svg, 2.0)?)?;
+        write(&plot.out, &picture.png(2.0)?)?;
     } else {
-        write(&plot.out, svg.as_bytes())?;
+        write(&plot.out, picture.svg().as_bytes())?;
     }
+    let (title, words, layout) = (&picture.title, &picture.labels, &picture.layout);
     if args.json {
         #[derive(Serialize)]
         struct Point<'a> {
@@ -112,7 +65,7 @@ pub fn run(args: &SpaceArgs, plot: PlotArgs) -> Result<()> {
             points: Vec<Point<'a>>,
         }
         let points = words.iter().zip(&layout.points).map(|(w, p)| Point { word: w, x: p[0], y: p[1] }).collect();
-        let out = Out { title: &title, axes: &layout.axes, out: plot.out.display().to_string(), points };
+        let out = Out { title, axes: &layout.axes, out: plot.out.display().to_string(), points };
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         eprintln!("{title} → {}", plot.out.display());

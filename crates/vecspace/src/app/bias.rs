@@ -40,6 +40,17 @@ pub fn registered_lists(name: &str, progress: &dyn Progress) -> Result<Value> {
 /// How many WEAT tests Caliskan et al. (2017) published: WEAT 1–10.
 pub const PUBLISHED_WEAT_TESTS: usize = 10;
 
+/// The published WEAT test `number` (1 to [`PUBLISHED_WEAT_TESTS`]), checked before anything is
+/// fetched.
+pub fn published_weat_test(number: usize, progress: &dyn Progress) -> Result<WeatSets> {
+    if !(1..=PUBLISHED_WEAT_TESTS).contains(&number) {
+        return Err(Error::invalid(format!(
+            "the published WEAT tests are numbered 1 to {PUBLISHED_WEAT_TESTS}, not {number}"
+        )));
+    }
+    Ok(published_weat_tests(progress)?.swap_remove(number - 1))
+}
+
 /// The published WEAT tests (Caliskan et al. 2017), from the registered `weat` lists.
 pub fn published_weat_tests(progress: &dyn Progress) -> Result<Vec<WeatSets>> {
     let lists = registered_lists("weat", progress)?;

@@ -38,6 +38,7 @@ pub mod files;
 pub mod gensim;
 #[cfg(feature = "latent")]
 pub mod latent;
+pub mod plots;
 pub mod spaces;
 #[cfg(feature = "lm")]
 pub mod steering;
