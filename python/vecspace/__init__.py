@@ -20,6 +20,7 @@ from vecspace._native import (
     __version__,
 )
 from vecspace._native import load
+from vecspace import faces
 from vecspace._results import Correlation
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "UnknownDirectionError",
     "UnknownWordError",
     "__version__",
+    "faces",
     "load",
 ]

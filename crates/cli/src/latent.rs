@@ -250,10 +250,7 @@ fn save(images: &Images, captions: Vec<String>, columns: usize, scale: usize, ti
 }
 
 fn attribute(name: &str) -> Result<&'static Attribute> {
-    latent::attribute(name).with_context(|| {
-        let known: Vec<&str> = latent::ATTRIBUTES.iter().map(|a| a.name).collect();
-        format!("unknown attribute {name:?}; known: {}", known.join(", "))
-    })
+    Ok(app::latent::attribute(name)?)
 }
 
 /// The given latents (`z:0`, …) if there are any, otherwise the seeds of `seeds`, with their

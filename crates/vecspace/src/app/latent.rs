@@ -262,3 +262,11 @@ mod tests {
         assert!(err.to_string().contains("nothing is left to edit"), "{err}");
     }
 }
+
+/// A measured attribute of a face by name (`smile`, `brightness`, …), or an error naming them all.
+pub fn attribute(name: &str) -> Result<&'static crate::latent::Attribute> {
+    crate::latent::attribute(name).ok_or_else(|| {
+        let known: Vec<&str> = crate::latent::ATTRIBUTES.iter().map(|a| a.name).collect();
+        Error::invalid(format!("unknown attribute {name:?}; known: {}", known.join(", ")))
+    })
+}
