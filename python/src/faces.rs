@@ -19,7 +19,83 @@ const MOST_FACES: usize = 1024;
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Generator>()?;
     module.add_function(wrap_pyfunction!(load_generator, module)?)?;
+    module.add_class::<Sheet>()?;
+    module.add_function(wrap_pyfunction!(sheet, module)?)?;
     Ok(())
+}
+
+/// Most tiles one sheet holds.
+const MOST_TILES: usize = 4096;
+
+/// A sheet of faces as a PNG, shown inline by a notebook.
+#[pyclass(frozen, module = "vecspace.faces")]
+pub struct Sheet {
+    png: Vec<u8>,
+}
+
+#[pymethods]
+impl Sheet {
+    /// The PNG file's bytes.
+    #[getter]
+    fn png<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+        pyo3::types::PyBytes::new(py, &self.png)
+    }
+
+    fn _repr_png_<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+        self.png(py)
+    }
+
+    /// Writes the PNG.
+    fn save(&self, path: std::path::PathBuf) -> PyResult<()> {
+        vecspace::formats::write_atomically(&path, |out| {
+            std::io::Write::write_all(out, &self.png)
+                .map_err(|source| vecspace::formats::Error::Io { path: path.clone(), source })
+        })
+        .map_err(|e| crate::errors::to_python(e.into()))
+    }
+}
+
+/// Faces (a `uint8` array of shape (n, height, width, 3)) laid out in rows of `columns`, each
+/// enlarged `scale` times, with optional captions under them and a title: a PNG sheet.
+#[pyfunction]
+#[pyo3(signature = (images, *, captions = None, columns = 8, scale = 2, title = None))]
+pub fn sheet(
+    py: Python<'_>,
+    images: numpy::PyReadonlyArray4<'_, u8>,
+    captions: Option<Vec<String>>,
+    columns: usize,
+    scale: usize,
+    title: Option<&str>,
+) -> PyResult<Sheet> {
+    let view = images.as_array();
+    let (count, height, width, channels) = view.dim();
+    if channels != 3 {
+        return Err(PyValueError::new_err(format!("faces are RGB: the last axis has 3 values, not {channels}")));
+    }
+    if count == 0 || count > MOST_TILES {
+        return Err(PyValueError::new_err(format!("a sheet holds 1 to {MOST_TILES} faces, not {count}")));
+    }
+    if !(1..=16).contains(&scale) {
+        return Err(PyValueError::new_err("scale is 1 to 16"));
+    }
+    let captions = captions.unwrap_or_else(|| vec![String::new(); count]);
+    if captions.len() != count {
+        return Err(PyValueError::new_err(format!("{} captions for {count} faces", captions.len())));
+    }
+    let tiles: Vec<vecspace::plot::Tile> = captions
+        .into_iter()
+        .enumerate()
+        .map(|(i, caption)| vecspace::plot::Tile {
+            rgb: view.index_axis(numpy::ndarray::Axis(0), i).iter().copied().collect(),
+            width,
+            height,
+            caption,
+        })
+        .collect();
+    let png = py
+        .detach(|| vecspace::plot::grid_png(&tiles, columns, scale, title))
+        .map_err(|e| crate::errors::to_python(e.into()))?;
+    Ok(Sheet { png })
 }
 
 /// Opens a registered face generator (`face-dcgan-celeba`, `face-dcgan-digiface`), fetched on

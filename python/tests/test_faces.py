@@ -113,3 +113,17 @@ def test_errors(g):
         g.interpolate("seed:1", "seed:2", steps=1)
     with pytest.raises(TypeError):
         g.render(3)
+
+
+def test_a_sheet_lays_faces_out_as_the_cli_does(g, tmp_path):
+    images = g.render(["seed:7", "seed:3 - 0.5*seed:1", "seed:5"])
+    sheet = faces.sheet(images, captions=["a", "b", "c"], columns=2, scale=1, title="three")
+    assert sheet._repr_png_() == sheet.png and sheet.png[:8] == b"\x89PNG\r\n\x1a\n"
+    sheet.save(tmp_path / "sheet.png")
+    page = read_png(tmp_path / "sheet.png")
+    assert page.shape[:2] == (44 + 2 * (64 + 22 + 8), 8 + 2 * (64 + 8))
+    np.testing.assert_array_equal(page[44 + 64 + 22 + 8:44 + 2 * 64 + 22 + 8, 8:72, :3], images[2])
+    with pytest.raises(ValueError, match="captions"):
+        faces.sheet(images, captions=["a"])
+    with pytest.raises(ValueError, match="RGB"):
+        faces.sheet(np.zeros((1, 8, 8, 4), dtype=np.uint8))

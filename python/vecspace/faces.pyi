@@ -83,3 +83,21 @@ class Generator:
     ) -> dict[str, npt.NDArray[np.float64]]: ...
     @staticmethod
     def attributes() -> list[Tuple[str, str]]: ...
+
+class Sheet:
+    """A sheet of faces as a PNG; shows inline in a notebook."""
+
+    @property
+    def png(self) -> bytes: ...
+    def _repr_png_(self) -> bytes: ...
+    def save(self, path: str) -> None: ...
+
+def sheet(
+    images: npt.NDArray[np.uint8],
+    *,
+    captions: Optional[Sequence[str]] = None,
+    columns: int = 8,
+    scale: int = 2,
+    title: Optional[str] = None,
+) -> Sheet:
+    """Faces of shape (n, height, width, 3) in rows of ``columns``: a PNG sheet."""
