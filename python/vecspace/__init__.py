@@ -20,7 +20,7 @@ from vecspace._native import (
     __version__,
 )
 from vecspace._native import load
-from vecspace import faces
+from vecspace import faces, lm
 from vecspace._results import Correlation
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "UnknownWordError",
     "__version__",
     "faces",
+    "lm",
     "load",
 ]

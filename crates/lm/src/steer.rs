@@ -232,6 +232,74 @@ fn principal_component(rows: &[Vec<f32>]) -> Vec<f32> {
 }
 
 impl ControlVector {
+    /// A control vector from its layers' values, checked as a file's are: layers numbered from 1,
+    /// at least one, one width of at least one value, every value finite.
+    pub fn from_layers(layers: BTreeMap<usize, Vec<f32>>, built_on: Option<String>) -> Result<ControlVector, LmError> {
+        if layers.contains_key(&0) {
+            return Err(LmError::Invalid("layer 0 is not a control vector's layer: they are numbered from 1".into()));
+        }
+        let widths: std::collections::BTreeSet<usize> = layers.values().map(Vec::len).collect();
+        if widths.len() > 1 {
+            return Err(LmError::Invalid(format!("the directions differ in length: {widths:?}")));
+        }
+        if layers.is_empty() || widths.contains(&0) {
+            return Err(LmError::Invalid("a control vector needs at least one layer of one value or more".into()));
+        }
+        let vector = ControlVector { layers, built_on };
+        vector.check_finite()?;
+        Ok(vector)
+    }
+
+    /// `Σ coefficient × vector`, layer by layer in single precision; a layer that a vector lacks
+    /// counts as zeros there (repeng's `ControlVector` arithmetic, and how [`Steering::new`] sums
+    /// the vectors it steers with). The result keeps the first known `built_on`.
+    pub fn linear_combination(terms: &[(&ControlVector, f32)]) -> Result<ControlVector, LmError> {
+        let widths: std::collections::BTreeSet<usize> = terms.iter().filter_map(|(v, _)| v.width()).collect();
+        if widths.len() > 1 {
+            return Err(LmError::Invalid(format!("the control vectors differ in width: {widths:?}")));
+        }
+        let mut result =
+            ControlVector { built_on: terms.iter().find_map(|(v, _)| v.built_on.clone()), ..ControlVector::default() };
+        for (vector, coefficient) in terms {
+            for (&layer, values) in &vector.layers {
+                match result.layers.get_mut(&layer) {
+                    Some(sum) => sum.iter_mut().zip(values).for_each(|(s, x)| *s += coefficient * x),
+                    None => {
+                        result.layers.insert(layer, values.iter().map(|x| coefficient * x).collect());
+                    }
+                }
+            }
+        }
+        result.check_finite()?;
+        Ok(result)
+    }
+
+    /// Every value divided by `divisor` (a division, not a product with the reciprocal, so that
+    /// it equals NumPy's `array / divisor`).
+    pub fn divided(&self, divisor: f32) -> Result<ControlVector, LmError> {
+        let layers = self.layers.iter().map(|(&n, v)| (n, v.iter().map(|x| x / divisor).collect())).collect();
+        let result = ControlVector { layers, built_on: self.built_on.clone() };
+        result.check_finite()?;
+        Ok(result)
+    }
+
+    /// Keeps only the layers in `layers`, which must be steerable layers of `model`.
+    pub fn keep_layers(&mut self, layers: std::ops::RangeInclusive<usize>, model: &Model) -> Result<(), LmError> {
+        check_layer_range(&layers, model)?;
+        self.layers.retain(|layer, _| layers.contains(layer));
+        Ok(())
+    }
+
+    /// NaN or infinite values (single precision overflows in arithmetic) are refused, as in a file.
+    fn check_finite(&self) -> Result<(), LmError> {
+        match self.layers.iter().find(|(_, v)| v.iter().any(|x| !x.is_finite())) {
+            Some((layer, _)) => Err(LmError::Invalid(format!(
+                "layer {layer} of the control vector holds NaN or infinite values (single precision overflows)"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     pub fn width(&self) -> Option<usize> {
         self.layers.values().next().map(Vec::len)
     }
@@ -344,6 +412,20 @@ impl ControlVector {
     }
 }
 
+/// Checks that `layers` (inclusive, llama.cpp's numbering) are steerable layers of `model`:
+/// 1 … layers − 1.
+pub fn check_layer_range(layers: &std::ops::RangeInclusive<usize>, model: &Model) -> Result<(), LmError> {
+    let last = model.config.layers - 1;
+    if *layers.start() < 1 || *layers.end() > last || layers.start() > layers.end() {
+        return Err(LmError::Invalid(format!(
+            "layers {}..{} are out of range: this model steers layers 1 to {last}",
+            layers.start(),
+            layers.end()
+        )));
+    }
+    Ok(())
+}
+
 /// Adds scaled control vectors to the residual stream while the model runs.
 pub struct Steering {
     /// The summed vector of each steered block: `coefficient × direction.N` over all vectors.
@@ -359,14 +441,7 @@ impl Steering {
         layers: std::ops::RangeInclusive<usize>,
         model: &Model,
     ) -> Result<Steering, LmError> {
-        let last = model.config.layers - 1;
-        if *layers.start() < 1 || *layers.end() > last || layers.start() > layers.end() {
-            return Err(LmError::Invalid(format!(
-                "layers {}..{} are out of range: this model steers layers 1 to {last}",
-                layers.start(),
-                layers.end()
-            )));
-        }
+        check_layer_range(&layers, model)?;
         let mut added: BTreeMap<usize, Vec<f32>> = BTreeMap::new();
         for (vector, coefficient) in vectors {
             vector.check(model)?;
@@ -475,6 +550,37 @@ mod tests {
         gguf::write_f32(&path, &arch, &[("direction.1".into(), vec![1.0]), ("direction.2".into(), vec![1.0, 2.0])])
             .unwrap();
         assert!(ControlVector::read(&path).unwrap_err().to_string().contains("differ in length"));
+    }
+
+    #[test]
+    fn arithmetic_works_layer_by_layer_with_missing_layers_as_zeros() {
+        let a = ControlVector::from_layers(
+            BTreeMap::from([(1, vec![1.0, 2.0]), (2, vec![3.0, 4.0])]),
+            Some("model a".into()),
+        )
+        .unwrap();
+        let b = ControlVector::from_layers(BTreeMap::from([(2, vec![0.5, -1.0]), (5, vec![2.0, 2.0])]), None).unwrap();
+        let sum = ControlVector::linear_combination(&[(&a, 2.0), (&b, -1.0)]).unwrap();
+        assert_eq!(sum.layers[&1], vec![2.0, 4.0]);
+        assert_eq!(sum.layers[&2], vec![5.5, 9.0]);
+        assert_eq!(sum.layers[&5], vec![-2.0, -2.0]);
+        assert_eq!(sum.built_on.as_deref(), Some("model a"));
+        assert_eq!(a.divided(4.0).unwrap().layers[&2], vec![0.75, 1.0]);
+        assert!(a.divided(0.0).unwrap_err().to_string().contains("NaN or infinite"));
+        let wide = ControlVector::from_layers(BTreeMap::from([(1, vec![1.0, 2.0, 3.0])]), None).unwrap();
+        assert!(ControlVector::linear_combination(&[(&a, 1.0), (&wide, 1.0)]).is_err());
+        let huge = ControlVector::from_layers(BTreeMap::from([(1, vec![f32::MAX])]), None).unwrap();
+        assert!(ControlVector::linear_combination(&[(&huge, 2.0)]).is_err());
+    }
+
+    #[test]
+    fn values_are_checked_as_a_file_is() {
+        let make = |layers: Vec<(usize, Vec<f32>)>| ControlVector::from_layers(layers.into_iter().collect(), None);
+        assert!(make(vec![(0, vec![1.0])]).unwrap_err().to_string().contains("numbered from 1"));
+        assert!(make(vec![(1, vec![1.0]), (2, vec![1.0, 2.0])]).unwrap_err().to_string().contains("differ in length"));
+        assert!(make(vec![]).is_err() && make(vec![(1, vec![])]).is_err());
+        assert!(make(vec![(1, vec![f32::NAN])]).is_err());
+        assert_eq!(make(vec![(3, vec![1.0])]).unwrap().layers.len(), 1);
     }
 
     #[test]
