@@ -177,6 +177,57 @@ fn view<'py, D: numpy::ndarray::Dimension>(
 
 #[pymethods]
 impl KeyedVectors {
+    /// gensim's `KeyedVectors.load_word2vec_format`: a word2vec text file, or binary with
+    /// `binary=True`, or a GloVe text file (no header line) with `no_header=True`; `limit` keeps
+    /// the first words. The file is read whole into memory (a native `.vsp` file, opened with
+    /// `vecspace.load`, is mapped instead).
+    #[classmethod]
+    #[pyo3(signature = (fname, fvocab = None, binary = false, encoding = "utf8", unicode_errors = "strict",
+        limit = None, datatype = None, no_header = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn load_word2vec_format(
+        _class: &Bound<'_, pyo3::types::PyType>,
+        py: Python<'_>,
+        fname: std::path::PathBuf,
+        fvocab: Option<&Bound<'_, PyAny>>,
+        binary: bool,
+        encoding: &str,
+        unicode_errors: &str,
+        limit: Option<usize>,
+        datatype: Option<&Bound<'_, PyAny>>,
+        no_header: bool,
+    ) -> PyResult<KeyedVectors> {
+        if fvocab.is_some_and(|f| !f.is_none()) {
+            return Err(PyValueError::new_err("fvocab= (a separate word-count file) is not read; leave it out"));
+        }
+        if !matches!(encoding.to_ascii_lowercase().replace(['-', '_'], "").as_str(), "utf8")
+            || unicode_errors != "strict"
+        {
+            return Err(PyValueError::new_err(
+                "files are read as UTF-8, strictly (encoding=\"utf8\", unicode_errors=\"strict\")",
+            ));
+        }
+        if let Some(datatype) = datatype.filter(|d| !d.is_none()) {
+            let numpy = py.import("numpy")?;
+            if !numpy.call_method1("dtype", (datatype,))?.eq(numpy.call_method1("dtype", ("float32",))?)? {
+                return Err(PyValueError::new_err("vectors are kept as float32 (datatype=numpy.float32)"));
+            }
+        }
+        let format = match (binary, no_header) {
+            (true, true) => return Err(PyValueError::new_err("a binary word2vec file always has its header line")),
+            (true, false) => "word2vec-binary",
+            (false, true) => "glove",
+            (false, false) => "word2vec-text",
+        };
+        let mut request = SpaceRequest::new(fname.to_string_lossy());
+        request.format = Some(format.parse().map_err(|e: String| PyValueError::new_err(e))?);
+        let mut opened = py.detach(|| app::spaces::open(&request, &vecspace::progress::Silent)).py_err()?;
+        if let Some(limit) = limit {
+            opened.space = app::spaces::first_words(&opened.space, limit).py_err()?;
+        }
+        Ok(KeyedVectors::new(opened))
+    }
+
     /// The name the space was opened by.
     #[getter(name)]
     fn space_name(&self) -> &str {

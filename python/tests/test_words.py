@@ -220,3 +220,27 @@ def test_errors_are_the_exceptions_a_notebook_expects(kv, tmp_path):
         vecspace.load(str(bad))
     with pytest.raises(vecspace.UnavailableError):
         vecspace.load("glove-6b-50d", backend="pgvector", uri="postgresql://vecspace@127.0.0.1:9/none")
+
+
+def test_a_gensim_notebook_loads_word2vec_files_through_the_same_call(kv, gensim_kv, tmp_path):
+    from gensim.models import KeyedVectors as GensimKeyedVectors
+
+    small = GensimKeyedVectors(vector_size=50, dtype=np.float32)
+    small.add_vectors(gensim_kv.index_to_key[:5000], gensim_kv.vectors[:5000])
+    text, binary = tmp_path / "small.txt", tmp_path / "small.bin"
+    small.save_word2vec_format(str(text))
+    small.save_word2vec_format(str(binary), binary=True)
+    glove = tmp_path / "small.glove.txt"
+    glove.write_text("".join(line for line in text.read_text().splitlines(keepends=True)[1:]))
+    for path, options in [(text, {}), (binary, dict(binary=True)), (glove, dict(no_header=True))]:
+        # Only the import differs from a gensim notebook.
+        ours = vecspace.KeyedVectors.load_word2vec_format(str(path), **options)
+        theirs = GensimKeyedVectors.load_word2vec_format(str(path), **options)
+        assert len(ours) == len(theirs) == 5000, path
+        assert_same_answers(ours.most_similar("king", topn=5), theirs.most_similar("king", topn=5), path)
+    limited = vecspace.KeyedVectors.load_word2vec_format(str(binary), binary=True, limit=100)
+    assert len(limited) == 100 and limited.index_to_key == small.index_to_key[:100]
+    with pytest.raises(ValueError, match="UTF-8"):
+        vecspace.KeyedVectors.load_word2vec_format(str(text), encoding="latin1")
+    with pytest.raises(ValueError, match="float32"):
+        vecspace.KeyedVectors.load_word2vec_format(str(text), datatype=np.float16)

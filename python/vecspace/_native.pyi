@@ -83,6 +83,20 @@ Pair = Union[str, Tuple[str, str]]
 class KeyedVectors:
     """A word space, called as gensim's ``KeyedVectors``."""
 
+    @classmethod
+    def load_word2vec_format(
+        cls,
+        fname: Union[str, PathLike[str]],
+        fvocab: None = None,
+        binary: bool = False,
+        encoding: str = "utf8",
+        unicode_errors: str = "strict",
+        limit: Optional[int] = None,
+        datatype: object = None,
+        no_header: bool = False,
+    ) -> KeyedVectors:
+        """gensim's reader: word2vec text or binary, or GloVe text with ``no_header=True``."""
+
     @property
     def name(self) -> str: ...
     @property

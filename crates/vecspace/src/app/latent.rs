@@ -228,6 +228,14 @@ pub fn localize(
     })
 }
 
+/// A measured attribute of a face by name (`smile`, `brightness`, …), or an error naming them all.
+pub fn attribute(name: &str) -> Result<&'static crate::latent::Attribute> {
+    crate::latent::attribute(name).ok_or_else(|| {
+        let known: Vec<&str> = crate::latent::ATTRIBUTES.iter().map(|a| a.name).collect();
+        Error::invalid(format!("unknown attribute {name:?}; known: {}", known.join(", ")))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{orthogonal_unit, visual_analogy};
@@ -261,12 +269,4 @@ mod tests {
         let err = orthogonal_unit(&[1.0, 2.0], &[vec![1.0, 0.0], vec![0.0, 3.0]]).unwrap_err();
         assert!(err.to_string().contains("nothing is left to edit"), "{err}");
     }
-}
-
-/// A measured attribute of a face by name (`smile`, `brightness`, …), or an error naming them all.
-pub fn attribute(name: &str) -> Result<&'static crate::latent::Attribute> {
-    crate::latent::attribute(name).ok_or_else(|| {
-        let known: Vec<&str> = crate::latent::ATTRIBUTES.iter().map(|a| a.name).collect();
-        Error::invalid(format!("unknown attribute {name:?}; known: {}", known.join(", ")))
-    })
 }

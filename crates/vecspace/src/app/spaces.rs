@@ -233,6 +233,22 @@ pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Ope
     })
 }
 
+/// The first `limit` words of a space, as a new space in memory (gensim's `limit=` when reading
+/// a file).
+pub fn first_words(space: &Space, limit: usize) -> Result<Space> {
+    if limit == 0 {
+        return Err(Error::invalid("limit must be at least 1"));
+    }
+    let limit = limit.min(space.len());
+    let words: Vec<String> = (0..limit).map(|row| space.word(row).to_owned()).collect();
+    let data = space.matrix().data()[..limit * space.dims()].to_vec();
+    let mut first = Space::from_rows(words, data, space.dims())?;
+    for (key, value) in space.metadata() {
+        first = first.with_metadata(key.clone(), value.clone());
+    }
+    Ok(first)
+}
+
 /// The HNSW index kept beside the space file, or a new one (built with progress and saved there
 /// when the directory is writable).
 fn hnsw_index(opened: &mut Opened, verify: bool, progress: &dyn Progress) -> Hnsw {
