@@ -21,6 +21,15 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(words::load, module)?)?;
     faces::register(module)?;
     lm::register(module)?;
+    module.add_function(wrap_pyfunction!(cache_dir, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
+}
+
+/// Where fetched models and data and saved directions are kept: `$VECSPACE_HOME`, else
+/// `~/.cache/vecspace`.
+#[pyfunction]
+fn cache_dir() -> PyResult<std::path::PathBuf> {
+    let cache = vecspace::fetch::Cache::from_env().map_err(|e| errors::to_python(e.into()))?;
+    Ok(cache.root().to_owned())
 }

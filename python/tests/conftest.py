@@ -1,6 +1,8 @@
 """Shared fixtures: the real GloVe space (fetched into $VECSPACE_HOME once, as the Rust tests do)
 and gensim's KeyedVectors over the same rows, in the same process."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -26,3 +28,13 @@ def datapath():
     from gensim.test.utils import datapath
 
     return datapath
+
+
+@pytest.fixture
+def own_direction_store(tmp_path, monkeypatch):
+    """A cache of the test's own for saved directions, sharing the fetched data of the real one."""
+    home = Path(vecspace.cache_dir())
+    for entry in home.iterdir():
+        if entry.name != "directions":
+            (tmp_path / entry.name).symlink_to(entry)
+    monkeypatch.setenv("VECSPACE_HOME", str(tmp_path))

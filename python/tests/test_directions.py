@@ -2,7 +2,6 @@
 on the same rows and the recorded reference (tests/golden)."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,18 +9,9 @@ import pytest
 
 import vecspace
 
+pytestmark = pytest.mark.usefixtures("own_direction_store")
 GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "golden"
 PAIRS = [("he", "she"), ("man", "woman"), "king:queen", ("father", "mother")]
-
-
-@pytest.fixture(autouse=True)
-def own_direction_store(tmp_path, monkeypatch):
-    """A home of this test's own for saved directions, sharing the fetched data of the real one."""
-    home = Path(os.environ["VECSPACE_HOME"])
-    for entry in home.iterdir():
-        if entry.name != "directions":
-            (tmp_path / entry.name).symlink_to(entry)
-    monkeypatch.setenv("VECSPACE_HOME", str(tmp_path))
 
 
 def unit(v):

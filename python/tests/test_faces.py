@@ -14,20 +14,12 @@ from vecspace import faces
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(os.environ.get("VECSPACE_CLI", ROOT / "target" / "debug" / "vecspace"))
+pytestmark = pytest.mark.usefixtures("own_direction_store")
 
 
 @pytest.fixture(scope="module")
 def g():
     return faces.load("face-dcgan-celeba")
-
-
-@pytest.fixture(autouse=True)
-def own_direction_store(tmp_path, monkeypatch):
-    home = Path(os.environ["VECSPACE_HOME"])
-    for entry in home.iterdir():
-        if entry.name != "directions":
-            (tmp_path / entry.name).symlink_to(entry)
-    monkeypatch.setenv("VECSPACE_HOME", str(tmp_path))
 
 
 def test_faces_equal_the_numpy_forward_pass(g):

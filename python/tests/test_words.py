@@ -244,3 +244,11 @@ def test_a_gensim_notebook_loads_word2vec_files_through_the_same_call(kv, gensim
         vecspace.KeyedVectors.load_word2vec_format(str(text), encoding="latin1")
     with pytest.raises(ValueError, match="float32"):
         vecspace.KeyedVectors.load_word2vec_format(str(text), datatype=np.float16)
+
+
+def test_a_compact_engine_answers_as_the_exact_scan(kv):
+    compact = vecspace.load("glove-6b-50d", index="int8")
+    assert compact.index == "int8" and kv.index == "exact"
+    for query in MOST_SIMILAR[:4]:
+        assert_same_answers(compact.most_similar(**query), kv.most_similar(**query), query)
+    assert compact.query("king - man + woman", k=5) == kv.query("king - man + woman", k=5)

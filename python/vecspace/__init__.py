@@ -18,6 +18,7 @@ from vecspace._native import (
     UnknownDirectionError,
     UnknownWordError,
     __version__,
+    cache_dir,
 )
 from vecspace._native import load
 from vecspace import faces, lm
@@ -33,6 +34,7 @@ __all__ = [
     "UnknownDirectionError",
     "UnknownWordError",
     "__version__",
+    "cache_dir",
     "faces",
     "lm",
     "load",

@@ -29,6 +29,9 @@ class ExpressionError(ValueError):
 class UnavailableError(RuntimeError):
     """Something outside the call failed: a download, a model file, a database server."""
 
+def cache_dir() -> PathLike[str]:
+    """Where fetched data and saved directions are kept: ``$VECSPACE_HOME``, else ``~/.cache/vecspace``."""
+
 def load(
     space: str = "glove-6b-50d",
     *,
