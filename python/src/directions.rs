@@ -371,11 +371,7 @@ impl Picture {
     fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         let png = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
         let bytes = if png { py.detach(|| self.picture.png(2.0)).py_err()? } else { self.picture.svg().into_bytes() };
-        vecspace::formats::write_atomically(&path, |out| {
-            std::io::Write::write_all(out, &bytes)
-                .map_err(|source| vecspace::formats::Error::Io { path: path.clone(), source })
-        })
-        .map_err(|e| crate::errors::to_python(e.into()))
+        crate::write_file(&path, &bytes)
     }
 }
 

@@ -47,11 +47,7 @@ impl Sheet {
 
     /// Writes the PNG.
     fn save(&self, path: std::path::PathBuf) -> PyResult<()> {
-        vecspace::formats::write_atomically(&path, |out| {
-            std::io::Write::write_all(out, &self.png)
-                .map_err(|source| vecspace::formats::Error::Io { path: path.clone(), source })
-        })
-        .map_err(|e| crate::errors::to_python(e.into()))
+        crate::write_file(&path, &self.png)
     }
 }
 

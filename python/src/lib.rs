@@ -33,3 +33,12 @@ fn cache_dir() -> PyResult<std::path::PathBuf> {
     let cache = vecspace::fetch::Cache::from_env().map_err(|e| errors::to_python(e.into()))?;
     Ok(cache.root().to_owned())
 }
+
+/// Writes `bytes` to `path` whole or not at all (a temporary file renamed into place).
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> PyResult<()> {
+    vecspace::formats::write_atomically(path, |out| {
+        std::io::Write::write_all(out, bytes)
+            .map_err(|source| vecspace::formats::Error::Io { path: path.to_owned(), source })
+    })
+    .map_err(|e| errors::to_python(e.into()))
+}
