@@ -23,6 +23,7 @@ mod atomic;
 mod checksum;
 pub mod direction;
 mod error;
+pub mod fasttext;
 pub mod hnsw;
 pub mod native;
 pub mod npy;
