@@ -61,17 +61,7 @@ fn weighted_mean(space: &Space, positive: &[Term], negative: &[Term]) -> Result<
         if !weight.is_finite() {
             return Err(Error::invalid(format!("the weight {weight} is not a finite number")));
         }
-        let vector = match &term.key {
-            Key::Word(word) => {
-                let row = space.lookup(word)?;
-                rows.push(row);
-                space.unit_vector(row)
-            }
-            Key::Vector(vector) => {
-                check_vector(space, vector)?;
-                vector.clone()
-            }
-        };
+        let vector = resolve(space, &term.key, &mut rows)?;
         mean.iter_mut().zip(&vector).for_each(|(m, x)| *m += weight * x);
         total_weight += weight.abs();
     }
@@ -81,6 +71,22 @@ fn weighted_mean(space: &Space, positive: &[Term], negative: &[Term]) -> Result<
     rows.sort_unstable();
     rows.dedup();
     Ok((mean, rows))
+}
+
+/// A term's vector: a word's unit vector (its row noted in `rows`, as it is not an answer), or a
+/// given vector as it is, checked.
+fn resolve(space: &Space, key: &Key, rows: &mut Vec<usize>) -> Result<Vec<f32>> {
+    match key {
+        Key::Word(word) => {
+            let row = space.lookup(word)?;
+            rows.push(row);
+            Ok(space.unit_vector(row))
+        }
+        Key::Vector(vector) => {
+            check_vector(space, vector)?;
+            Ok(vector.clone())
+        }
+    }
 }
 
 fn check_vector(space: &Space, vector: &[f32]) -> Result<()> {
@@ -141,17 +147,7 @@ fn cosmul_scores(
     let mut words = Vec::new();
     // Each row's dot product with the term over the row's length.
     let mut shifted = |key: &Key| -> Result<Vec<f32>> {
-        let term = match key {
-            Key::Word(word) => {
-                let row = space.lookup(word)?;
-                words.push(row);
-                space.unit_vector(row)
-            }
-            Key::Vector(vector) => {
-                check_vector(space, vector)?;
-                vector.clone()
-            }
-        };
+        let term = resolve(space, key, &mut words)?;
         let scoring = Scoring { metric: Metric::Dot, unit_rows: true };
         Ok(crate::search::all_scores(rows, &term, scoring).into_iter().map(|cos| (1.0 + cos) / 2.0).collect())
     };
