@@ -636,31 +636,12 @@ impl LanguageModel {
         if stream {
             let (sender, receiver) = mpsc::channel();
             let run = move || {
-                let mut stream = TextStream::default();
                 // An iterator dropped or closed ends the generation.
-                let mut on_token = |token: u32| {
-                    let piece = stream.push(loaded.tokenizer.token_bytes(token));
-                    if piece.is_empty() || sender.send(Ok(piece)).is_ok() {
-                        ControlFlow::Continue(())
-                    } else {
-                        ControlFlow::Break(())
-                    }
-                };
-                let result = vecspace::lm::generate(
-                    &loaded.model,
-                    &loaded.tokenizer,
-                    &ids,
-                    max_tokens,
-                    sampling,
-                    hook.as_mut(),
-                    &mut on_token,
-                );
-                let last = match result {
-                    Ok(_) => Ok(stream.finish()),
-                    Err(error) => Err(error),
-                };
-                if !matches!(&last, Ok(rest) if rest.is_empty()) {
-                    let _ = sender.send(last);
+                let result = generate_pieces(&loaded, &ids, max_tokens, sampling, hook.as_mut(), |piece| {
+                    if sender.send(Ok(piece)).is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+                });
+                if let Err(error) = result {
+                    let _ = sender.send(Err(error));
                 }
             };
             std::thread::Builder::new()
@@ -671,23 +652,12 @@ impl LanguageModel {
             return Ok(Bound::new(py, stream)?.into_any().unbind());
         }
         let generated = py.detach(|| {
-            let mut stream = TextStream::default();
             let mut text = String::new();
-            let mut on_token = |token: u32| {
-                text.push_str(&stream.push(loaded.tokenizer.token_bytes(token)));
+            generate_pieces(&loaded, &ids, max_tokens, sampling, hook.as_mut(), |piece| {
+                text.push_str(&piece);
                 ControlFlow::Continue(())
-            };
-            vecspace::lm::generate(
-                &loaded.model,
-                &loaded.tokenizer,
-                &ids,
-                max_tokens,
-                sampling,
-                hook.as_mut(),
-                &mut on_token,
-            )?;
-            text.push_str(&stream.finish());
-            Ok(text)
+            })?;
+            Ok::<_, LmError>(text)
         });
         Ok(generated.lm_err()?.into_pyobject(py)?.into_any().unbind())
     }
@@ -816,6 +786,35 @@ impl LanguageModel {
         }
         Ok(answer)
     }
+}
+
+/// Generates from `ids`, handing `piece` each non-empty piece of text as the tokens become
+/// whole characters (the last piece when generation ends); `piece` breaking stops it.
+fn generate_pieces(
+    loaded: &vecspace::LanguageModel,
+    ids: &[u32],
+    max_tokens: usize,
+    sampling: Sampling,
+    hook: &mut dyn Hook,
+    mut piece: impl FnMut(String) -> ControlFlow<()>,
+) -> Result<(), LmError> {
+    let mut stream = TextStream::default();
+    let mut stopped = false;
+    let mut on_token = |token: u32| {
+        let text = stream.push(loaded.tokenizer.token_bytes(token));
+        if text.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let flow = piece(text);
+        stopped = flow.is_break();
+        flow
+    };
+    vecspace::lm::generate(&loaded.model, &loaded.tokenizer, ids, max_tokens, sampling, hook, &mut on_token)?;
+    let rest = stream.finish();
+    if !stopped && !rest.is_empty() {
+        let _ = piece(rest);
+    }
+    Ok(())
 }
 
 /// The pieces of a text as `generate(..., stream=True)` writes them; iterating waits for each
