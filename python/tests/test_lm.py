@@ -6,7 +6,6 @@ exceptions a notebook expects."""
 import json
 import os
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 import vecspace
 import vecspace.lm
+from threads import ticks_during
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIRS = ROOT / "data" / "steering" / "love-hate.jsonl"
@@ -202,28 +202,16 @@ def test_streaming_yields_pieces_as_they_come(lm):
 
 
 def test_a_long_call_lets_other_threads_run(lm):
-    ticks = []
-    stop = threading.Event()
-
-    def count():
-        while not stop.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.001)
-
-    counter = threading.Thread(target=count)
-    counter.start()
-    time.sleep(0.05)
     events = []
-    started = time.perf_counter()
-    lm.control_vector(pairs=str(PAIRS), method="pca-diff", progress=lambda *e: events.append(e))
-    lm.generate(DAY, max_tokens=32)
-    ended = time.perf_counter()
-    stop.set()
-    counter.join()
-    during = [t for t in ticks if started < t < ended]
+
+    def calls():
+        lm.control_vector(pairs=str(PAIRS), method="pca-diff", progress=lambda *e: events.append(e))
+        lm.generate(DAY, max_tokens=32)
+
+    seconds, ticks = ticks_during(calls)
     # Holding the GIL, the calls would leave the counter no tick at all until they returned.
-    assert ended - started > 0.2
-    assert len(during) > 50, f"{len(during)} ticks in {ended - started:.2f} s"
+    assert seconds > 0.2
+    assert ticks > 50, f"{ticks} ticks in {seconds:.2f} s"
     assert events[-1] == ("reading activations", 8, 8, "it", True), events
 
     def broken(*_):

@@ -3,13 +3,12 @@ the same process, over the same rows), the rows are a view of the memory map, lo
 other threads run, and errors are the exceptions a notebook expects."""
 
 import re
-import threading
-import time
 
 import numpy as np
 import pytest
 
 import vecspace
+from threads import ticks_during
 
 MOST_SIMILAR = [
     dict(positive=["king", "woman"], negative=["man"], topn=10),
@@ -146,26 +145,12 @@ def test_rows_are_a_read_only_view_of_the_memory_map(kv):
 
 
 def test_a_long_call_lets_other_threads_run(kv, datapath):
-    ticks = []
-    stop = threading.Event()
-
-    def count():
-        while not stop.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.001)
-
-    counter = threading.Thread(target=count)
-    counter.start()
-    time.sleep(0.05)
-    started = time.perf_counter()
-    kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=100_000)
-    ended = time.perf_counter()
-    stop.set()
-    counter.join()
-    during = [t for t in ticks if started < t < ended]
+    seconds, ticks = ticks_during(
+        lambda: kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=100_000)
+    )
     # Holding the GIL, the call would leave the counter no tick at all until it returned.
-    assert ended - started > 0.2
-    assert len(during) > 50, f"{len(during)} ticks in {ended - started:.2f} s"
+    assert seconds > 0.2
+    assert ticks > 50, f"{ticks} ticks in {seconds:.2f} s"
 
 
 def test_progress_reaches_a_callable(kv, datapath):
