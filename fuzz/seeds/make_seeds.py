@@ -196,6 +196,42 @@ def formats_seeds(cli):
         seed("formats_detect", "small.vsp", native)
 
 
+def fasttext_model(versioned, words=WORDS[:6], dims=4, buckets=7, minn=2, maxn=4):
+    """A fastText .bin (skipgram, negative sampling) as fastText writes it: the magic and version
+    (unless the layout from before fastText 0.2), the arguments, the dictionary, the input matrix
+    (words, then n-gram buckets) and the output matrix."""
+    out = struct.pack("<2i", 793712314, 12) if versioned else b""
+    out += struct.pack("<12i", dims, 5, 5, 1, 5, 1, 2, 2, buckets, minn, maxn, 100) + struct.pack("<d", 1e-4)
+    out += struct.pack("<3iq", len(words), len(words), 0, 1000)
+    if versioned:
+        out += struct.pack("<q", -1)
+    for i, w in enumerate(words):
+        out += w.encode() + b"\0" + struct.pack("<qb", 100 - i, 0)
+    if versioned:
+        out += b"\0"
+    values = [v / 4 for row in range(len(words) + buckets) for v in small_row(row)[:dims]]
+    out += struct.pack("<2q", len(words) + buckets, dims) + struct.pack(f"<{len(values)}f", *values)
+    if versioned:
+        out += b"\0"
+    out += struct.pack("<2q", len(words), dims) + bytes(len(words) * dims * 4)
+    return out
+
+
+def fasttext_seeds(cli):
+    versioned = fasttext_model(True)
+    seed("formats_fasttext", "versioned.bin", versioned)
+    seed("formats_fasttext", "old-layout.bin", fasttext_model(False))
+    seed("formats_fasttext", "no-buckets.bin", fasttext_model(True, buckets=0, minn=0, maxn=0))
+    seed("formats_fasttext", "truncated.bin", versioned[:-9])
+    seed("formats_detect", "fasttext.bin", versioned)
+    if cli:
+        with tempfile.TemporaryDirectory() as tmp:
+            source, out = Path(tmp) / "model.bin", Path(tmp) / "subwords.vsp"
+            source.write_bytes(versioned)
+            subprocess.run([cli, "convert", str(source), str(out)], check=True, stdout=subprocess.DEVNULL)
+            seed("formats_native", "subwords.vsp", out.read_bytes())
+
+
 def hnsw_file(m, bottom, upper, entry, nodes=len(WORDS), dims=DIMS, print_=None):
     if print_ is None:
         print_ = fingerprint(nodes, dims, norms())
@@ -609,6 +645,7 @@ def main():
                 cli = str(candidate)
                 break
     formats_seeds(cli)
+    fasttext_seeds(cli)
     gguf_seeds()
     torch_seeds()
     expr_seeds()

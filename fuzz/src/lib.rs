@@ -120,6 +120,13 @@ pub fn exercise(space: &Space) {
     };
     let expression = format!("{} - {} + {}", quoted(0), quoted(1), quoted(2));
     let _ = space.query(&expression, &vecspace_core::QueryOptions::default());
+    // Words the space lacks, built from subwords where it has a table.
+    if let Some(table) = space.subwords() {
+        for word in ["kingdomz", "naïveté", "日本語", "🙂", "x"] {
+            let _ = table.vector(word);
+        }
+        let _ = space.query("kingdomz - naïveté + \"日本語\"", &vecspace_core::QueryOptions::default());
+    }
 }
 
 /// Words whose byte-level merges the small tokenizer knows, most frequent first.

@@ -93,6 +93,16 @@ impl KeyedVectors {
         &self.opened.name
     }
 
+    /// The vector of a key (a copy): a word's, built from subwords in a space that has them, or a
+    /// row number's; of unit length if `unit`.
+    fn vector_of(&self, key: &Bound<'_, PyAny>, unit: bool) -> PyResult<Vec<f32>> {
+        if let Ok(word) = key.cast::<PyString>() {
+            return self.space().word_vector(&word.to_cow()?, unit).map_err(|e| crate::errors::to_python(e.into()));
+        }
+        let row = self.row(key)?;
+        Ok(if unit { self.space().unit_vector(row) } else { self.space().raw_vector(row).to_vec() })
+    }
+
     /// The row of a key: a word, or (as in gensim) an integer row number.
     fn row(&self, key: &Bound<'_, PyAny>) -> PyResult<usize> {
         if let Ok(word) = key.cast::<PyString>() {
@@ -267,8 +277,13 @@ impl KeyedVectors {
         self.space().len()
     }
 
+    /// Whether the key has a vector: a word of the space, a row number, or (in a space with
+    /// subwords, as in gensim's fastText) any word with character n-grams.
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> bool {
-        self.row(key).is_ok()
+        match key.cast::<PyString>() {
+            Ok(word) => word.to_cow().is_ok_and(|word| self.space().has_vector(&word)),
+            Err(_) => self.row(key).is_ok(),
+        }
     }
 
     /// gensim's `has_index_for`.
@@ -333,16 +348,20 @@ impl KeyedVectors {
         }
     }
 
-    /// A word's vector — a read-only view of its row — or, for a list of words, a new matrix.
+    /// A word's vector — a read-only view of its row, or a new array for a word built from
+    /// subwords — or, for a list of words, a new matrix.
     fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let this = slf.get();
         if key.is_instance_of::<PyString>() || key.extract::<i64>().is_ok() {
-            let row = this.row(key)?;
-            return Ok(view(slf, ArrayView1::from(this.space().raw_vector(row))).into_any());
+            return Ok(Self::get_vector(slf, key, false)?.into_any());
         }
-        let rows: Vec<usize> = key.try_iter()?.map(|k| this.row(&k?)).collect::<PyResult<_>>()?;
-        let data: Vec<f32> = rows.iter().flat_map(|&row| this.space().raw_vector(row).iter().copied()).collect();
-        let matrix = PyArray1::from_vec(slf.py(), data).reshape([rows.len(), this.space().dims()])?;
+        let mut data = Vec::new();
+        let mut count = 0;
+        for key in key.try_iter()? {
+            data.extend_from_slice(&this.vector_of(&key?, false)?);
+            count += 1;
+        }
+        let matrix = PyArray1::from_vec(slf.py(), data).reshape([count, this.space().dims()])?;
         Ok(matrix.into_any())
     }
 
@@ -354,12 +373,10 @@ impl KeyedVectors {
         norm: bool,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let this = slf.get();
-        let row = this.row(key)?;
-        Ok(if norm {
-            PyArray1::from_vec(slf.py(), this.space().unit_vector(row))
-        } else {
-            view(slf, ArrayView1::from(this.space().raw_vector(row)))
-        })
+        match this.row(key) {
+            Ok(row) if !norm => Ok(view(slf, ArrayView1::from(this.space().raw_vector(row)))),
+            _ => Ok(PyArray1::from_vec(slf.py(), this.vector_of(key, norm)?)),
+        }
     }
 
     /// The neighbours of an expression such as `"king - man + woman"` (or its value, when it is a

@@ -322,7 +322,9 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             let opened = spaces::open(space)?;
             let printer = Printer::new(space.json);
             let options = QueryOptions { top, metric, unit: !raw, include_inputs };
-            match vecspace::app::words::query(&opened.space, &directions::store()?, &expression, &options)? {
+            let answer = vecspace::app::words::query(&opened.space, &directions::store()?, &expression, &options)?;
+            spaces::print_notes(&vecspace::app::words::subword_notes(&opened.space, &expression));
+            match answer {
                 Answer::Scalar { expression, value } => printer.scalar(&expression, value),
                 Answer::Neighbours(answer) => {
                     printer.neighbours(&answer.expression, &opened.name, metric, &answer.results)
@@ -337,13 +339,21 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
         }
         Command::Similar { word, top } => {
             let opened = spaces::open(space)?;
-            let row = opened.space.lookup(&word)?;
-            let results = opened.space.nearest(&opened.space.unit_vector(row), top, &[row])?;
+            // A word of a fastText space need not be in its vocabulary (then it has no row).
+            let vector = opened.space.word_vector(&word, true)?;
+            let own: Vec<usize> = opened.space.vocab().row(&word).into_iter().collect();
+            let results = opened.space.nearest(&vector, top, &own)?;
+            spaces::print_notes(
+                &vecspace::app::words::subword_note(&opened.space, &word).into_iter().collect::<Vec<_>>(),
+            );
             Printer::new(space.json).neighbours(&word, &opened.name, Metric::Cosine, &results)
         }
         Command::Similarity { a, b, raw } => {
             let opened = spaces::open(space)?;
             let similarity = vecspace::app::words::similarity(&opened.space, &directions::store()?, &a, &b, !raw)?;
+            for side in [&a, &b] {
+                spaces::print_notes(&vecspace::app::words::subword_notes(&opened.space, side));
+            }
             Printer::new(space.json).similarity(&a, &b, similarity)
         }
         Command::Outlier { words } => {
@@ -465,7 +475,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
                 .with_context(|| format!("fetching {}", names.join(", ")))?;
             for (entry, path) in entries.iter().zip(paths) {
                 if entry.kind == fetch::Kind::WordSpace {
-                    let space = formats::native::open(&path)?;
+                    let space = formats::read(&path, &formats::ReadOptions::default())?.space;
                     outln!("{}: {} words × {} dims in {}", entry.name, space.len(), space.dims(), path.display())?;
                 } else {
                     outln!("{}: {} in {}", entry.name, entry.description, path.display())?;

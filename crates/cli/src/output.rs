@@ -141,6 +141,12 @@ impl Printer {
                 max: f32,
             }
             #[derive(Serialize)]
+            struct Subwords {
+                minn: usize,
+                maxn: usize,
+                buckets: usize,
+            }
+            #[derive(Serialize)]
             struct Out<'a> {
                 name: &'a str,
                 path: String,
@@ -150,6 +156,8 @@ impl Printer {
                 dims: usize,
                 first_words: Vec<&'a str>,
                 norms: Norms,
+                /// The n-gram table that gives unknown words vectors; null without one.
+                subwords: Option<Subwords>,
                 metadata: serde_json::Map<String, serde_json::Value>,
             }
             let metadata = space.metadata().iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
@@ -162,6 +170,7 @@ impl Printer {
                 dims: space.dims(),
                 first_words: first,
                 norms: Norms { min, mean, max },
+                subwords: space.subwords().map(|t| Subwords { minn: t.minn(), maxn: t.maxn(), buckets: t.buckets() }),
                 metadata,
             });
         }
@@ -170,6 +179,16 @@ impl Printer {
         outln!("{:<12} {} × {}", "shape", space.len(), space.dims())?;
         outln!("{:<12} {}", "first words", first.join(" "))?;
         outln!("{:<12} min {min:.4}  mean {mean:.4}  max {max:.4}", "norms")?;
+        match space.subwords() {
+            Some(table) => outln!(
+                "{:<12} n-grams of {}–{} characters in {} buckets: unknown words get vectors",
+                "subwords",
+                table.minn(),
+                table.maxn(),
+                table.buckets()
+            )?,
+            None => outln!("{:<12} none: unknown words are errors", "subwords")?,
+        }
         for (key, value) in space.metadata() {
             outln!("{key:<12} {value}")?;
         }

@@ -19,6 +19,8 @@ pub enum Error {
         crate::space::MAX_SQUARED_LENGTH.sqrt()
     )]
     RowTooLong { row: usize, word: String, length: f64 },
+    #[error("bad subword table: {0}")]
+    Subwords(String),
 
     // --- directions ---
     #[error("{method} needs at least {needed} example(s), got {given}")]

@@ -38,6 +38,7 @@ pub mod search;
 mod space;
 pub mod spelling;
 pub mod stats;
+pub mod subwords;
 mod vocab;
 
 pub use analogy::AnalogyMethod;

@@ -5,6 +5,7 @@ use std::fmt;
 use crate::direction::Directions;
 use crate::expr::{self, EvalError, Expr, ResolveError, Resolver, Value};
 use crate::search::{self, Exact, Metric, Rows, Scoring, SearchEngine};
+use crate::subwords::Subwords;
 use crate::{Error, Result, Vocabulary, WordList, spelling};
 
 /// Row-major `f32` storage with a stored Euclidean norm per row.
@@ -134,6 +135,8 @@ pub struct Space {
     metadata: Vec<(String, String)>,
     /// How neighbour queries are answered: the exact scan unless another engine is set.
     engine: Box<dyn SearchEngine>,
+    /// Vectors for words outside the vocabulary, from character n-grams (fastText models).
+    subwords: Option<Subwords>,
 }
 
 impl Space {
@@ -146,7 +149,7 @@ impl Space {
             return Err(Error::ZeroDimensions);
         }
         check_row_lengths(vocab.as_ref(), matrix.as_ref())?;
-        Ok(Space { vocab, matrix, metadata: Vec::new(), engine: Box::new(Exact) })
+        Ok(Space { vocab, matrix, metadata: Vec::new(), engine: Box::new(Exact), subwords: None })
     }
 
     /// Builds an in-memory space; every value must be finite and every word distinct.
@@ -173,6 +176,55 @@ impl Space {
 
     pub fn metadata(&self) -> &[(String, String)] {
         &self.metadata
+    }
+
+    /// Gives words outside the vocabulary the mean of their n-gram rows in `subwords`, which must
+    /// have the space's dimensions.
+    pub fn with_subwords(mut self, subwords: Subwords) -> Result<Self> {
+        if subwords.dims() != self.dims() {
+            return Err(Error::DimensionMismatch { expected: self.dims(), found: subwords.dims() });
+        }
+        self.subwords = Some(subwords);
+        Ok(self)
+    }
+
+    /// The n-gram table that gives unknown words vectors, if the space has one.
+    pub fn subwords(&self) -> Option<&Subwords> {
+        self.subwords.as_ref()
+    }
+
+    /// Whether `word` has a vector: a word of the space, or (with subwords) one that has n-grams.
+    pub fn has_vector(&self, word: &str) -> bool {
+        self.vocab.row(word).is_some() || self.subwords.as_ref().is_some_and(|t| !t.buckets_of(word).is_empty())
+    }
+
+    /// The vector of `word`, scaled to unit length if `unit`: its row, or in a space with subwords
+    /// the mean of its n-gram rows (gensim's `FastTextKeyedVectors.get_vector`); otherwise an
+    /// error that suggests the nearest spellings.
+    pub fn word_vector(&self, word: &str, unit: bool) -> Result<Vec<f32>> {
+        if let Some(row) = self.vocab.row(word) {
+            return Ok(if unit { self.unit_vector(row) } else { self.raw_vector(row).to_vec() });
+        }
+        match &self.subwords {
+            Some(subwords) if !subwords.buckets_of(word).is_empty() => {
+                let vector = subwords.vector(word).ok_or_else(|| {
+                    Error::Subwords(format!("the n-gram vectors of {word:?} are not finite: the table is damaged"))
+                })?;
+                Ok(if unit { unit_length(vector) } else { vector })
+            }
+            _ => Err(self.lookup(word).expect_err("not a word of the space")),
+        }
+    }
+
+    /// The names of an expression that are not words of the space but have a vector built from
+    /// their character n-grams: what a reader should be told was made up rather than looked up.
+    pub fn built_from_subwords<'e>(&self, expr: &'e Expr) -> Vec<&'e str> {
+        let Some(subwords) = &self.subwords else { return Vec::new() };
+        expr.names()
+            .into_iter()
+            .filter(|name| !name.starts_with('@') && self.vocab.row(name).is_none())
+            .filter(|name| !subwords.buckets_of(name).is_empty())
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -363,10 +415,9 @@ impl Space {
         Ok(hits.into_iter().map(|hits| self.named(hits)).collect())
     }
 
-    /// Cosine similarity of two words (gensim's `similarity`).
+    /// Cosine similarity of two words (gensim's `similarity`); with subwords, unknown words too.
     pub fn similarity(&self, a: &str, b: &str) -> Result<f32> {
-        let (a, b) = (self.lookup(a)?, self.lookup(b)?);
-        Ok(cosine(self.raw_vector(a), self.raw_vector(b)))
+        Ok(cosine(&self.word_vector(a, false)?, &self.word_vector(b, false)?))
     }
 
     /// Checks that `vector` can be searched under `scoring`: the space's dimensions, finite values,
@@ -469,14 +520,13 @@ impl Resolver for WordResolver<'_> {
         self.space.dims()
     }
 
+    /// A word of the space, else (in a space with subwords) the mean of its n-gram rows: see
+    /// [`Space::word_vector`].
     fn resolve(&self, name: &str) -> std::result::Result<Vec<f32>, ResolveError> {
-        match self.space.vocab.row(name) {
-            Some(row) if self.unit => Ok(self.space.unit_vector(row)),
-            Some(row) => Ok(self.space.raw_vector(row).to_vec()),
-            None => {
-                Err(ResolveError::Unknown { suggestions: spelling::nearest_spellings(name, self.space.vocab(), 5) })
-            }
-        }
+        self.space.word_vector(name, self.unit).map_err(|error| match error {
+            Error::UnknownWord { suggestions, .. } => ResolveError::Unknown { suggestions },
+            other => ResolveError::Failed(other.to_string()),
+        })
     }
 
     /// The sample standard deviation of every word's projection on the direction's unit vector.
@@ -490,6 +540,15 @@ impl Resolver for WordResolver<'_> {
         let mean = finite.iter().sum::<f64>() / n;
         Some((finite.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
     }
+}
+
+/// `vector` scaled to unit length in f64 (a zero vector stays zero).
+fn unit_length(vector: Vec<f32>) -> Vec<f32> {
+    let length = length(&vector);
+    if length == 0.0 {
+        return vector;
+    }
+    vector.iter().map(|&x| (f64::from(x) / length) as f32).collect()
 }
 
 /// An evaluation error together with the expression it happened in.

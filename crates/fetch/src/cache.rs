@@ -34,9 +34,10 @@ impl Cache {
         self.root.join("spaces").join(format!("{name}.vsp"))
     }
 
-    /// Where an entry's file is kept: `spaces/NAME.vsp`, `models/NAME.EXT` for generators and language models, or
-    /// `benchmarks/NAME.EXT`, with the extension of the file in the package; `servers/FILE` for a
-    /// package kept whole.
+    /// Where an entry's file is kept: `spaces/NAME.vsp` for a converted space, `spaces/NAME.EXT`
+    /// for a space kept as its package has it (a fastText `.bin`), `models/NAME.EXT` for
+    /// generators and language models, or `benchmarks/NAME.EXT`, with the extension of the file in
+    /// the package; `servers/FILE` for a package kept whole.
     pub fn entry_path(&self, entry: &Entry) -> PathBuf {
         match entry.recipe {
             Recipe::NpyWithParquetVocab { .. } => self.space_path(entry.name),
@@ -44,6 +45,7 @@ impl Cache {
                 let extension = Path::new(member).extension().and_then(|e| e.to_str()).unwrap_or("txt");
                 let dir = match entry.kind {
                     Kind::ImageGenerator | Kind::LanguageModel => "models",
+                    Kind::WordSpace => "spaces",
                     _ => "benchmarks",
                 };
                 self.root.join(dir).join(format!("{}.{extension}", entry.name))

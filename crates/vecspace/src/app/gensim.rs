@@ -73,14 +73,13 @@ fn weighted_mean(space: &Space, positive: &[Term], negative: &[Term]) -> Result<
     Ok((mean, rows))
 }
 
-/// A term's vector: a word's unit vector (its row noted in `rows`, as it is not an answer), or a
-/// given vector as it is, checked.
+/// A term's vector: a word's unit vector (its row noted in `rows`, as it is not an answer; a word
+/// built from subwords has none), or a given vector as it is, checked.
 fn resolve(space: &Space, key: &Key, rows: &mut Vec<usize>) -> Result<Vec<f32>> {
     match key {
         Key::Word(word) => {
-            let row = space.lookup(word)?;
-            rows.push(row);
-            Ok(space.unit_vector(row))
+            rows.extend(space.vocab().row(word));
+            Ok(space.word_vector(word, true)?)
         }
         Key::Vector(vector) => {
             check_vector(space, vector)?;
@@ -200,38 +199,42 @@ pub fn cosmul_similarities(
     Ok(cosmul_scores(space, positive, negative, restrict_vocab)?.0)
 }
 
-/// gensim's `doesnt_match`: the word furthest from the mean of the others' unit vectors. Words
-/// the space lacks are left out, as gensim does (it logs them); they are returned beside the
-/// answer so that a front end can say so.
+/// gensim's `doesnt_match`: the word whose unit vector is furthest from the mean of all the
+/// words' unit vectors (the first such word on a tie). Words without a vector are left out, as
+/// gensim does (it logs them); they are returned beside the answer so that a front end can say
+/// so. In a space with subwords every word with n-grams has a vector, as in gensim's fastText.
 pub fn doesnt_match(space: &Space, words: &[String]) -> Result<(String, Vec<String>)> {
-    let (known, unknown): (Vec<&String>, Vec<&String>) = words.iter().partition(|w| space.vocab().row(w).is_some());
+    let (known, unknown): (Vec<&String>, Vec<&String>) = words.iter().partition(|w| space.has_vector(w));
     if known.is_empty() {
         return Err(Error::invalid("cannot select a word from an empty list: none of the words is in the space"));
     }
-    let known: Vec<&str> = known.iter().map(|w| w.as_str()).collect();
-    // gensim needs only one word; the space's outlier needs two, and one word is its own answer.
-    let answer = if known.len() == 1 { known[0].to_owned() } else { space.outlier(&known)?.remove(0).word };
-    Ok((answer, unknown.into_iter().cloned().collect()))
+    let vectors: Vec<Vec<f32>> = known.iter().map(|w| space.word_vector(w, true)).collect::<crate::Result<_>>()?;
+    let mut mean = vec![0.0f32; space.dims()];
+    vectors.iter().for_each(|v| mean.iter_mut().zip(v).for_each(|(m, x)| *m += x));
+    let scores: Vec<f32> = vectors.iter().map(|v| vecspace_core::cosine(v, &mean)).collect();
+    let furthest = (0..known.len()).min_by(|&a, &b| scores[a].total_cmp(&scores[b])).expect("at least one word");
+    Ok((known[furthest].clone(), unknown.into_iter().cloned().collect()))
 }
 
 /// gensim's `n_similarity`: the cosine of the means of two word lists' vectors (as stored, not
-/// unit-normalised; words the space lacks are passed over, as gensim does).
+/// unit-normalised; words without a vector are passed over, as gensim does).
 pub fn n_similarity(space: &Space, first: &[String], second: &[String]) -> Result<f32> {
     if first.is_empty() || second.is_empty() {
         return Err(Error::invalid("n_similarity needs at least one word in each list"));
     }
-    let mean = |words: &[String]| {
+    let mean = |words: &[String]| -> Result<Vec<f32>> {
         let mut mean = vec![0.0f32; space.dims()];
-        let rows: Vec<usize> = words.iter().filter_map(|w| space.vocab().row(w)).collect();
-        for &row in &rows {
-            mean.iter_mut().zip(space.raw_vector(row)).for_each(|(m, x)| *m += x);
+        let known: Vec<&String> = words.iter().filter(|w| space.has_vector(w)).collect();
+        for word in &known {
+            let vector = space.word_vector(word, false)?;
+            mean.iter_mut().zip(&vector).for_each(|(m, x)| *m += x);
         }
-        if !rows.is_empty() {
-            mean.iter_mut().for_each(|m| *m /= rows.len() as f32);
+        if !known.is_empty() {
+            mean.iter_mut().for_each(|m| *m /= known.len() as f32);
         }
-        mean
+        Ok(mean)
     };
-    Ok(vecspace_core::cosine(&mean(first), &mean(second)))
+    Ok(vecspace_core::cosine(&mean(first)?, &mean(second)?))
 }
 
 /// One section of gensim's `evaluate_word_analogies` result: the questions answered correctly and

@@ -204,13 +204,14 @@ pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Ope
     if let Some(entry) = fetch::registry::find(&request.space).filter(|e| e.kind == fetch::Kind::WordSpace) {
         let cache = Cache::from_env()?;
         let path = fetch::ensure_space(entry.name, &cache, progress)?;
-        let space = formats::native::open(&path)
+        // A converted space is native; a model kept as its package has it is read by its format.
+        let loaded = formats::read_with_progress(&path, &ReadOptions::default(), progress)
             .map_err(|source| Error::DamagedCache { name: entry.name.to_owned(), source: Box::new(source) })?;
         return Ok(Opened {
-            space,
+            space: loaded.space,
             name: entry.name.to_owned(),
             path,
-            format: Format::Native.to_string(),
+            format: loaded.format.to_string(),
             warnings: Vec::new(),
             notes: Vec::new(),
         });
