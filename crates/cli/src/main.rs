@@ -55,13 +55,17 @@ struct SpaceArgs {
     /// A registered space (fetched on first use) or an embedding file.
     #[arg(long, short = 's', env = "VECSPACE_SPACE", default_value = fetch::DEFAULT_SPACE, global = true)]
     space: String,
-    /// The file's format, when it cannot be detected: native, word2vec-text, word2vec-binary,
-    /// glove, fasttext, npy.
+    /// The file's format, when it cannot be detected: native, word2vec-text (fastText .vec),
+    /// word2vec-binary, glove, npy, fasttext-bin.
     #[arg(long, global = true)]
     format: Option<Format>,
     /// Vocabulary file (one word per line) for a .npy matrix.
     #[arg(long, global = true)]
     vocab: Option<PathBuf>,
+    /// With a sentence encoder as the space (minilm-l6): the texts to search among, one per line.
+    /// Embedded once (batched, with a progress bar) and kept in the cache by the file's SHA-256.
+    #[arg(long, global = true)]
+    candidates: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
@@ -147,6 +151,19 @@ enum Command {
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Embed a file of texts (one per line) with a sentence encoder (--space minilm-l6): a space
+    /// whose words are the texts, in which quoted texts in expressions are embedded too.
+    #[cfg(feature = "text")]
+    Embed {
+        /// The texts, one per line (no blank lines).
+        file: PathBuf,
+        /// The space to write (native .vsp).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Convert between formats (native, word2vec-text, word2vec-binary).
     Convert {
@@ -323,7 +340,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             let printer = Printer::new(space.json);
             let options = QueryOptions { top, metric, unit: !raw, include_inputs };
             let answer = vecspace::app::words::query(&opened.space, &directions::store()?, &expression, &options)?;
-            spaces::print_notes(&vecspace::app::words::subword_notes(&opened.space, &expression));
+            spaces::print_notes(&vecspace::app::words::derived_notes(&opened.space, &expression));
             match answer {
                 Answer::Scalar { expression, value } => printer.scalar(&expression, value),
                 Answer::Neighbours(answer) => {
@@ -344,7 +361,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             let own: Vec<usize> = opened.space.vocab().row(&word).into_iter().collect();
             let results = opened.space.nearest(&vector, top, &own)?;
             spaces::print_notes(
-                &vecspace::app::words::subword_note(&opened.space, &word).into_iter().collect::<Vec<_>>(),
+                &vecspace::app::words::derived_note(&opened.space, &word).into_iter().collect::<Vec<_>>(),
             );
             Printer::new(space.json).neighbours(&word, &opened.name, Metric::Cosine, &results)
         }
@@ -352,7 +369,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             let opened = spaces::open(space)?;
             let similarity = vecspace::app::words::similarity(&opened.space, &directions::store()?, &a, &b, !raw)?;
             for side in [&a, &b] {
-                spaces::print_notes(&vecspace::app::words::subword_notes(&opened.space, side));
+                spaces::print_notes(&vecspace::app::words::derived_notes(&opened.space, side));
             }
             Printer::new(space.json).similarity(&a, &b, similarity)
         }
@@ -378,6 +395,23 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
                 let line = vecspace::app::files::describe_check(&checked, started.elapsed());
                 outln!("{}: {line}", file.display())?;
             }
+            Ok(())
+        }
+        #[cfg(feature = "text")]
+        Command::Embed { file, out, force } => {
+            let started = std::time::Instant::now();
+            let overwrite = Overwrite::force(force);
+            let made = vecspace::app::text::embed_file(&space.space, &file, &out, overwrite, &progress::Bars::new())?;
+            spaces::print_warnings(&made.warnings);
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!(
+                "embedded {} texts ({} dims) with {} in {seconds:.1} s ({:.0} texts/s): {}",
+                made.texts,
+                made.dims,
+                space.space,
+                made.texts as f64 / seconds.max(1e-9),
+                out.display()
+            );
             Ok(())
         }
         Command::Convert { input, output, from, to, force } => {

@@ -50,6 +50,7 @@ fn request(args: &SpaceArgs) -> Result<SpaceRequest> {
         index: args.index,
         ef: args.ef,
         verify: args.verify,
+        candidates: args.candidates.clone(),
         #[cfg(feature = "remote")]
         remote: remote_target(args)?,
     })

@@ -21,6 +21,8 @@ pub enum Error {
     RowTooLong { row: usize, word: String, length: f64 },
     #[error("bad subword table: {0}")]
     Subwords(String),
+    #[error("cannot embed {text:?} with {encoder}: {message}")]
+    Encoding { text: String, encoder: String, message: String },
 
     // --- directions ---
     #[error("{method} needs at least {needed} example(s), got {given}")]

@@ -27,6 +27,7 @@
 pub mod analogy;
 pub mod debias;
 pub mod direction;
+pub mod encoder;
 mod error;
 pub mod expr;
 pub mod io;
@@ -43,10 +44,12 @@ mod vocab;
 
 pub use analogy::AnalogyMethod;
 pub use direction::{BuildMethod, Direction, DirectionInfo};
+pub use encoder::TextEncoder;
 pub use error::{Error, Result};
 pub use expr::{Expr, Resolver, Value};
 pub use search::{Metric, Neighbor};
 pub use space::{
-    DenseMatrix, MAX_SQUARED_LENGTH, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver, cosine, length,
+    DenseMatrix, Derivation, MAX_SQUARED_LENGTH, Matrix, QueryAnswer, QueryOptions, Scored, Space, WordResolver,
+    cosine, length,
 };
 pub use vocab::{Vocabulary, WordList};

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::direction::Directions;
+use crate::encoder::TextEncoder;
 use crate::expr::{self, EvalError, Expr, ResolveError, Resolver, Value};
 use crate::search::{self, Exact, Metric, Rows, Scoring, SearchEngine};
 use crate::subwords::Subwords;
@@ -137,6 +138,17 @@ pub struct Space {
     engine: Box<dyn SearchEngine>,
     /// Vectors for words outside the vocabulary, from character n-grams (fastText models).
     subwords: Option<Subwords>,
+    /// Vectors for any text, from a sentence encoder (spaces whose words are texts).
+    encoder: Option<Box<dyn TextEncoder>>,
+}
+
+/// How a name that is not a word of a space still gets a vector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derivation {
+    /// The mean of its character n-grams' rows, `ngrams` of them (fastText).
+    Subwords { ngrams: usize, minn: usize, maxn: usize },
+    /// Embedded by the space's sentence encoder.
+    Encoded { encoder: String },
 }
 
 impl Space {
@@ -149,7 +161,7 @@ impl Space {
             return Err(Error::ZeroDimensions);
         }
         check_row_lengths(vocab.as_ref(), matrix.as_ref())?;
-        Ok(Space { vocab, matrix, metadata: Vec::new(), engine: Box::new(Exact), subwords: None })
+        Ok(Space { vocab, matrix, metadata: Vec::new(), engine: Box::new(Exact), subwords: None, encoder: None })
     }
 
     /// Builds an in-memory space; every value must be finite and every word distinct.
@@ -193,37 +205,87 @@ impl Space {
         self.subwords.as_ref()
     }
 
-    /// Whether `word` has a vector: a word of the space, or (with subwords) one that has n-grams.
-    pub fn has_vector(&self, word: &str) -> bool {
-        self.vocab.row(word).is_some() || self.subwords.as_ref().is_some_and(|t| !t.buckets_of(word).is_empty())
+    /// Gives any text outside the vocabulary the vector `encoder` makes of it; the encoder must
+    /// have the space's dimensions.
+    pub fn with_encoder(mut self, encoder: Box<dyn TextEncoder>) -> Result<Self> {
+        self.set_encoder(encoder)?;
+        Ok(self)
     }
 
-    /// The vector of `word`, scaled to unit length if `unit`: its row, or in a space with subwords
-    /// the mean of its n-gram rows (gensim's `FastTextKeyedVectors.get_vector`); otherwise an
-    /// error that suggests the nearest spellings.
+    /// [`Space::with_encoder`] in place.
+    pub fn set_encoder(&mut self, encoder: Box<dyn TextEncoder>) -> Result<()> {
+        if encoder.dims() != self.dims() {
+            return Err(Error::DimensionMismatch { expected: self.dims(), found: encoder.dims() });
+        }
+        self.encoder = Some(encoder);
+        Ok(())
+    }
+
+    /// The sentence encoder that gives texts outside the vocabulary vectors, if the space has one.
+    pub fn encoder(&self) -> Option<&dyn TextEncoder> {
+        self.encoder.as_deref()
+    }
+
+    /// How `word`, if it is not a word of the space, gets a vector: from its n-grams (with
+    /// subwords; a word with none has no vector), or from the sentence encoder. `None` for a word
+    /// of the space and for a word without a vector.
+    pub fn derivation(&self, word: &str) -> Option<Derivation> {
+        if self.vocab.row(word).is_some() {
+            return None;
+        }
+        if let Some(table) = &self.subwords {
+            let ngrams = table.buckets_of(word).len();
+            return (ngrams > 0).then_some(Derivation::Subwords { ngrams, minn: table.minn(), maxn: table.maxn() });
+        }
+        self.encoder.as_ref().map(|encoder| Derivation::Encoded { encoder: encoder.name().to_owned() })
+    }
+
+    /// Whether `word` has a vector: a word of the space, or one it can derive (see
+    /// [`Space::derivation`]; an encoder may still refuse a text, such as one with no tokens).
+    pub fn has_vector(&self, word: &str) -> bool {
+        self.vocab.row(word).is_some() || self.derivation(word).is_some()
+    }
+
+    /// The vector of `word`, scaled to unit length if `unit`: its row; or, in a space with
+    /// subwords, the mean of its n-gram rows (gensim's `FastTextKeyedVectors.get_vector`); or, in
+    /// a space with an encoder, the text's embedding. Otherwise an error that suggests the nearest
+    /// spellings.
     pub fn word_vector(&self, word: &str, unit: bool) -> Result<Vec<f32>> {
         if let Some(row) = self.vocab.row(word) {
             return Ok(if unit { self.unit_vector(row) } else { self.raw_vector(row).to_vec() });
         }
-        match &self.subwords {
-            Some(subwords) if !subwords.buckets_of(word).is_empty() => {
-                let vector = subwords.vector(word).ok_or_else(|| {
-                    Error::Subwords(format!("the n-gram vectors of {word:?} are not finite: the table is damaged"))
+        let vector = match (self.derivation(word), &self.subwords, &self.encoder) {
+            (Some(Derivation::Subwords { .. }), Some(subwords), _) => subwords.vector(word).ok_or_else(|| {
+                Error::Subwords(format!("the n-gram vectors of {word:?} are not finite: the table is damaged"))
+            })?,
+            (Some(Derivation::Encoded { .. }), _, Some(encoder)) => {
+                let vector = encoder.encode(word).map_err(|message| Error::Encoding {
+                    text: word.to_owned(),
+                    encoder: encoder.name().to_owned(),
+                    message,
                 })?;
-                Ok(if unit { unit_length(vector) } else { vector })
+                if vector.len() != self.dims() || vector.iter().any(|x| !x.is_finite()) {
+                    return Err(Error::Encoding {
+                        text: word.to_owned(),
+                        encoder: encoder.name().to_owned(),
+                        message: format!("gave {} values, not {} finite ones", vector.len(), self.dims()),
+                    });
+                }
+                vector
             }
-            _ => Err(self.lookup(word).expect_err("not a word of the space")),
-        }
+            _ => return Err(self.lookup(word).expect_err("not a word of the space")),
+        };
+        Ok(if unit { unit_length(vector) } else { vector })
     }
 
-    /// The names of an expression that are not words of the space but have a vector built from
-    /// their character n-grams: what a reader should be told was made up rather than looked up.
-    pub fn built_from_subwords<'e>(&self, expr: &'e Expr) -> Vec<&'e str> {
-        let Some(subwords) = &self.subwords else { return Vec::new() };
+    /// The names of an expression that are not words of the space but have a vector derived
+    /// otherwise (see [`Space::derivation`]): what a reader should be told was made up rather than
+    /// looked up.
+    pub fn derived_names<'e>(&self, expr: &'e Expr) -> Vec<(&'e str, Derivation)> {
         expr.names()
             .into_iter()
-            .filter(|name| !name.starts_with('@') && self.vocab.row(name).is_none())
-            .filter(|name| !subwords.buckets_of(name).is_empty())
+            .filter(|name| !name.starts_with('@'))
+            .filter_map(|name| self.derivation(name).map(|how| (name, how)))
             .collect()
     }
 
@@ -520,8 +582,7 @@ impl Resolver for WordResolver<'_> {
         self.space.dims()
     }
 
-    /// A word of the space, else (in a space with subwords) the mean of its n-gram rows: see
-    /// [`Space::word_vector`].
+    /// A word of the space, else its n-gram mean or its embedding: see [`Space::word_vector`].
     fn resolve(&self, name: &str) -> std::result::Result<Vec<f32>, ResolveError> {
         self.space.word_vector(name, self.unit).map_err(|error| match error {
             Error::UnknownWord { suggestions, .. } => ResolveError::Unknown { suggestions },

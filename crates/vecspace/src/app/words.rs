@@ -62,28 +62,26 @@ pub fn query(space: &Space, store: &DirectionStore, source: &str, options: &Quer
 }
 
 /// What a reader should be told about an expression's words: each name that is not a word of
-/// the space but got a vector from its character n-grams (fastText's subwords). Nothing for a
-/// space without subwords, or an expression that does not parse (its error says more).
-pub fn subword_notes(space: &Space, source: &str) -> Vec<String> {
+/// the space but got a vector anyway, from its character n-grams (fastText's subwords) or from the
+/// space's sentence encoder. Nothing for an expression that does not parse (its error says more).
+pub fn derived_notes(space: &Space, source: &str) -> Vec<String> {
     let Ok(expr) = crate::expr::parse(source) else { return Vec::new() };
-    space.built_from_subwords(&expr).into_iter().filter_map(|word| subword_note(space, word)).collect()
+    space.derived_names(&expr).into_iter().map(|(name, how)| note(name, &how)).collect()
 }
 
-/// The note for one word, if its vector is built from its character n-grams.
-pub fn subword_note(space: &Space, word: &str) -> Option<String> {
-    let subwords = space.subwords()?;
-    if space.vocab().row(word).is_some() {
-        return None;
+/// The note for one word, if it is not a word of the space but gets a vector anyway.
+pub fn derived_note(space: &Space, word: &str) -> Option<String> {
+    space.derivation(word).map(|how| note(word, &how))
+}
+
+fn note(word: &str, how: &crate::Derivation) -> String {
+    match how {
+        crate::Derivation::Subwords { ngrams, minn, maxn } => format!(
+            "{word:?} is not in the vocabulary; its vector is the mean of its {ngrams} character n-gram{} ({minn}–{maxn} characters)",
+            if *ngrams == 1 { "" } else { "s" },
+        ),
+        crate::Derivation::Encoded { encoder } => format!("{word:?} is not one of the texts; embedded with {encoder}"),
     }
-    let count = subwords.buckets_of(word).len();
-    (count > 0).then(|| {
-        format!(
-            "{word:?} is not in the vocabulary; its vector is the mean of its {count} character n-gram{} ({}–{} characters)",
-            if count == 1 { "" } else { "s" },
-            subwords.minn(),
-            subwords.maxn()
-        )
-    })
 }
 
 /// The vector of an expression; a number is an error naming the expression.
