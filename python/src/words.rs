@@ -29,11 +29,14 @@ use crate::progress::Callback;
 /// search beam). `backend="pgvector"` or `"milvus"` with `uri=` searches a space pushed to that
 /// server (`vecspace push`); `collection` overrides the name it was pushed under.
 ///
+/// A sentence encoder (`"minilm-l6"`) with `candidates=FILE` (one text per line) is the space of
+/// those texts, embedded once and cached; quoted texts in expressions are embedded on the spot.
+///
 /// `progress=True` shows a progress bar (tqdm's when it is installed); a callable receives
 /// `(label, done, total, unit, finished)`.
 #[pyfunction]
 #[pyo3(signature = (space = "glove-6b-50d", *, index = "exact", ef = None, backend = None, uri = None,
-    collection = None, verify = false, format = None, vocab = None, progress = None))]
+    collection = None, verify = false, format = None, vocab = None, candidates = None, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn load(
     py: Python<'_>,
@@ -46,9 +49,11 @@ pub fn load(
     verify: bool,
     format: Option<&str>,
     vocab: Option<std::path::PathBuf>,
+    candidates: Option<std::path::PathBuf>,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<KeyedVectors> {
     let mut request = SpaceRequest::new(space);
+    request.candidates = candidates;
     request.index = index.parse::<Index>().map_err(PyValueError::new_err)?;
     if let Some(ef) = ef {
         request.ef = ef;

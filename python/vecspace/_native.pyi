@@ -43,9 +43,11 @@ def load(
     verify: bool = False,
     format: Optional[str] = None,
     vocab: Optional[Union[str, PathLike[str]]] = None,
+    candidates: Optional[Union[str, PathLike[str]]] = None,
     progress: Progress = None,
 ) -> KeyedVectors:
-    """Opens a word space: a registered name, a file, or ``MODEL:embeddings``."""
+    """Opens a word space: a registered name, a file, or ``MODEL:embeddings``; a sentence
+    encoder (``"minilm-l6"``) with ``candidates=`` a file of texts, one per line."""
 
 class Direction:
     """A direction in a space, with its provenance."""

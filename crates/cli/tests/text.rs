@@ -141,3 +141,20 @@ fn bad_corpora_and_texts_are_clear_errors() {
     let err = vecspace(&["--candidates", "x.txt", "query", "dog"]).fails();
     assert!(err.contains("--candidates is for a sentence encoder"), "{err}");
 }
+
+#[test]
+fn the_server_embeds_quoted_texts_in_a_space_of_texts() {
+    let dir = temp_dir();
+    let file = corpus(dir.path(), "served.txt", &TEXTS);
+    let out = dir.path().join("served.vsp");
+    let run = vecspace(&["embed", file.to_str().unwrap(), "--space", "minilm-l6", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let glove = crate::support::glove().to_str().unwrap().to_owned();
+    let server = crate::server::Server::start(&["--serve-space", &glove, out.to_str().unwrap()]);
+    let request = serde_json::json!({"expression": "\"a sad puppy\"", "space": out.to_str().unwrap(), "k": 2});
+    let answer = server.post("/api/query", request).json();
+    assert_eq!(answer["results"][0]["word"], "a crying puppy", "{answer}");
+    assert_eq!(answer["notes"][0], "\"a sad puppy\" is not one of the texts; embedded with minilm-l6", "{answer}");
+    let nothing = serde_json::json!({"expression": "\"\u{7}\"", "space": out.to_str().unwrap()});
+    server.post("/api/query", nothing).error(400, "bad_expression");
+}

@@ -102,7 +102,7 @@ pub fn fetch(
                 // Each part is tens of megabytes: free the scratch space as soon as it is used.
                 files.iter().for_each(|file| drop(std::fs::remove_file(file)));
             } else if let Recipe::Directory { files } = entries[i].recipe {
-                unpack_directory(entries[i].name, files, &file, work.path(), &targets[i])?;
+                unpack_directory(entries[i].name, files, &file, work.path(), &targets[i], options.force)?;
             } else {
                 build(entries[i], &file, &targets[i], progress)?;
             }
@@ -172,13 +172,15 @@ pub fn build(entry: &Entry, package: &Path, target: &Path, progress: &dyn Progre
 
 /// Writes the `files` of a verified package into the directory `target`: each checked against its
 /// hash, written under `work` first and the whole directory renamed into place, so that `target`
-/// exists only complete.
+/// exists only complete. A directory another process finished meanwhile is kept (and ours
+/// dropped) unless `replace`, so that nobody's open model is removed under them.
 fn unpack_directory(
     name: &str,
     files: &[registry::DirectoryFile],
     package: &Path,
     work: &Path,
     target: &Path,
+    replace: bool,
 ) -> Result<()> {
     let staging = work.join(name);
     for file in files {
@@ -201,9 +203,16 @@ fn unpack_directory(
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     if target.exists() {
+        if !replace {
+            return Ok(());
+        }
         std::fs::remove_dir_all(target).map_err(|e| Error::io(target, e))?;
     }
-    std::fs::rename(&staging, target).map_err(|e| Error::io(target, e))
+    match std::fs::rename(&staging, target) {
+        // Another process renamed its copy into place between the check and the rename.
+        Err(_) if target.is_dir() && !replace => Ok(()),
+        renamed => renamed.map_err(|e| Error::io(target, e)),
+    }
 }
 
 /// Joins the parts of a `Recipe::Parts` entry, read from the verified package files `files` (in
