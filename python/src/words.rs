@@ -98,8 +98,8 @@ impl KeyedVectors {
         &self.opened.name
     }
 
-    /// The vector of a key (a copy): a word's, built from subwords in a space that has them, or a
-    /// row number's; of unit length if `unit`.
+    /// The vector of a key (a copy): a word's (built from subwords, or embedded, in a space that
+    /// can derive words it does not store), or a row number's; of unit length if `unit`.
     fn vector_of(&self, key: &Bound<'_, PyAny>, unit: bool) -> PyResult<Vec<f32>> {
         if let Ok(word) = key.cast::<PyString>() {
             return self.space().word_vector(&word.to_cow()?, unit).map_err(|e| crate::errors::to_python(e.into()));
@@ -282,8 +282,9 @@ impl KeyedVectors {
         self.space().len()
     }
 
-    /// Whether the key has a vector: a word of the space, a row number, or (in a space with
-    /// subwords, as in gensim's fastText) any word with character n-grams.
+    /// Whether the key has a vector: a word of the space, a row number, or (as in gensim's
+    /// fastText) any word the space can derive: one with character n-grams, or any text in a
+    /// space with a sentence encoder.
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> bool {
         match key.cast::<PyString>() {
             Ok(word) => word.to_cow().is_ok_and(|word| self.space().has_vector(&word)),
@@ -353,8 +354,8 @@ impl KeyedVectors {
         }
     }
 
-    /// A word's vector — a read-only view of its row, or a new array for a word built from
-    /// subwords — or, for a list of words, a new matrix.
+    /// A word's vector — a read-only view of its row, or a new array for a word the space derives
+    /// — or, for a list of words, a new matrix.
     fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let this = slf.get();
         if key.is_instance_of::<PyString>() || key.extract::<i64>().is_ok() {
@@ -378,8 +379,14 @@ impl KeyedVectors {
         norm: bool,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let this = slf.get();
-        match this.row(key) {
-            Ok(row) if !norm => Ok(view(slf, ArrayView1::from(this.space().raw_vector(row)))),
+        // A word the space lacks is derived (or refused) by `vector_of`, without the spelling
+        // suggestions a failed row lookup would compute first.
+        let row = match key.cast::<PyString>() {
+            Ok(word) => this.space().vocab().row(&word.to_cow()?),
+            Err(_) => Some(this.row(key)?),
+        };
+        match row {
+            Some(row) if !norm => Ok(view(slf, ArrayView1::from(this.space().raw_vector(row)))),
             _ => Ok(PyArray1::from_vec(slf.py(), this.vector_of(key, norm)?)),
         }
     }

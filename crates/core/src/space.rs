@@ -273,7 +273,7 @@ impl Space {
                 }
                 vector
             }
-            _ => return Err(self.lookup(word).expect_err("not a word of the space")),
+            _ => return Err(self.unknown(word)),
         };
         Ok(if unit { unit_length(vector) } else { vector })
     }
@@ -330,10 +330,12 @@ impl Space {
 
     /// The row of `word`, or an error that suggests the nearest spellings.
     pub fn lookup(&self, word: &str) -> Result<usize> {
-        self.vocab.row(word).ok_or_else(|| Error::UnknownWord {
-            word: word.to_owned(),
-            suggestions: spelling::nearest_spellings(word, self.vocab(), 5),
-        })
+        self.vocab.row(word).ok_or_else(|| self.unknown(word))
+    }
+
+    /// The error for a word the space has no vector for, with the nearest spellings.
+    fn unknown(&self, word: &str) -> Error {
+        Error::UnknownWord { word: word.to_owned(), suggestions: spelling::nearest_spellings(word, self.vocab(), 5) }
     }
 
     /// The stored (raw) vector of a row.
@@ -628,6 +630,49 @@ mod tests {
             2,
         )
         .unwrap()
+    }
+
+    /// Gives every text the vector (number of characters, 1), except texts starting with `!`.
+    #[derive(Debug)]
+    struct Lengths;
+
+    impl TextEncoder for Lengths {
+        fn name(&self) -> &str {
+            "lengths"
+        }
+        fn dims(&self) -> usize {
+            2
+        }
+        fn encode(&self, text: &str) -> std::result::Result<Vec<f32>, String> {
+            if text.starts_with('!') { Err("refused".into()) } else { Ok(vec![text.chars().count() as f32, 1.0]) }
+        }
+    }
+
+    #[test]
+    fn words_outside_the_vocabulary_come_from_subwords_or_the_encoder() {
+        let table = Subwords::new(2, 3, 3, 2, Box::new(vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0])).unwrap();
+        let fasttext = toy().with_subwords(table).unwrap();
+        assert!(fasttext.has_vector("a") && fasttext.has_vector("zzz"));
+        assert_eq!(fasttext.derivation("a"), None);
+        let Some(Derivation::Subwords { ngrams, minn: 2, maxn: 3 }) = fasttext.derivation("zzz") else { panic!() };
+        assert_eq!(ngrams, crate::subwords::ngram_buckets("zzz", 2, 3, 3).len());
+        assert_eq!(fasttext.word_vector("zzz", false).unwrap(), fasttext.subwords().unwrap().vector("zzz").unwrap());
+        let unit = fasttext.word_vector("zzz", true).unwrap();
+        assert!((length(&unit) - 1.0).abs() < 1e-6);
+        let expr = crate::expr::parse("a + zzz - @dir").unwrap();
+        assert_eq!(fasttext.derived_names(&expr).iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["zzz"]);
+
+        let texts = toy().with_encoder(Box::new(Lengths)).unwrap();
+        assert_eq!(texts.derivation("hello"), Some(Derivation::Encoded { encoder: "lengths".into() }));
+        assert_eq!(texts.word_vector("hello", false).unwrap(), [5.0, 1.0]);
+        let (_, value) = texts.evaluate("\"hello\" - a", false).unwrap();
+        assert_eq!(value.into_vector().unwrap(), [4.0, 1.0]);
+        // What the encoder refuses is an error that names it; without either, unknown words are.
+        let err = texts.evaluate("\"!x\" + a", false).unwrap_err().to_string();
+        assert!(err.contains("cannot embed \"!x\" with lengths: refused"), "{err}");
+        assert!(matches!(toy().word_vector("zzz", true), Err(Error::UnknownWord { .. })));
+        assert!(toy().with_encoder(Box::new(Lengths)).is_ok());
+        assert!(Space::from_rows(vec!["x".into()], vec![1.0; 3], 3).unwrap().with_encoder(Box::new(Lengths)).is_err());
     }
 
     #[test]

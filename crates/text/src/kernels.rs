@@ -284,7 +284,7 @@ mod tests {
     fn layer_norm_and_softmax_match_their_definitions() {
         let mut row = vec![1.0f32, 2.0, 4.0, 9.0];
         layer_norm(&mut row, 4, &[1.0, 2.0, 1.0, 1.0], &[0.0, 0.0, 0.5, 0.0], 0.0);
-        let (mean, sd) = (4.0f64, (((9.0 + 4.0 + 0.0 + 25.0) / 4.0) as f64).sqrt());
+        let (mean, sd) = (4.0f64, ((9.0f64 + 4.0 + 0.0 + 25.0) / 4.0).sqrt());
         let expected = [(1.0 - mean) / sd, 2.0 * (2.0 - mean) / sd, (4.0 - mean) / sd + 0.5, (9.0 - mean) / sd];
         for (got, want) in row.iter().zip(expected) {
             assert!((f64::from(*got) - want).abs() < 1e-6);

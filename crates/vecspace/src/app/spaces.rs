@@ -245,7 +245,7 @@ pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Ope
         warnings: loaded.warnings,
         notes: Vec::new(),
     };
-    attach_encoder(&mut opened, progress)?;
+    attach_encoder(&mut opened, progress);
     Ok(opened)
 }
 
@@ -253,23 +253,21 @@ pub fn open_local(request: &SpaceRequest, progress: &dyn Progress) -> Result<Ope
 /// outside it can be embedded. An encoder that cannot be had is a warning: the texts in the space
 /// still answer.
 #[cfg(feature = "text")]
-fn attach_encoder(opened: &mut Opened, progress: &dyn Progress) -> Result<()> {
+fn attach_encoder(opened: &mut Opened, progress: &dyn Progress) {
     match super::text::attach_recorded_encoder(&mut opened.space, progress) {
         Ok(Some(encoder)) => opened.format = format!("{} (texts embedded with {encoder})", opened.format),
         Ok(None) => {}
         Err(e) => opened.warnings.push(format!("texts outside the space cannot be embedded: {e}")),
     }
-    Ok(())
 }
 
 #[cfg(not(feature = "text"))]
-fn attach_encoder(opened: &mut Opened, _progress: &dyn Progress) -> Result<()> {
+fn attach_encoder(opened: &mut Opened, _progress: &dyn Progress) {
     if let Some((_, encoder)) = opened.space.metadata().iter().find(|(key, _)| key == "encoder") {
         opened.warnings.push(format!(
             "the texts were embedded with {encoder}, which this build cannot run (the `text` feature): only the texts in the space have vectors"
         ));
     }
-    Ok(())
 }
 
 /// The space of a corpus embedded by the sentence encoder the request names (`--space minilm-l6

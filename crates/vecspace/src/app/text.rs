@@ -114,8 +114,9 @@ pub fn embed(encoder: &SentenceEncoder, corpus: Corpus, progress: &dyn Progress)
 
 /// Where the cached space of a corpus file embedded by `encoder` lives:
 /// `$VECSPACE_HOME/corpora/ENCODER-SHA256PREFIX.vsp`.
-pub fn corpus_path(cache: &Cache, encoder: &str, corpus: &Path, progress: &dyn Progress) -> Result<PathBuf> {
-    let _ = progress;
+pub fn corpus_path(cache: &Cache, encoder: &str, corpus: &Path) -> Result<PathBuf> {
+    // A file that cannot be read is the user's to fix, not a failed download.
+    vecspace_core::io::open_regular(corpus).map_err(|e| Error::Io { path: corpus.to_owned(), source: e })?;
     let digest = fetch::sha256_file(corpus)?;
     let safe: String = encoder.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     Ok(cache.root().join("corpora").join(format!("{safe}-{}.vsp", &digest[..16])))
@@ -131,7 +132,7 @@ pub fn corpus_space(
     progress: &dyn Progress,
 ) -> Result<(Space, PathBuf, bool)> {
     let cache = Cache::from_env()?;
-    let path = corpus_path(&cache, encoder.name(), corpus, progress)?;
+    let path = corpus_path(&cache, encoder.name(), corpus)?;
     let embedded_now = !path.is_file();
     if embedded_now {
         let space = embed(&encoder, read_corpus(corpus, warnings)?, progress)?;
