@@ -29,6 +29,11 @@ fn corpus(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
     path
 }
 
+/// `vecspace embed FILE --space minilm-l6 --out OUT`.
+fn embed(file: &Path, out: &Path) -> crate::support::Run {
+    vecspace(&["embed", file.to_str().unwrap(), "--space", "minilm-l6", "--out", out.to_str().unwrap()])
+}
+
 fn words(out: &Value) -> Vec<String> {
     out["results"].as_array().unwrap().iter().map(|r| r["word"].as_str().unwrap().to_owned()).collect()
 }
@@ -38,7 +43,7 @@ fn sentence_arithmetic_over_an_embedded_corpus() {
     let dir = temp_dir();
     let file = corpus(dir.path(), "texts.txt", &TEXTS);
     let out = dir.path().join("texts.vsp");
-    let run = vecspace(&["embed", file.to_str().unwrap(), "--space", "minilm-l6", "--out", out.to_str().unwrap()]);
+    let run = embed(&file, &out);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("embedded 10 texts (384 dims) with minilm-l6"), "{}", run.stderr);
 
@@ -115,12 +120,9 @@ fn candidates_are_embedded_once_and_kept_in_the_cache() {
 fn bad_corpora_and_texts_are_clear_errors() {
     let dir = temp_dir();
     let out = dir.path().join("out.vsp");
-    let embed = |file: &Path| {
-        vecspace(&["embed", file.to_str().unwrap(), "--space", "minilm-l6", "--out", out.to_str().unwrap()])
-    };
-    let err = embed(&corpus(dir.path(), "blank.txt", &["a dog", "", "a cat"])).fails();
+    let err = embed(&corpus(dir.path(), "blank.txt", &["a dog", "", "a cat"]), &out).fails();
     assert!(err.contains("blank.txt line 2 is empty"), "{err}");
-    let err = embed(&corpus(dir.path(), "control.txt", &["a dog", "a dog", "\u{7}\u{1b}"])).fails();
+    let err = embed(&corpus(dir.path(), "control.txt", &["a dog", "a dog", "\u{7}\u{1b}"]), &out).fails();
     assert!(err.contains("control.txt line 3: \"\\u{7}\\u{1b}\" has no tokens"), "{err}");
     assert!(!out.exists(), "nothing is written when embedding fails");
     let err = vecspace(&["embed", "/no/such/file.txt", "--space", "minilm-l6", "--out", out.to_str().unwrap()]).fails();
@@ -147,7 +149,7 @@ fn the_server_embeds_quoted_texts_in_a_space_of_texts() {
     let dir = temp_dir();
     let file = corpus(dir.path(), "served.txt", &TEXTS);
     let out = dir.path().join("served.vsp");
-    let run = vecspace(&["embed", file.to_str().unwrap(), "--space", "minilm-l6", "--out", out.to_str().unwrap()]);
+    let run = embed(&file, &out);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let glove = crate::support::glove().to_str().unwrap().to_owned();
     let server = crate::server::Server::start(&["--serve-space", &glove, out.to_str().unwrap()]);

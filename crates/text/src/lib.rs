@@ -13,7 +13,7 @@
 
 mod bert;
 mod encoder;
-mod kernels;
+pub mod kernels;
 mod safetensors;
 
 pub use encoder::{EncoderInfo, SentenceEncoder};
