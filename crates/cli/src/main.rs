@@ -77,9 +77,15 @@ struct SpaceArgs {
     /// built on first use and kept beside the space file).
     #[arg(long, global = true, default_value = "exact")]
     index: vecspace::app::Index,
-    /// The HNSW search beam: larger finds more of the exact neighbours, more slowly.
+    /// The HNSW search beam, here or in a database server's HNSW index: larger finds more of the
+    /// exact neighbours, more slowly.
     #[arg(long, global = true, default_value_t = vecspace::search::hnsw::DEFAULT_EF)]
     ef: usize,
+    /// With --backend and an IVF index on the server: cells searched per query (default: a tenth
+    /// of them in Milvus, a fifth in pgvector, at least 8).
+    #[cfg(feature = "remote")]
+    #[arg(long, global = true)]
+    nprobe: Option<usize>,
     /// Where neighbours are searched: local (this process), or a database server the space was
     /// pushed to (`vecspace push`): pgvector or milvus. Expressions are still evaluated here.
     #[cfg(feature = "remote")]
@@ -284,7 +290,8 @@ enum Command {
     /// Upload the space to a database server (PostgreSQL + pgvector or Milvus).
     ///
     /// With --backend pgvector|milvus --uri URI: batched, with progress, resumable after an
-    /// interruption, and a no-op when the server already holds it.
+    /// interruption, and a no-op when the server already holds it. --server-index builds the
+    /// server's own approximate index once the rows have landed (or replaces the one it has).
     #[cfg(feature = "remote")]
     Push {
         /// Rows per request.
@@ -293,6 +300,19 @@ enum Command {
         /// Drop what the collection holds and push from the first row, even over another space.
         #[arg(long)]
         replace: bool,
+        /// The index the server searches with: flat (exact), hnsw, ivf (IVF_FLAT / ivfflat) or
+        /// ivf-sq8 (Milvus). Default: keep the collection's index (flat for a new one).
+        #[arg(long)]
+        server_index: Option<vecspace::remote::IndexKind>,
+        /// HNSW: links per node (default 16).
+        #[arg(long)]
+        m: Option<usize>,
+        /// HNSW: the construction beam (default 100).
+        #[arg(long)]
+        ef_construction: Option<usize>,
+        /// IVF: k-means cells (default rows / 1000, or √rows beyond a million rows).
+        #[arg(long)]
+        nlist: Option<usize>,
     },
     /// Download, verify and convert registered spaces and benchmark sets into the cache.
     Fetch {
@@ -440,26 +460,42 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             Ok(())
         }
         #[cfg(feature = "remote")]
-        Command::Push { batch, replace } => {
+        Command::Push { batch, replace, server_index, m, ef_construction, nlist } => {
             let target = spaces::remote_target(space)?.context("push needs --backend pgvector or --backend milvus")?;
-            let opened = spaces::open_local(space)?;
-            let options = vecspace::remote::PushOptions { batch, replace };
-            let started = std::time::Instant::now();
-            let report = vecspace::remote::push(&target, &opened.space, &options, &progress::Bars::new())?;
-            let seconds = started.elapsed().as_secs_f64();
+            let index = vecspace::app::remote::IndexRequest { kind: server_index, m, ef_construction, nlist };
+            let pushed = vecspace::app::remote::push(
+                &spaces::request(space)?,
+                &target,
+                &index,
+                batch,
+                replace,
+                &progress::Bars::new(),
+            )?;
+            spaces::report(&pushed.opened);
+            let (report, name) = (&pushed.report, &pushed.opened.name);
+            let sending = pushed.seconds - report.index_seconds.unwrap_or(0.0);
             if space.json {
                 let summary = serde_json::json!({
-                    "space": opened.name,
+                    "space": name,
                     "backend": target.backend.name(),
                     "collection": target.collection,
                     "rows": report.rows,
                     "resumed_from": report.resumed_from,
                     "sent": report.sent,
-                    "seconds": seconds,
+                    "seconds": pushed.seconds,
+                    "index": {
+                        "kind": report.index.kind.name(),
+                        "m": report.index.m,
+                        "ef_construction": report.index.ef_construction,
+                        "nlist": report.index.nlist,
+                        "build_seconds": report.index_seconds,
+                    },
                 });
                 outln!("{}", serde_json::to_string_pretty(&summary)?)?;
-            } else if report.sent == 0 {
-                outln!("{} already holds all {} rows of {}", target.collection, report.rows, opened.name)?;
+                return Ok(());
+            }
+            if report.sent == 0 {
+                outln!("{} already holds all {} rows of {}", target.collection, report.rows, name)?;
             } else {
                 let resumed = if report.resumed_from > 0 {
                     format!(" (resumed after {})", report.resumed_from)
@@ -467,13 +503,16 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
                     String::new()
                 };
                 outln!(
-                    "pushed {} rows of {} to {} on {}{resumed} in {seconds:.1} s ({:.0} rows/s)",
+                    "pushed {} rows of {name} to {} on {}{resumed} in {sending:.1} s ({:.0} rows/s)",
                     report.sent,
-                    opened.name,
                     target.collection,
                     target.backend,
-                    report.sent as f64 / seconds.max(1e-9)
+                    report.sent as f64 / sending.max(1e-9)
                 )?;
+            }
+            match report.index_seconds {
+                Some(seconds) => outln!("built the index {} on the server in {seconds:.1} s", report.index)?,
+                None => outln!("index {}", report.index)?,
             }
             Ok(())
         }

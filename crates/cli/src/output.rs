@@ -141,6 +141,12 @@ impl Printer {
                 max: f32,
             }
             #[derive(Serialize)]
+            struct Search {
+                engine: &'static str,
+                exact: bool,
+                description: String,
+            }
+            #[derive(Serialize)]
             struct Subwords {
                 minn: usize,
                 maxn: usize,
@@ -158,6 +164,8 @@ impl Printer {
                 norms: Norms,
                 /// The n-gram table that gives unknown words vectors; null without one.
                 subwords: Option<Subwords>,
+                /// What answers neighbour searches: the engine, its index, its server.
+                search: Search,
                 metadata: serde_json::Map<String, serde_json::Value>,
             }
             let metadata = space.metadata().iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
@@ -171,6 +179,11 @@ impl Printer {
                 first_words: first,
                 norms: Norms { min, mean, max },
                 subwords: space.subwords().map(|t| Subwords { minn: t.minn(), maxn: t.maxn(), buckets: t.buckets() }),
+                search: Search {
+                    engine: space.engine().name(),
+                    exact: space.engine().is_exact(),
+                    description: space.engine().describe(),
+                },
                 metadata,
             });
         }
@@ -189,6 +202,9 @@ impl Printer {
             )?,
             None => outln!("{:<12} none: unknown words are errors", "subwords")?,
         }
+        let engine = space.engine();
+        let exactness = if engine.is_exact() { "exact" } else { "approximate, candidates re-scored exactly" };
+        outln!("{:<12} {} ({exactness})", "search", engine.describe())?;
         for (key, value) in space.metadata() {
             outln!("{key:<12} {value}")?;
         }

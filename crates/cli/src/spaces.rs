@@ -42,13 +42,18 @@ pub fn remote_target(args: &SpaceArgs) -> Result<Option<vecspace::remote::Target
     Ok(Some(vecspace::remote::Target { backend, uri: uri.clone(), collection }))
 }
 
-fn request(args: &SpaceArgs) -> Result<SpaceRequest> {
+/// The application layer's request for `--space` and the search options.
+pub fn request(args: &SpaceArgs) -> Result<SpaceRequest> {
     Ok(SpaceRequest {
         space: args.space.clone(),
         format: args.format,
         vocab: args.vocab.clone(),
         index: args.index,
         ef: args.ef,
+        #[cfg(feature = "remote")]
+        nprobe: args.nprobe,
+        #[cfg(not(feature = "remote"))]
+        nprobe: None,
         verify: args.verify,
         candidates: args.candidates.clone(),
         #[cfg(feature = "remote")]
@@ -63,15 +68,8 @@ pub fn open(args: &SpaceArgs) -> Result<Opened> {
     Ok(opened)
 }
 
-/// The space with the exact local scan, whatever `--backend` says (for `push`).
-#[cfg(feature = "remote")]
-pub fn open_local(args: &SpaceArgs) -> Result<Opened> {
-    let opened = app::spaces::open_local(&request(args)?, &Bars::new())?;
-    report(&opened);
-    Ok(opened)
-}
-
-fn report(opened: &Opened) {
+/// Prints what opening a space warned of or noted.
+pub fn report(opened: &Opened) {
     print_warnings(&opened.warnings);
     for note in &opened.notes {
         eprintln!("{note}");

@@ -136,6 +136,61 @@ fn fails_cleanly(push: std::process::Child, server: &str, password: &str) {
     assert!(!stderr.contains(password), "the password leaked: {stderr}");
 }
 
+/// Held-out queries: analogy expressions `b - a + c` (no row of the space) from the family and
+/// capital-common-countries sections of the Google analogies, 20 of each.
+fn held_out_queries() -> Vec<String> {
+    // Every section, the first one too, after a line break.
+    let text = format!("\n{}", std::fs::read_to_string(benchmark("google-analogies")).unwrap());
+    let mut queries = Vec::new();
+    for section in ["capital-common-countries", "family"] {
+        let body = text.split("\n: ").find(|s| s.starts_with(section)).expect("section");
+        queries.extend(body.lines().skip(1).step_by(7).take(20).map(|line| {
+            let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
+            format!("{} - {} + {}", words[1], words[0], words[2])
+        }));
+    }
+    queries
+}
+
+/// Recall@10 of a server's approximate index over the held-out queries, against the local exact
+/// top 10 (`local` runs a command locally, `remote` through the server); and every word it
+/// returns carries its exact score: bit for bit within the exact top 100, and the expression
+/// language's `cos` beyond.
+fn recall_on_held_out_queries(local: impl Fn(&[&str]) -> Run, remote: impl Fn(&[&str]) -> Run) -> f64 {
+    let queries = held_out_queries();
+    let mut found = 0;
+    for query in &queries {
+        let exact = words_and_scores(&local(&["--json", "query", query, "-k", "100"]).json());
+        let answer = words_and_scores(&remote(&["--json", "query", query]).json());
+        assert_eq!(answer.len(), 10, "{query}");
+        for (word, score) in &answer {
+            match exact.iter().position(|(w, _)| w == word) {
+                Some(position) => {
+                    assert_eq!(exact[position].1, *score, "{query}: {word} scored differently");
+                    found += usize::from(position < 10);
+                }
+                // Far down the exact ranking (a narrow search): the cosine the expression
+                // language computes, in double precision.
+                None => {
+                    let cosine = local(&["--json", "query", &format!("cos({query}, {word})")]).json();
+                    let cosine = cosine["value"].as_f64().expect("a number");
+                    assert!((cosine - score).abs() < 1e-5, "{query}: {word} scored {score}, not {cosine}");
+                }
+            }
+        }
+    }
+    found as f64 / (10 * queries.len()) as f64
+}
+
+/// The first 100 000 words of GloVe as a native file (an index build on them takes seconds).
+fn glove_prefix(dir: &std::path::Path) -> PathBuf {
+    use vecspace::OpenSpace;
+    let space = vecspace::app::spaces::first_words(&vecspace::Space::open(glove()).unwrap(), 100_000).unwrap();
+    let path = dir.join("glove-100k.vsp");
+    vecspace::formats::write(&space, &path, vecspace::formats::Format::Native).unwrap();
+    path
+}
+
 fn words_and_scores(answer: &serde_json::Value) -> Vec<(String, f64)> {
     answer["results"]
         .as_array()
@@ -246,7 +301,7 @@ fn pgvector_engine_reconnects_after_a_server_restart() {
         uri: server.uri.clone(),
         collection: collection.into(),
     };
-    space.set_engine(vecspace::remote::connect(&target, &space).unwrap());
+    space.set_engine(vecspace::remote::connect(&target, &space, &Default::default()).unwrap());
     assert_eq!(space.nearest(&space.unit_vector(1000), 10, &[1000]).unwrap(), local);
     server.kill();
     let err = space.nearest(&space.unit_vector(1000), 10, &[1000]).unwrap_err().to_string();
@@ -293,6 +348,60 @@ fn pgvector_errors_are_clear() {
     assert!(err.contains("holds another space (3 rows × 3 dims") && err.contains("--replace"), "{err}");
     let err = on_glove(&remote(&server.uri, collection, &["push"])).fails();
     assert!(err.contains("holds another space"), "{err}");
+}
+
+/// pgvector's own indexes: `push --server-index hnsw|ivf` builds them once the rows are in,
+/// replacing the one before, and says so; searches walk them (recall over held-out queries, the
+/// exact scores for what they return); an index pgvector lacks is refused.
+#[test]
+#[ignore = "starts a PostgreSQL + pgvector server as root; run with --include-ignored (.ci/run does)"]
+fn pgvector_searches_with_its_own_indexes() {
+    let (_lock, server) = postgres();
+    let dir = temp_dir();
+    let prefix = glove_prefix(dir.path());
+    let prefix = prefix.to_str().unwrap();
+    let collection = "vecspace_test_indexes";
+    let on_prefix = |args: &[&str]| {
+        let mut all = vec!["--space", prefix];
+        all.extend_from_slice(args);
+        vecspace(&all)
+    };
+    let through_server = |args: &[&str]| on_prefix(&remote(&server.uri, collection, args));
+    let pushed = through_server(&["--json", "push", "--replace"]).json();
+    assert_eq!((pushed["sent"].as_u64(), pushed["index"]["kind"].as_str()), (Some(100_000), Some("flat")));
+
+    let err = through_server(&["push", "--server-index", "ivf-sq8"]).fails();
+    assert!(err.contains("pgvector has no ivf-sq8 index; it offers flat"), "{err}");
+
+    // pgvector trains its k-means on a sample: on this small space its cells are coarse.
+    let mut recall = 0.0;
+    for (kind, method, least) in [("hnsw", "hnsw", 0.95), ("ivf", "ivfflat", 0.9)] {
+        let built = through_server(&["--json", "push", "--server-index", kind]).json();
+        assert_eq!(built["sent"].as_u64(), Some(0), "{built}");
+        assert_eq!(built["index"]["kind"].as_str(), Some(kind), "{built}");
+        assert!(built["index"]["build_seconds"].as_f64().is_some(), "{built}");
+        // The server holds exactly that index, under the inner product.
+        let sql = format!(
+            "SELECT string_agg(am.amname, ',') FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = '{collection}'::regclass AND am.amname <> 'btree'"
+        );
+        assert_eq!(server.value(&sql), method);
+        let info = through_server(&["--json", "info"]).json();
+        assert_eq!(info["search"]["exact"], false, "{info}");
+        assert!(info["search"]["description"].as_str().unwrap().contains(kind), "{info}");
+        recall = recall_on_held_out_queries(on_prefix, through_server);
+        assert!(recall >= least, "{kind}: recall@10 {recall}");
+        // Asking again builds nothing.
+        let again = through_server(&["--json", "push"]).json();
+        assert!(again["index"]["build_seconds"].is_null() && again["index"]["kind"] == kind, "{again}");
+    }
+    // A beam of one and a single cell find less; the scores stay exact.
+    let narrow = recall_on_held_out_queries(on_prefix, |args| through_server(&[&["--nprobe", "1"], args].concat()));
+    assert!(narrow < recall, "one cell of 100: recall@10 {narrow}, the default {recall}");
+    // Back to the exact scan: the index is dropped and the answers are the exact ones.
+    through_server(&["push", "--server-index", "flat"]).ok();
+    assert_eq!(server.value(&format!("SELECT count(*) FROM pg_indexes WHERE tablename = '{collection}'")), "1");
+    assert_eq!(recall_on_held_out_queries(on_prefix, through_server), 1.0);
 }
 
 // --- Milvus ---------------------------------------------------------------------------------
@@ -435,6 +544,32 @@ fn milvus_push_resumes_after_the_server_dies() {
     assert_eq!(from_server, local);
 }
 
+/// Milvus's own indexes: HNSW, IVF_FLAT and IVF_SQ8 built by `push --server-index`, searched with
+/// `ef` and `nprobe`; recall over held-out queries, and the exact scores for what is returned.
+#[test]
+#[ignore = "starts a Milvus server in a network namespace as root; run with --include-ignored (.ci/run does)"]
+fn milvus_searches_with_its_own_indexes() {
+    let (_lock, server) = milvus();
+    let collection = "vecspace_test_indexes";
+    let through_server = |args: &[&str]| server.vecspace(&on_milvus(collection, args));
+    let pushed = through_server(&["--json", "push", "--replace"]).json();
+    assert_eq!(pushed["index"]["kind"].as_str(), Some("flat"), "{pushed}");
+    let mut recall = 0.0;
+    for kind in ["hnsw", "ivf", "ivf-sq8"] {
+        let built = through_server(&["--json", "push", "--server-index", kind]).json();
+        assert_eq!((built["sent"].as_u64(), built["index"]["kind"].as_str()), (Some(0), Some(kind)), "{built}");
+        assert!(built["index"]["build_seconds"].as_f64().is_some(), "{built}");
+        let info = through_server(&["--json", "info"]).json();
+        assert_eq!(info["search"]["exact"], false, "{info}");
+        recall = recall_on_held_out_queries(on_glove, through_server);
+        assert!(recall >= 0.95, "{kind}: recall@10 {recall}");
+    }
+    let narrow = recall_on_held_out_queries(on_glove, |args| through_server(&[&["--nprobe", "1"], args].concat()));
+    assert!(narrow < recall, "one cell of 400: recall@10 {narrow}, the default {recall}");
+    let err = through_server(&["push", "--server-index", "hnsw", "--nlist", "10"]).fails();
+    assert!(err.contains("--nlist do not apply to --server-index hnsw"), "{err}");
+}
+
 /// Clear errors, exit status 2: nothing listening, a wrong password, a bad URI, a collection never
 /// pushed, another space under the same name.
 #[test]
@@ -466,4 +601,32 @@ fn milvus_errors_are_clear() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let err = server.vecspace(&on_milvus(collection, &["query", "king"])).fails();
     assert!(err.contains("holds another space (3 rows × 3 dims") && err.contains("--replace"), "{err}");
+}
+
+/// Index options that do not combine are refused before any server is asked: an index kind the
+/// server lacks, build parameters of another kind, `--nprobe` without a server, beams of zero.
+#[test]
+fn server_index_options_are_checked_before_connecting() {
+    let nowhere = "postgres://postgres:pw@127.0.0.1:1/postgres";
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["push", "--server-index", "ivf-sq8"],
+            "pgvector has no ivf-sq8 index; it offers flat (a sequential scan), hnsw and ivf",
+        ),
+        (
+            &["push", "--server-index", "ivf", "--m", "8"],
+            "--m and --ef-construction do not apply to --server-index ivf",
+        ),
+        (&["push", "--nlist", "10"], "do not apply to the collection's present index"),
+        (&["push", "--server-index", "hnsw", "--ef-construction", "8"], "below twice M"),
+        (&["push", "--server-index", "diskann"], "unknown server index \"diskann\": use flat, hnsw, ivf or ivf-sq8"),
+        (&["--ef", "0", "query", "king"], "invalid --ef"),
+    ];
+    for (args, expected) in cases {
+        let err = on_glove(&remote(nowhere, "vecspace_x", args)).fails();
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("cannot reach"), "{args:?} asked the server: {err}");
+    }
+    let err = on_glove(&["--nprobe", "4", "query", "king"]).fails();
+    assert!(err.contains("--nprobe applies to an IVF index in a database server"), "{err}");
 }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
+
 use crate::search::{self, Candidate, Neighbor, Rows, Scoring, SearchEngine, TopK, kernels};
 use crate::{Error, Result, Scored, Space};
 
@@ -172,17 +174,34 @@ pub fn rank_analogy_with(
         let query = crate::space::searchable(&add, scoring);
         return engine.nearest_below(rows, limit, &query, k, scoring, exclude);
     }
-    let offset: Vec<f32> = (0..a.len()).map(|i| b[i] - a[i]).collect();
-    let away: Vec<f32> = a.iter().map(|x| -x).collect();
-    let queries: Vec<&[f32]> = match method {
-        AnalogyMethod::Mul => vec![&add, b, c, &away],
-        _ => vec![&add, &offset, b, &away],
-    };
     let pool = (k * POOL_PER_ANSWER).max(MIN_POOL);
     let mut candidates = Vec::new();
-    for query in queries {
-        candidates.extend(engine.nearest_below(rows, limit, query, pool, scoring, exclude)?.iter().map(|hit| hit.row));
+    for query in candidate_queries(method, [a, b, c]) {
+        candidates.extend(engine.nearest_below(rows, limit, &query, pool, scoring, exclude)?.iter().map(|hit| hit.row));
     }
+    Ok(score_candidates(rows, [a, b, c], &terms, method, k, candidates))
+}
+
+/// The searches whose neighbours are a 3CosMul or PairDirection question's candidates: b − a + c,
+/// and b, c or the offset b − a, and −a (the rows far from a).
+fn candidate_queries(method: AnalogyMethod, [a, b, c]: [&[f32]; 3]) -> [Vec<f32>; 4] {
+    let add = (0..a.len()).map(|i| b[i] - a[i] + c[i]).collect();
+    let away = a.iter().map(|x| -x).collect();
+    match method {
+        AnalogyMethod::Mul => [add, b.to_vec(), c.to_vec(), away],
+        _ => [add, (0..a.len()).map(|i| b[i] - a[i]).collect(), b.to_vec(), away],
+    }
+}
+
+/// The best `k` of `candidates` under `method`, scored exactly.
+fn score_candidates(
+    rows: Rows<'_>,
+    [a, b, c]: [&[f32]; 3],
+    terms: &QuestionTerms,
+    method: AnalogyMethod,
+    k: usize,
+    mut candidates: Vec<usize>,
+) -> Vec<Neighbor> {
     candidates.sort_unstable();
     candidates.dedup();
     let mut top = TopK::new(k);
@@ -195,12 +214,75 @@ pub fn rank_analogy_with(
             *dot = out[0];
         }
         let key =
-            if norm == 0.0 { f32::NAN } else { method.score(dots[0] / norm, dots[1] / norm, dots[2] / norm, &terms) };
+            if norm == 0.0 { f32::NAN } else { method.score(dots[0] / norm, dots[1] / norm, dots[2] / norm, terms) };
         if top.takes_next(key) {
             top.push(Candidate { key, row });
         }
     }
-    Ok(top.into_neighbors(|key| key))
+    top.into_neighbors(|key| key)
+}
+
+/// Many questions answered as [`rank_analogy_with`] answers each, with the engine's searches
+/// sent together ([`SearchEngine::nearest_batch_below`]): one request per batch to a database
+/// server instead of one per search. `questions` holds each question's unit vectors a, b, c and
+/// the rows it excludes. A degenerate question's answer is [`Error::ZeroQuery`]; an engine that
+/// fails fails the batch.
+pub fn rank_analogies_with(
+    engine: &dyn SearchEngine,
+    rows: Rows<'_>,
+    limit: usize,
+    questions: &[([Vec<f32>; 3], Vec<usize>)],
+    method: AnalogyMethod,
+    k: usize,
+) -> Result<Vec<Result<Vec<Neighbor>>>> {
+    if method != AnalogyMethod::Add && engine.scans_every_row() {
+        return Ok(questions
+            .par_iter()
+            .map(|([a, b, c], exclude)| rank_analogy(rows.prefix(limit), [a, b, c], method, k, exclude))
+            .collect());
+    }
+    let scoring = Scoring::default();
+    let terms: Vec<QuestionTerms> = questions.iter().map(|([a, b, c], _)| QuestionTerms::new(a, b, c)).collect();
+    let answerable: Vec<usize> = (0..questions.len())
+        .filter(|&i| match method {
+            AnalogyMethod::Add => terms[i].add_norm != 0.0,
+            AnalogyMethod::Pair => terms[i].offset_norm != 0.0,
+            AnalogyMethod::Mul => true,
+        })
+        .collect();
+    // The searches of every answerable question, one after another, with their exclusions.
+    let per_question = if method == AnalogyMethod::Add { 1 } else { 4 };
+    let mut queries = Vec::with_capacity(answerable.len() * per_question * rows.dims);
+    let mut exclude = Vec::with_capacity(answerable.len() * per_question);
+    for &i in &answerable {
+        let ([a, b, c], excluded) = &questions[i];
+        if method == AnalogyMethod::Add {
+            let add: Vec<f32> = (0..a.len()).map(|d| b[d] - a[d] + c[d]).collect();
+            queries.extend_from_slice(&crate::space::searchable(&add, scoring));
+        } else {
+            candidate_queries(method, [a, b, c]).iter().for_each(|q| queries.extend_from_slice(q));
+        }
+        exclude.extend(std::iter::repeat_n(excluded.clone(), per_question));
+    }
+    let wanted = if method == AnalogyMethod::Add { k } else { (k * POOL_PER_ANSWER).max(MIN_POOL) };
+    let found = engine.nearest_batch_below(rows, limit, &queries, wanted, scoring, &exclude)?;
+    let mut answers: Vec<Result<Vec<Neighbor>>> = (0..questions.len()).map(|_| Err(Error::ZeroQuery)).collect();
+    let scored: Vec<(usize, Vec<Neighbor>)> = answerable
+        .par_iter()
+        .zip(found.par_chunks(per_question))
+        .map(|(&i, hits)| {
+            if method == AnalogyMethod::Add {
+                return (i, hits[0].clone());
+            }
+            let ([a, b, c], _) = &questions[i];
+            let candidates = hits.iter().flatten().map(|hit| hit.row).collect();
+            (i, score_candidates(rows, [a, b, c], &terms[i], method, k, candidates))
+        })
+        .collect();
+    for (i, answer) in scored {
+        answers[i] = Ok(answer);
+    }
+    Ok(answers)
 }
 
 impl Space {
@@ -302,6 +384,44 @@ mod tests {
                     below.iter().map(|n| n.row).collect::<Vec<_>>(),
                     reference.iter().map(|n| n.row).collect::<Vec<_>>()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_of_questions_gets_the_answers_each_gets_alone() {
+        let dims = 6;
+        let data = random_rows(300, dims, 11);
+        let norms = row_norms(&data, dims);
+        let rows = Rows::new(&data, dims, &norms);
+        let questions: Vec<([Vec<f32>; 3], Vec<usize>)> =
+            [[0usize, 1, 2], [5, 17, 40], [88, 3, 61], [7, 7, 7], [9, 250, 9]]
+                .iter()
+                .map(|question| (question.map(|r| unit(rows.row(r))), question.to_vec()))
+                .collect();
+        for engine in [&ExactCandidates as &dyn SearchEngine, &Exact] {
+            for method in [AnalogyMethod::Add, AnalogyMethod::Mul, AnalogyMethod::Pair] {
+                for limit in [300, 120] {
+                    let batch = rank_analogies_with(engine, rows, limit, &questions, method, 5).unwrap();
+                    assert_eq!(batch.len(), questions.len());
+                    for ((words, exclude), together) in questions.iter().zip(batch) {
+                        let [a, b, c] = words;
+                        let alone = rank_analogy_with(engine, rows, limit, [a, b, c], method, 5, exclude);
+                        match (alone, together) {
+                            // The exact engine scans a batch with the batched kernel, whose sums
+                            // may differ in the last bit.
+                            (Ok(alone), Ok(together)) => {
+                                let rows = |found: &[Neighbor]| found.iter().map(|n| n.row).collect::<Vec<_>>();
+                                assert_eq!(rows(&alone), rows(&together), "{method} {exclude:?}");
+                                for (a, t) in alone.iter().zip(&together) {
+                                    assert!((a.score - t.score).abs() <= 1e-6, "{method}: {a:?} {t:?}");
+                                }
+                            }
+                            (Err(Error::ZeroQuery), Err(Error::ZeroQuery)) => {}
+                            (alone, together) => panic!("{method} {exclude:?}: {alone:?} alone, {together:?} together"),
+                        }
+                    }
+                }
             }
         }
     }

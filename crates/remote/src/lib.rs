@@ -19,6 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use rayon::prelude::*;
 use vecspace_core::Space;
 use vecspace_core::progress::Progress;
 use vecspace_core::search::engine::{needs_exact_scan, rescore};
@@ -48,6 +49,10 @@ pub enum Error {
     Incomplete { backend: Backend, collection: String, pushed: usize, rows: usize },
     #[error("the {backend} server at {uri} failed: {message}")]
     Server { backend: Backend, uri: String, message: String },
+    #[error("{backend} has no {index} index; it offers {offers}")]
+    UnsupportedIndex { backend: Backend, index: IndexKind, offers: &'static str },
+    #[error("invalid {what}: {reason}")]
+    InvalidParameter { what: &'static str, reason: String },
 }
 
 /// Result with the remote [`enum@Error`].
@@ -178,6 +183,199 @@ impl fmt::Display for Identity {
     }
 }
 
+/// The kinds of index a server can search a collection with, by the names the servers use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IndexKind {
+    /// Exact: pgvector's sequential scan (no index), Milvus's FLAT index.
+    Flat,
+    /// A hierarchical navigable small-world graph: pgvector `hnsw`, Milvus `HNSW`.
+    Hnsw,
+    /// Inverted lists over k-means cells, full vectors in each: pgvector `ivfflat`, Milvus
+    /// `IVF_FLAT`.
+    Ivf,
+    /// Inverted lists with each vector quantised to 8 bits per dimension: Milvus `IVF_SQ8` only.
+    IvfSq8,
+}
+
+impl IndexKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexKind::Flat => "flat",
+            IndexKind::Hnsw => "hnsw",
+            IndexKind::Ivf => "ivf",
+            IndexKind::IvfSq8 => "ivf-sq8",
+        }
+    }
+
+    /// Whether searches through this index find every nearest row.
+    pub fn is_exact(self) -> bool {
+        self == IndexKind::Flat
+    }
+}
+
+impl fmt::Display for IndexKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for IndexKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "flat" => Ok(IndexKind::Flat),
+            "hnsw" => Ok(IndexKind::Hnsw),
+            "ivf" | "ivfflat" | "ivf-flat" => Ok(IndexKind::Ivf),
+            "ivf-sq8" | "ivfsq8" => Ok(IndexKind::IvfSq8),
+            _ => Err(format!("unknown server index {s:?}: use flat, hnsw, ivf or ivf-sq8")),
+        }
+    }
+}
+
+/// HNSW's default links per node (`M`), as in the local index and in both servers.
+pub const DEFAULT_M: usize = 16;
+/// HNSW's default construction beam, as in the local index; it reaches recall@10 ≥ 0.98 on GloVe
+/// 6B 50d at the default search beam (docs/PERFORMANCE.md).
+pub const DEFAULT_EF_CONSTRUCTION: usize = 100;
+
+/// A collection's index on a server, with its build parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerIndex {
+    pub kind: IndexKind,
+    /// HNSW: links per node.
+    pub m: usize,
+    /// HNSW: the construction beam.
+    pub ef_construction: usize,
+    /// IVF: the number of k-means cells (inverted lists).
+    pub nlist: usize,
+}
+
+impl ServerIndex {
+    /// No index: the exact search.
+    pub const FLAT: ServerIndex = ServerIndex { kind: IndexKind::Flat, m: 0, ef_construction: 0, nlist: 0 };
+
+    /// `kind` with `m`, `ef_construction` and `nlist` where they apply (defaults where they are
+    /// `None`: M 16, ef_construction 100, and [`default_nlist`] of `rows`); the others are 0.
+    pub fn new(
+        kind: IndexKind,
+        m: Option<usize>,
+        ef_construction: Option<usize>,
+        nlist: Option<usize>,
+        rows: usize,
+    ) -> Result<ServerIndex> {
+        let positive = |what: &'static str, value: usize| {
+            if value == 0 {
+                Err(Error::InvalidParameter { what, reason: "it must be at least 1".into() })
+            } else {
+                Ok(value)
+            }
+        };
+        Ok(match kind {
+            IndexKind::Flat => ServerIndex::FLAT,
+            IndexKind::Hnsw => {
+                let m = positive("--m", m.unwrap_or(DEFAULT_M))?;
+                let ef_construction =
+                    positive("--ef-construction", ef_construction.unwrap_or(DEFAULT_EF_CONSTRUCTION))?;
+                if ef_construction < 2 * m {
+                    return Err(Error::InvalidParameter {
+                        what: "--ef-construction",
+                        reason: format!("{ef_construction} is below twice M ({m}); the servers refuse it"),
+                    });
+                }
+                ServerIndex { kind, m, ef_construction, nlist: 0 }
+            }
+            IndexKind::Ivf | IndexKind::IvfSq8 => {
+                let nlist = positive("--nlist", nlist.unwrap_or_else(|| default_nlist(rows)))?;
+                if nlist > rows.max(1) {
+                    return Err(Error::InvalidParameter {
+                        what: "--nlist",
+                        reason: format!("{nlist} cells for {rows} rows: k-means needs at least one row per cell"),
+                    });
+                }
+                ServerIndex { kind, m: 0, ef_construction: 0, nlist }
+            }
+        })
+    }
+}
+
+impl fmt::Display for ServerIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            IndexKind::Flat => f.write_str("flat (exact)"),
+            IndexKind::Hnsw => write!(f, "hnsw (M {}, ef_construction {})", self.m, self.ef_construction),
+            IndexKind::Ivf | IndexKind::IvfSq8 => write!(f, "{} (nlist {})", self.kind, self.nlist),
+        }
+    }
+}
+
+/// IVF cells for `rows` rows: pgvector's guidance, rows / 1000 up to a million rows and √rows
+/// beyond.
+///
+/// ```
+/// assert_eq!(vecspace_remote::default_nlist(400_000), 400);
+/// assert_eq!(vecspace_remote::default_nlist(4_000_000), 2_000);
+/// assert_eq!(vecspace_remote::default_nlist(20), 1);
+/// ```
+pub fn default_nlist(rows: usize) -> usize {
+    if rows <= 1_000_000 { (rows / 1000).max(1) } else { (rows as f64).sqrt().round() as usize }
+}
+
+/// IVF cells searched per query by default on `backend`: a tenth of them in Milvus, a fifth in
+/// pgvector, at least 8 (or all when there are fewer). pgvector trains its k-means on a sample
+/// and needs more cells for the same recall: on GloVe 6B 50d with 400 cells, Milvus reaches
+/// recall@10 0.995 at 40 and pgvector 0.985 at 80 (docs/PERFORMANCE.md).
+///
+/// ```
+/// use vecspace_remote::{Backend, default_nprobe};
+/// assert_eq!(default_nprobe(Backend::Milvus, 400), 40);
+/// assert_eq!(default_nprobe(Backend::Pgvector, 400), 80);
+/// assert_eq!(default_nprobe(Backend::Milvus, 5), 5);
+/// ```
+pub fn default_nprobe(backend: Backend, nlist: usize) -> usize {
+    let share = match backend {
+        Backend::Milvus => 10,
+        Backend::Pgvector => 5,
+    };
+    (nlist / share).max(8).min(nlist.max(1))
+}
+
+/// How to search a server's approximate index; ignored by an exact one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchParams {
+    /// HNSW: the search beam (pgvector `hnsw.ef_search`, Milvus `ef`); raised to the number of
+    /// candidates asked for where that is larger.
+    pub ef: usize,
+    /// IVF: cells searched per query (pgvector `ivfflat.probes`, Milvus `nprobe`); `None` for
+    /// [`default_nprobe`] of the server and the collection's cells.
+    pub nprobe: Option<usize>,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        SearchParams { ef: vecspace_core::search::hnsw::DEFAULT_EF, nprobe: None }
+    }
+}
+
+impl SearchParams {
+    fn check(&self) -> Result<()> {
+        if self.ef == 0 {
+            return Err(Error::InvalidParameter { what: "--ef", reason: "the search beam must be at least 1".into() });
+        }
+        if self.nprobe == Some(0) {
+            return Err(Error::InvalidParameter {
+                what: "--nprobe",
+                reason: "at least one cell must be searched".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Cells to search in `backend`'s index of `nlist` cells.
+    pub(crate) fn probes(&self, backend: Backend, nlist: usize) -> usize {
+        self.nprobe.unwrap_or_else(|| default_nprobe(backend, nlist)).min(nlist.max(1))
+    }
+}
+
 /// How to push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PushOptions {
@@ -185,16 +383,19 @@ pub struct PushOptions {
     pub batch: usize,
     /// Drop whatever the collection holds and push from the first row, even over another space.
     pub replace: bool,
+    /// The index to search the collection with; `None` keeps the one it has (a new collection
+    /// gets [`ServerIndex::FLAT`]). A different one replaces it after the rows have landed.
+    pub index: Option<ServerIndex>,
 }
 
 impl Default for PushOptions {
     fn default() -> Self {
-        PushOptions { batch: 5_000, replace: false }
+        PushOptions { batch: 5_000, replace: false, index: None }
     }
 }
 
 /// What a push did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PushReport {
     /// Rows the space has.
     pub rows: usize,
@@ -202,6 +403,10 @@ pub struct PushReport {
     pub resumed_from: usize,
     /// Rows sent now.
     pub sent: usize,
+    /// The collection's index after the push.
+    pub index: ServerIndex,
+    /// Seconds the server spent building that index now; `None` when it was there already.
+    pub index_seconds: Option<f64>,
 }
 
 /// Uploads `space`'s unit rows to `target` in batches, with progress. Idempotent and resumable:
@@ -215,12 +420,37 @@ pub fn push(target: &Target, space: &Space, options: &PushOptions, progress: &dy
     }
 }
 
-/// A search engine answering from `target`, which must hold `space` completely.
-pub fn connect(target: &Target, space: &Space) -> Result<Box<dyn SearchEngine>> {
+/// A search engine answering from `target`, which must hold `space` completely; it searches with
+/// whatever index the collection has, tuned by `params`.
+pub fn connect(target: &Target, space: &Space, params: &SearchParams) -> Result<Box<dyn SearchEngine>> {
+    params.check()?;
     Ok(match target.backend {
-        Backend::Pgvector => Box::new(RemoteEngine(pgvector::PgVector::connect(target, space)?)),
-        Backend::Milvus => Box::new(RemoteEngine(milvus::Milvus::connect(target, space)?)),
+        Backend::Pgvector => Box::new(RemoteEngine(pgvector::PgVector::connect(target, space, params)?)),
+        Backend::Milvus => Box::new(RemoteEngine(milvus::Milvus::connect(target, space, params)?)),
     })
+}
+
+impl Backend {
+    /// The index kinds this server has, for an error that names them.
+    fn offers(self) -> &'static str {
+        match self {
+            Backend::Pgvector => "flat (a sequential scan), hnsw and ivf (ivfflat)",
+            Backend::Milvus => "flat, hnsw, ivf (IVF_FLAT) and ivf-sq8",
+        }
+    }
+
+    /// Refuses an index kind this server lacks.
+    pub(crate) fn check_offers(self, kind: IndexKind) -> Result<()> {
+        let offered = match self {
+            Backend::Pgvector => kind != IndexKind::IvfSq8,
+            Backend::Milvus => true,
+        };
+        if offered {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedIndex { backend: self, index: kind, offers: self.offers() })
+        }
+    }
 }
 
 /// Candidates asked of a server beyond `k`, so that rows whose server-side score differs from
@@ -234,6 +464,12 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) trait Candidates: Send + Sync + fmt::Debug {
     const NAME: &'static str;
 
+    /// What answers: the server, the collection, its index and how it is searched.
+    fn describe(&self) -> String;
+
+    /// The collection's index.
+    fn index(&self) -> ServerIndex;
+
     /// Up to `wanted` rows below `limit` (of `total`), nearest `unit_query` by inner product,
     /// skipping `exclude`.
     fn candidates(
@@ -244,7 +480,22 @@ pub(crate) trait Candidates: Send + Sync + fmt::Debug {
         wanted: usize,
         exclude: &[usize],
     ) -> vecspace_core::Result<Vec<usize>>;
+
+    /// [`Candidates::candidates`] for many unit queries (`dims` values each) in one request,
+    /// without exclusions (the caller asks for more and removes them).
+    fn candidates_batch(
+        &self,
+        unit_queries: &[f32],
+        dims: usize,
+        limit: usize,
+        total: usize,
+        wanted: usize,
+    ) -> vecspace_core::Result<Vec<Vec<usize>>>;
 }
+
+/// Queries per request of a batch: large enough that the round trip is paid rarely, small enough
+/// that several requests run at once and a progress bar moves.
+const QUERIES_PER_REQUEST: usize = 256;
 
 /// A server's search as a [`SearchEngine`]: scorings other than cosine on unit rows (the only one
 /// stored) are answered by the local exact scan; the server's candidates are scored again exactly.
@@ -257,7 +508,11 @@ impl<S: Candidates> SearchEngine for RemoteEngine<S> {
     }
 
     fn is_exact(&self) -> bool {
-        true
+        self.0.index().kind.is_exact()
+    }
+
+    fn describe(&self) -> String {
+        self.0.describe()
     }
 
     fn extra_bytes(&self) -> usize {
@@ -273,6 +528,80 @@ impl<S: Candidates> SearchEngine for RemoteEngine<S> {
         exclude: &[usize],
     ) -> vecspace_core::Result<Vec<Neighbor>> {
         self.nearest_below(rows, rows.len(), query, k, scoring, exclude)
+    }
+
+    fn nearest_batch(
+        &self,
+        rows: Rows<'_>,
+        queries: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[Vec<usize>],
+    ) -> vecspace_core::Result<Vec<Vec<Neighbor>>> {
+        self.nearest_batch_below(rows, rows.len(), queries, k, scoring, exclude)
+    }
+
+    /// The queries go to the server `QUERIES_PER_REQUEST` at a time (Milvus: one search with that
+    /// many vectors; pgvector: one statement joining them laterally), the requests in parallel.
+    /// Each asks for its exclusions' worth more candidates, removed here before the re-scoring.
+    fn nearest_batch_below(
+        &self,
+        rows: Rows<'_>,
+        limit: usize,
+        queries: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[Vec<usize>],
+    ) -> vecspace_core::Result<Vec<Vec<Neighbor>>> {
+        let total = rows.len();
+        let dims = rows.dims;
+        let rows = rows.prefix(limit);
+        let excluded = |i: usize| exclude.get(i).map_or(&[][..], Vec::as_slice);
+        let count = queries.len() / dims.max(1);
+        if k == 0 || rows.is_empty() {
+            return Ok(vec![Vec::new(); count]);
+        }
+        let chunks: Vec<Vec<Vec<Neighbor>>> = (0..count.div_ceil(QUERIES_PER_REQUEST))
+            .into_par_iter()
+            .map(|chunk| {
+                let range = chunk * QUERIES_PER_REQUEST..((chunk + 1) * QUERIES_PER_REQUEST).min(count);
+                let query = |i: usize| &queries[i * dims..(i + 1) * dims];
+                // Queries the server cannot answer (another scoring, no direction) are scanned here.
+                let (to_server, here): (Vec<usize>, Vec<usize>) =
+                    range.clone().partition(|&i| !needs_exact_scan(scoring, query(i)));
+                let mut answers: Vec<Vec<Neighbor>> = vec![Vec::new(); range.len()];
+                for i in here {
+                    answers[i - range.start] = nearest(rows, query(i), k, scoring, excluded(i));
+                }
+                if to_server.is_empty() {
+                    return Ok(answers);
+                }
+                let units: Vec<f32> = to_server
+                    .iter()
+                    .flat_map(|&i| {
+                        let norm = vecspace_core::length(query(i));
+                        query(i).iter().map(move |x| (f64::from(*x) / norm) as f32)
+                    })
+                    .collect();
+                let most_excluded = to_server.iter().map(|&i| excluded(i).len()).max().unwrap_or(0);
+                let found = self.0.candidates_batch(&units, dims, rows.len(), total, k + MARGIN + most_excluded)?;
+                if found.len() != to_server.len() {
+                    return Err(vecspace_core::Error::Engine {
+                        engine: S::NAME,
+                        message: format!("the server answered {} of {} queries", found.len(), to_server.len()),
+                    });
+                }
+                for (&i, mut candidates) in to_server.iter().zip(found) {
+                    if let Some(&bad) = candidates.iter().find(|&&row| row >= rows.len()) {
+                        return Err(beyond(S::NAME, bad, rows.len()));
+                    }
+                    candidates.retain(|row| !excluded(i).contains(row));
+                    answers[i - range.start] = rescore(rows, query(i), k, candidates);
+                }
+                Ok(answers)
+            })
+            .collect::<vecspace_core::Result<_>>()?;
+        Ok(chunks.into_iter().flatten().collect())
     }
 
     fn nearest_below(
@@ -293,12 +622,17 @@ impl<S: Candidates> SearchEngine for RemoteEngine<S> {
         let unit: Vec<f32> = query.iter().map(|x| (f64::from(*x) / norm) as f32).collect();
         let candidates = self.0.candidates(&unit, rows.len(), total, k + MARGIN, exclude)?;
         if let Some(&bad) = candidates.iter().find(|&&row| row >= rows.len()) {
-            return Err(vecspace_core::Error::Engine {
-                engine: S::NAME,
-                message: format!("the server returned row {bad}, beyond the {} rows asked for", rows.len()),
-            });
+            return Err(beyond(S::NAME, bad, rows.len()));
         }
         Ok(rescore(rows, query, k, candidates))
+    }
+}
+
+/// A server answered with a row outside the ones asked for.
+fn beyond(engine: &'static str, row: usize, rows: usize) -> vecspace_core::Error {
+    vecspace_core::Error::Engine {
+        engine,
+        message: format!("the server returned row {row}, beyond the {rows} rows asked for"),
     }
 }
 

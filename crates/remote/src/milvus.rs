@@ -1,7 +1,8 @@
 //! Milvus through its official Rust SDK (gRPC): one collection per space with an explicit `id`
-//! (INT64 primary key = row), `word` and `vector` (the unit row), and a FLAT index under the inner
-//! product — Milvus's exact search. The space's identity is kept in the collection's description
-//! (its properties do not survive a restart in 2.3).
+//! (INT64 primary key = row), `word` and `vector` (the unit row), and an index under the inner
+//! product: FLAT (Milvus's exact search) when the collection is made, replaced after the rows have
+//! landed by HNSW, IVF_FLAT or IVF_SQ8 when `push --server-index` asks. The space's identity is
+//! kept in the collection's description (its properties do not survive a restart in 2.3).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,7 +19,10 @@ use tokio::runtime::Runtime;
 use vecspace_core::Space;
 use vecspace_core::progress::{Progress, Unit};
 
-use crate::{Backend, CONNECT_TIMEOUT, Candidates, Error, Identity, PushOptions, PushReport, Result, Target, redact};
+use crate::{
+    Backend, CONNECT_TIMEOUT, Candidates, Error, Identity, IndexKind, PushOptions, PushReport, Result, SearchParams,
+    ServerIndex, Target, redact,
+};
 
 const BACKEND: Backend = Backend::Milvus;
 
@@ -36,11 +40,18 @@ pub(crate) struct Milvus {
     client: Client,
     collection: String,
     uri: String,
+    index: ServerIndex,
+    /// The search parameter the index takes (`ef`, `nprobe`) and its value, if any.
+    tuning: Option<(&'static str, usize)>,
 }
 
 impl std::fmt::Debug for Milvus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Milvus").field("uri", &self.uri).field("collection", &self.collection).finish()
+        f.debug_struct("Milvus")
+            .field("uri", &self.uri)
+            .field("collection", &self.collection)
+            .field("index", &self.index)
+            .finish()
     }
 }
 
@@ -150,6 +161,69 @@ impl Session {
     }
 }
 
+/// The vector field's index, named after its kind (`vector_flat`, `vector_hnsw`, …).
+fn index_name(kind: IndexKind) -> String {
+    format!("vector_{}", kind.name().replace('-', "_"))
+}
+
+impl Session {
+    /// The vector field's index: its name and what it is.
+    fn index(&self, collection: &str) -> Result<Option<(String, ServerIndex)>> {
+        let described = self.call(self.client.describe_index(collection, "vector"))?;
+        let Some(info) = described.first() else { return Ok(None) };
+        let params = info.params().params();
+        let number = |key: &str| params.get(key).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let kind = match info.params().index_type() {
+            IndexType::Flat => IndexKind::Flat,
+            IndexType::HNSW => IndexKind::Hnsw,
+            IndexType::IvfFlat => IndexKind::Ivf,
+            IndexType::IvfSQ8 => IndexKind::IvfSq8,
+            other => {
+                return Err(Error::Server {
+                    backend: BACKEND,
+                    uri: redact(&self.uri),
+                    message: format!("{collection} has an index vecspace does not search with: {other}"),
+                });
+            }
+        };
+        let index = match kind {
+            IndexKind::Flat => ServerIndex::FLAT,
+            IndexKind::Hnsw => {
+                ServerIndex { kind, m: number("M"), ef_construction: number("efConstruction"), nlist: 0 }
+            }
+            IndexKind::Ivf | IndexKind::IvfSq8 => {
+                ServerIndex { kind, m: 0, ef_construction: 0, nlist: number("nlist") }
+            }
+        };
+        Ok(Some((info.index_name().to_owned(), index)))
+    }
+
+    /// Builds `index` over the vector field, replacing `existing`: the collection is released
+    /// while it changes and loaded again after. Milvus builds it in the background; the SDK's
+    /// call returns once every sealed segment has it.
+    fn build_index(&self, collection: &str, existing: Option<&str>, index: &ServerIndex) -> Result<()> {
+        let (kind, params) = match index.kind {
+            IndexKind::Flat => (IndexType::Flat, HashMap::new()),
+            IndexKind::Hnsw => (
+                IndexType::HNSW,
+                HashMap::from([
+                    ("M".to_owned(), index.m.to_string()),
+                    ("efConstruction".to_owned(), index.ef_construction.to_string()),
+                ]),
+            ),
+            IndexKind::Ivf => (IndexType::IvfFlat, HashMap::from([("nlist".to_owned(), index.nlist.to_string())])),
+            IndexKind::IvfSq8 => (IndexType::IvfSQ8, HashMap::from([("nlist".to_owned(), index.nlist.to_string())])),
+        };
+        if let Some(name) = existing {
+            self.call(self.client.release_collection(collection))?;
+            self.call(self.client.drop_index(collection, name))?;
+        }
+        let params = IndexParams::new(index_name(index.kind), kind, MetricType::IP, params);
+        self.call(self.client.create_index(collection, "vector", params))?;
+        self.call(self.client.load_collection(collection, None))
+    }
+}
+
 fn describe_identity(identity: &Identity) -> String {
     format!("vecspace rows={} dims={} fingerprint={}", identity.rows, identity.dims, identity.fingerprint)
 }
@@ -213,8 +287,9 @@ pub(crate) fn push(
             .map_err(|e| classify(&target.uri, &e))?;
         let create = CreateCollectionOptions::with_consistency_level(ConsistencyLevel::Bounded);
         session.call(session.client.create_collection(schema, Some(create)))?;
-        let flat = IndexParams::new("vector_flat".into(), IndexType::Flat, MetricType::IP, HashMap::new());
-        session.call(session.client.create_index(collection, "vector", flat))?;
+        // FLAT while the rows land: a collection must have an index to be loaded and counted,
+        // and FLAT costs nothing to keep up to date.
+        session.build_index(collection, None, &ServerIndex::FLAT)?;
     }
     session.call(session.client.load_collection(collection, None))?;
     let present = session.count(collection, "id >= 0")?;
@@ -240,29 +315,60 @@ pub(crate) fn push(
     }
     progress.finish();
     if resumed_from < space.len() {
-        // Seal the growing segments so that searches use the FLAT index rather than raw scans.
+        // Seal the growing segments so that searches use the index rather than raw scans.
         session.call(session.client.flush(collection))?;
     }
-    Ok(PushReport { rows: space.len(), resumed_from, sent: space.len() - resumed_from })
+    let existing = session.index(collection)?;
+    let current = existing.as_ref().map_or(ServerIndex::FLAT, |(_, index)| *index);
+    let wanted = options.index.unwrap_or(current);
+    let index_seconds = if wanted != current || existing.is_none() {
+        let started = std::time::Instant::now();
+        progress.start(&format!("building the {} index on the server", wanted.kind), None, Unit::Items);
+        let built = session.build_index(collection, existing.as_ref().map(|(name, _)| name.as_str()), &wanted);
+        progress.finish();
+        built?;
+        Some(started.elapsed().as_secs_f64())
+    } else {
+        None
+    };
+    Ok(PushReport { rows: space.len(), resumed_from, sent: space.len() - resumed_from, index: wanted, index_seconds })
 }
 
 impl Milvus {
     /// Connects to the server that holds `space` in `target`'s collection, after checking that the
     /// collection holds exactly this space, completely, and that it is loaded for search.
-    pub(crate) fn connect(target: &Target, space: &Space) -> Result<Milvus> {
+    pub(crate) fn connect(target: &Target, space: &Space, params: &SearchParams) -> Result<Milvus> {
         let session = Session::open(&target.uri)?;
         let collection = target.collection.as_str();
         target.check_identity(session.recorded(collection)?, &Identity::of(space))?;
+        let index = session.index(collection)?.map_or(ServerIndex::FLAT, |(_, index)| index);
         // After a server restart a collection is reloaded in the background; loading waits.
         session.call(session.client.load_collection(collection, None))?;
         target.check_complete(session.count(collection, "id >= 0")?, space.len())?;
+        let tuning = match index.kind {
+            IndexKind::Flat => None,
+            IndexKind::Hnsw => Some(("ef", params.ef)),
+            IndexKind::Ivf | IndexKind::IvfSq8 => Some(("nprobe", params.probes(BACKEND, index.nlist))),
+        };
         let Session { runtime, client, uri } = session;
-        Ok(Milvus { runtime, client, collection: collection.to_owned(), uri: redact(&uri) })
+        Ok(Milvus { runtime, client, collection: collection.to_owned(), uri: redact(&uri), index, tuning })
     }
 }
 
 impl Candidates for Milvus {
     const NAME: &'static str = "milvus";
+
+    fn describe(&self) -> String {
+        let search = match self.tuning {
+            None => "its exact FLAT index".to_owned(),
+            Some((name, value)) => format!("index {} searched with {name} {value}", self.index),
+        };
+        format!("milvus at {}, collection {}: {search}", self.uri, self.collection)
+    }
+
+    fn index(&self) -> ServerIndex {
+        self.index
+    }
 
     fn candidates(
         &self,
@@ -272,6 +378,33 @@ impl Candidates for Milvus {
         wanted: usize,
         exclude: &[usize],
     ) -> vecspace_core::Result<Vec<usize>> {
+        let mut found = self.search(unit_query.chunks_exact(unit_query.len().max(1)), limit, total, wanted, exclude)?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    fn candidates_batch(
+        &self,
+        unit_queries: &[f32],
+        dims: usize,
+        limit: usize,
+        total: usize,
+        wanted: usize,
+    ) -> vecspace_core::Result<Vec<Vec<usize>>> {
+        self.search(unit_queries.chunks_exact(dims), limit, total, wanted, &[])
+    }
+}
+
+impl Milvus {
+    /// One search request for all of `queries` (Milvus's `nq`): the rows nearest each, below
+    /// `limit` and outside `exclude`.
+    fn search<'q>(
+        &self,
+        queries: impl Iterator<Item = &'q [f32]>,
+        limit: usize,
+        total: usize,
+        wanted: usize,
+        exclude: &[usize],
+    ) -> vecspace_core::Result<Vec<Vec<usize>>> {
         let mut conditions = Vec::new();
         if limit < total {
             conditions.push(format!("id < {limit}"));
@@ -281,6 +414,12 @@ impl Candidates for Milvus {
             conditions.push(format!("id not in [{}]", list.join(",")));
         }
         let mut options = SearchOptions::new().limit(wanted);
+        match self.tuning {
+            // Milvus refuses a beam narrower than the results asked for.
+            Some(("ef", ef)) => options = options.add_param("ef", ef.max(wanted).to_string()),
+            Some((name, value)) => options = options.add_param(name, value.to_string()),
+            None => {}
+        }
         if !conditions.is_empty() {
             options = options.filter(conditions.join(" and "));
         }
@@ -288,18 +427,26 @@ impl Candidates for Milvus {
             engine: Self::NAME,
             message: format!("{}: {message}", self.uri),
         };
-        let query = vec![Value::FloatArray(unit_query.to_vec().into())];
-        let mut results = self
+        let data: Vec<Value> = queries.map(|q| Value::FloatArray(q.to_vec().into())).collect();
+        let asked = data.len();
+        let results = self
             .runtime
-            .block_on(self.client.search(self.collection.as_str(), query, Some(options)))
+            .block_on(self.client.search(self.collection.as_str(), data, Some(options)))
             .map_err(|e| failed(e.to_string()))?;
-        let Some(result) = results.pop() else { return Ok(Vec::new()) };
-        result
-            .id
+        if results.len() != asked {
+            return Err(failed(format!("{} answers to {asked} queries", results.len())));
+        }
+        results
             .iter()
-            .map(|id| match id {
-                Value::Long(id) if *id >= 0 => Ok(*id as usize),
-                other => Err(failed(format!("unexpected id {other:?}"))),
+            .map(|result| {
+                result
+                    .id
+                    .iter()
+                    .map(|id| match id {
+                        Value::Long(id) if *id >= 0 => Ok(*id as usize),
+                        other => Err(failed(format!("unexpected id {other:?}"))),
+                    })
+                    .collect()
             })
             .collect()
     }

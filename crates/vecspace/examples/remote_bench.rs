@@ -1,80 +1,293 @@
-//! GloVe 6B 50d searched by a database server next to the local engines: push throughput, the
-//! latency of one top-10 query (one thread; median and 99th percentile over 500 queries, each a
-//! word's own vector with the word excluded), and queries per second from two threads.
+//! Neighbour search through database servers next to the local engines, in one run: for each
+//! engine, the index build time, recall@10 against the exact scan, latency (p50, p99) with one
+//! client, and queries per second with 1 and 8 concurrent clients.
 //!
-//! Milvus seals the pushed segments and builds their FLAT index some seconds after the push; the
-//! optional third argument waits that many seconds before measuring (20 is enough here).
+//! The queries are held out of the space: analogy vectors b − a + c (unit rows) from the Google
+//! analogies, spread evenly over the set, with a, b and c excluded — vectors that are no row of
+//! the index, as in the analogy workload. Every remote answer is re-scored on the local rows, so
+//! only recall can fall short of the exact scan; the run checks that the scores it returns are the
+//! exact ones.
 //!
 //! ```text
-//! cargo run --release -p vecspace --example remote_bench -- pgvector postgres://postgres:PW@127.0.0.1:55432/postgres
-//! tests/remote/milvus.sh run target/release/examples/remote_bench milvus http://root:Milvus@127.0.0.1:19530 20
+//! cargo run --release -p vecspace --example remote_bench -- [--space NAME|FILE] [--queries 1000] \
+//!     [--local exact,int8,hnsw] [--indexes flat,hnsw,ivf] [--pgvector URI] [--milvus URI]
 //! ```
+//!
+//! `bench/remote_study.sh` starts both servers in one network namespace and runs this there.
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 use vecspace::prelude::*;
-use vecspace::remote::{Backend, PushOptions, Target};
-use vecspace::search::{Int8, Scoring, SearchEngine};
+use vecspace::remote::{Backend, IndexKind, PushOptions, SearchParams, ServerIndex, Target};
+use vecspace::search::hnsw::{Hnsw, HnswParams};
+use vecspace::search::{Int8, Neighbor, Scoring, SearchEngine};
 
-fn measure(name: &str, space: &Space, engine: &dyn SearchEngine, queries: &[usize]) {
-    let rows = space.rows();
-    let vectors: Vec<Vec<f32>> = queries.iter().map(|&q| space.unit_vector(q)).collect();
-    let ask = |i: usize| engine.nearest(rows, &vectors[i], 10, Scoring::default(), &[queries[i]]).expect("search");
-    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
-    ask(0);
-    let mut latencies: Vec<f64> = single.install(|| {
-        (0..queries.len())
-            .map(|i| {
-                let started = Instant::now();
-                ask(i);
-                started.elapsed().as_secs_f64() * 1e3
-            })
-            .collect()
-    });
-    latencies.sort_by(f64::total_cmp);
-    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
-    let started = Instant::now();
-    (0..queries.len()).into_par_iter().for_each(|i| drop(ask(i)));
-    let per_second = queries.len() as f64 / started.elapsed().as_secs_f64();
-    println!("| {name} | {:.2} | {:.2} | {per_second:.0} |", percentile(0.5), percentile(0.99));
+type Failure = Box<dyn std::error::Error>;
+
+/// A query vector and the rows it excludes.
+type Query = (Vec<f32>, Vec<usize>);
+
+struct Options {
+    space: String,
+    queries: usize,
+    local: Vec<String>,
+    indexes: Vec<IndexKind>,
+    servers: Vec<(Backend, String)>,
+    /// Search beams and cell counts to measure each index at (`None`: the default).
+    efs: Vec<usize>,
+    nprobes: Vec<Option<usize>>,
+    /// Also run the Google analogies (3CosAdd, 300 000 candidates) through each server, batched
+    /// and one search per request.
+    analogies: bool,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (backend, uri, settle) = match args.as_slice() {
-        [backend, uri] => (backend, uri, 0),
-        [backend, uri, settle] => (backend, uri, settle.parse()?),
-        _ => return Err("usage: remote_bench pgvector|milvus URI [SETTLE_SECONDS]".into()),
+fn parse_options() -> Result<Options, Failure> {
+    let mut options = Options {
+        space: "glove-6b-50d".into(),
+        queries: 1000,
+        local: vec!["exact".into(), "int8".into(), "hnsw".into()],
+        indexes: vec![IndexKind::Flat, IndexKind::Hnsw, IndexKind::Ivf],
+        servers: Vec::new(),
+        efs: vec![vecspace::search::hnsw::DEFAULT_EF],
+        nprobes: vec![None],
+        analogies: false,
     };
-    let backend: Backend = backend.parse()?;
-    let space = Space::open_named("glove-6b-50d")?;
-    let target = Target { backend, uri: uri.clone(), collection: "vecspace_bench".into() };
-    let started = Instant::now();
-    let report = vecspace::remote::push(
-        &target,
-        &space,
-        &PushOptions { replace: true, ..PushOptions::default() },
-        &vecspace::progress::Silent,
-    )?;
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "push to {backend}: {} rows in {seconds:.1} s = {:.0} rows/s (batches of {})",
-        report.sent,
-        report.sent as f64 / seconds,
-        PushOptions::default().batch
-    );
-    std::thread::sleep(std::time::Duration::from_secs(settle));
-    let remote = vecspace::remote::connect(&target, &space)?;
-    let queries: Vec<usize> = (0..500).map(|i| i * 797 % 100_000).collect();
-    println!("\n| engine | p50 ms | p99 ms | queries/s (2 threads) |\n|---|---|---|---|");
-    measure("exact (local)", &space, &vecspace::search::Exact, &queries);
-    measure("int8 (local)", &space, &Int8::build(space.rows()), &queries);
-    let cache = vecspace::fetch::Cache::from_env()?;
-    let graph = vecspace::formats::hnsw::path_beside(&cache.space_path("glove-6b-50d"));
-    if graph.exists() {
-        measure("hnsw ef 64 (local)", &space, &vecspace::formats::hnsw::open(&graph, &space)?, &queries);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "--analogies" {
+            options.analogies = true;
+            continue;
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--space" => options.space = value,
+            "--queries" => options.queries = value.parse()?,
+            "--local" => options.local = value.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            "--indexes" => options.indexes = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
+            "--pgvector" => options.servers.push((Backend::Pgvector, value)),
+            "--milvus" => options.servers.push((Backend::Milvus, value)),
+            "--ef" => options.efs = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
+            "--nprobe" => {
+                options.nprobes = value.split(',').map(|v| v.parse().map(Some)).collect::<Result<_, _>>()?;
+            }
+            other => return Err(format!("unknown option {other}").into()),
+        }
     }
-    measure(&format!("{backend} (exact, loopback)"), &space, remote.as_ref(), &queries);
+    Ok(options)
+}
+
+/// Held-out queries: b − a + c of analogy questions spread over the Google set, with a, b, c.
+fn analogy_queries(space: &Space, wanted: usize) -> Result<Vec<Query>, Failure> {
+    let cache = vecspace::fetch::Cache::from_env()?;
+    let path = vecspace::fetch::ensure("google-analogies", &cache, &vecspace::progress::Silent)?;
+    let set = vecspace::eval::sets::read_google(&std::fs::read_to_string(path)?)?;
+    let questions: Vec<[usize; 4]> = set
+        .sections
+        .iter()
+        .flat_map(|section| section.questions.iter())
+        .filter_map(|q| {
+            let rows: Vec<usize> = q.words.iter().filter_map(|w| space.lookup(&w.to_lowercase()).ok()).collect();
+            <[usize; 4]>::try_from(rows).ok()
+        })
+        .collect();
+    let step = (questions.len() / wanted.max(1)).max(1);
+    Ok(questions
+        .iter()
+        .step_by(step)
+        .take(wanted)
+        .map(|&[a, b, c, _]| {
+            let (ua, ub, uc) = (space.unit_vector(a), space.unit_vector(b), space.unit_vector(c));
+            let query = (0..ua.len()).map(|i| ub[i] - ua[i] + uc[i]).collect();
+            let mut exclude = vec![a, b, c];
+            exclude.sort_unstable();
+            exclude.dedup();
+            (query, exclude)
+        })
+        .collect())
+}
+
+struct Measured {
+    recall: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    qps_1: f64,
+    qps_8: f64,
+}
+
+fn measure(
+    space: &Space,
+    engine: &dyn SearchEngine,
+    queries: &[Query],
+    truth: &[Vec<Neighbor>],
+) -> Result<Measured, Failure> {
+    let rows = space.rows();
+    let ask = |i: usize| engine.nearest(rows, &queries[i].0, 10, Scoring::default(), &queries[i].1);
+    ask(0)?;
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut found = 0usize;
+    let started = Instant::now();
+    for (i, expected) in truth.iter().enumerate() {
+        let asked = Instant::now();
+        let answer = ask(i)?;
+        latencies.push(asked.elapsed().as_secs_f64() * 1e3);
+        found += answer.iter().filter(|n| expected.iter().any(|e| e.row == n.row)).count();
+        // Whatever is returned carries the exact scan's score for that row.
+        for n in &answer {
+            if let Some(e) = expected.iter().find(|e| e.row == n.row) {
+                assert_eq!(e.score, n.score, "row {} scored differently", n.row);
+            }
+        }
+    }
+    let qps_1 = queries.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    let eight = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
+    let started = Instant::now();
+    eight.install(|| (0..queries.len()).into_par_iter().try_for_each(|i| ask(i).map(drop)))?;
+    let qps_8 = queries.len() as f64 / started.elapsed().as_secs_f64();
+    let recall = found as f64 / truth.iter().map(Vec::len).sum::<usize>().max(1) as f64;
+    Ok(Measured { recall, p50_ms: percentile(0.5), p99_ms: percentile(0.99), qps_1, qps_8 })
+}
+
+/// An engine's searches one request each: [`SearchEngine::nearest_batch_below`] left to its
+/// default, which asks for every query on its own.
+#[derive(Debug)]
+struct OnePerRequest<'e>(&'e dyn SearchEngine);
+
+impl SearchEngine for OnePerRequest<'_> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn is_exact(&self) -> bool {
+        self.0.is_exact()
+    }
+    fn extra_bytes(&self) -> usize {
+        0
+    }
+    fn nearest(
+        &self,
+        rows: vecspace::search::Rows<'_>,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> vecspace::Result<Vec<Neighbor>> {
+        self.0.nearest(rows, query, k, scoring, exclude)
+    }
+    fn nearest_below(
+        &self,
+        rows: vecspace::search::Rows<'_>,
+        limit: usize,
+        query: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[usize],
+    ) -> vecspace::Result<Vec<Neighbor>> {
+        self.0.nearest_below(rows, limit, query, k, scoring, exclude)
+    }
+}
+
+/// The Google analogies through `engine`: accuracy and seconds.
+fn analogies(space: &Space, engine: &dyn SearchEngine) -> Result<(f64, f64), Failure> {
+    let cache = vecspace::fetch::Cache::from_env()?;
+    let path = vecspace::fetch::ensure("google-analogies", &cache, &vecspace::progress::Silent)?;
+    let set = vecspace::eval::sets::read_google(&std::fs::read_to_string(path)?)?;
+    let options = vecspace::eval::AnalogyOptions::default();
+    let started = Instant::now();
+    let report =
+        vecspace::eval::evaluate_analogies_with_engine(space, &set, &options, engine, &vecspace::progress::Silent)?;
+    Ok((report.accuracy(), started.elapsed().as_secs_f64()))
+}
+
+fn row(name: &str, build: &str, m: &Measured) {
+    println!(
+        "| {name} | {build} | {:.3} | {:.2} | {:.2} | {:.0} | {:.0} |",
+        m.recall, m.p50_ms, m.p99_ms, m.qps_1, m.qps_8
+    );
+}
+
+fn main() -> Result<(), Failure> {
+    let options = parse_options()?;
+    let space = Space::open_named(&options.space).or_else(|_| Space::open(&options.space))?;
+    let queries = analogy_queries(&space, options.queries)?;
+    let truth: Vec<Vec<Neighbor>> = queries
+        .iter()
+        .map(|(q, exclude)| vecspace::search::Exact.nearest(space.rows(), q, 10, Scoring::default(), exclude))
+        .collect::<Result<_, _>>()?;
+    println!(
+        "{}: {} rows × {} dims; {} held-out analogy queries, top 10; {} threads\n",
+        options.space,
+        space.len(),
+        space.dims(),
+        queries.len(),
+        rayon::current_num_threads()
+    );
+    println!("| engine | index build | recall@10 | p50 ms | p99 ms | queries/s, 1 client | queries/s, 8 clients |");
+    println!("|---|---|---|---|---|---|---|");
+    for local in &options.local {
+        let started = Instant::now();
+        let engine: Box<dyn SearchEngine> = match local.as_str() {
+            "exact" => Box::new(vecspace::search::Exact),
+            "int8" => Box::new(Int8::build(space.rows())),
+            "hnsw" => Box::new(Hnsw::build(space.rows(), HnswParams::default(), &vecspace::progress::Silent)),
+            other => return Err(format!("unknown local engine {other}").into()),
+        };
+        let build =
+            if local == "exact" { "—".to_owned() } else { format!("{:.1} s", started.elapsed().as_secs_f64()) };
+        row(&format!("local {}", engine.describe()), &build, &measure(&space, engine.as_ref(), &queries, &truth)?);
+    }
+    let label = vecspace::app::spaces::space_label(&options.space);
+    let mut analogy_rows = Vec::new();
+    for (backend, uri) in &options.servers {
+        let target = Target::new(*backend, uri.clone(), &format!("bench-{label}"));
+        for &kind in &options.indexes {
+            let index = ServerIndex::new(kind, None, None, None, space.len())?;
+            let push = PushOptions { index: Some(index), ..PushOptions::default() };
+            let report = vecspace::remote::push(&target, &space, &push, &vecspace::progress::Silent)?;
+            let build = match report.index_seconds {
+                _ if kind == IndexKind::Flat => "—".to_owned(),
+                Some(seconds) => format!("{seconds:.1} s"),
+                None => "built before".to_owned(),
+            };
+            let settings: Vec<SearchParams> = match kind {
+                IndexKind::Flat => vec![SearchParams::default()],
+                IndexKind::Hnsw => options.efs.iter().map(|&ef| SearchParams { ef, nprobe: None }).collect(),
+                _ => options.nprobes.iter().map(|&nprobe| SearchParams { nprobe, ..SearchParams::default() }).collect(),
+            };
+            for params in settings {
+                // Connections for 8 concurrent clients.
+                let eight = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
+                let engine = eight.install(|| vecspace::remote::connect(&target, &space, &params))?;
+                let measured = measure(&space, engine.as_ref(), &queries, &truth)?;
+                let described = engine.describe();
+                let search = described.split_once(": ").map_or(described.as_str(), |(_, search)| search);
+                let name = format!("{backend}: {search}");
+                row(&name, &build, &measured);
+                if options.analogies {
+                    let (accuracy, batched) = analogies(&space, engine.as_ref())?;
+                    let (single_accuracy, single) = analogies(&space, &OnePerRequest(engine.as_ref()))?;
+                    analogy_rows.push(format!(
+                        "| {name} | {:.2} % | {batched:.1} s | {:.2} % | {single:.1} s | {:.1}× |",
+                        100.0 * accuracy,
+                        100.0 * single_accuracy,
+                        single / batched
+                    ));
+                }
+            }
+        }
+    }
+    if options.analogies {
+        let (accuracy, seconds) = analogies(&space, &vecspace::search::Exact)?;
+        println!(
+            "\nGoogle analogies (3CosAdd, 300 000 candidates); local exact scan: {:.2} % in {seconds:.1} s\n",
+            100.0 * accuracy
+        );
+        println!("| engine | accuracy, batched | time, batched | accuracy, one search per request | time | speed-up |");
+        println!("|---|---|---|---|---|---|");
+        for line in analogy_rows {
+            println!("{line}");
+        }
+    }
     Ok(())
 }

@@ -24,6 +24,12 @@ pub trait SearchEngine: Send + Sync + fmt::Debug {
     /// Whether the answers always equal the exact scan's.
     fn is_exact(&self) -> bool;
 
+    /// What searches, for a reader: the name and, where they matter, the index's parameters or
+    /// the server it lives on.
+    fn describe(&self) -> String {
+        self.name().to_owned()
+    }
+
     /// Bytes the engine holds beyond the space's own rows.
     fn extra_bytes(&self) -> usize;
 
@@ -58,6 +64,24 @@ pub trait SearchEngine: Send + Sync + fmt::Debug {
             .par_chunks_exact(rows.dims)
             .enumerate()
             .map(|(i, q)| self.nearest(rows, q, k, scoring, exclude.get(i).map_or(&[], Vec::as_slice)))
+            .collect()
+    }
+
+    /// [`SearchEngine::nearest_batch`] with only the first `limit` rows as answers. A remote
+    /// engine sends many queries per request; the others answer each in parallel.
+    fn nearest_batch_below(
+        &self,
+        rows: Rows<'_>,
+        limit: usize,
+        queries: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[Vec<usize>],
+    ) -> Result<Vec<Vec<Neighbor>>> {
+        queries
+            .par_chunks_exact(rows.dims)
+            .enumerate()
+            .map(|(i, q)| self.nearest_below(rows, limit, q, k, scoring, exclude.get(i).map_or(&[], Vec::as_slice)))
             .collect()
     }
 
@@ -117,6 +141,18 @@ impl SearchEngine for Exact {
         exclude: &[Vec<usize>],
     ) -> Result<Vec<Vec<Neighbor>>> {
         Ok(nearest_batch(rows, queries, k, scoring, exclude))
+    }
+
+    fn nearest_batch_below(
+        &self,
+        rows: Rows<'_>,
+        limit: usize,
+        queries: &[f32],
+        k: usize,
+        scoring: Scoring,
+        exclude: &[Vec<usize>],
+    ) -> Result<Vec<Vec<Neighbor>>> {
+        Ok(nearest_batch(rows.prefix(limit), queries, k, scoring, exclude))
     }
 }
 

@@ -380,6 +380,10 @@ impl SearchEngine for Hnsw {
         false
     }
 
+    fn describe(&self) -> String {
+        format!("hnsw (M {}, ef {})", self.m, self.ef)
+    }
+
     fn extra_bytes(&self) -> usize {
         4 * self.bottom().len() + self.upper.iter().map(|l| l.len() * (4 * self.m + 32)).sum::<usize>()
     }

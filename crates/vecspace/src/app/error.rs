@@ -167,6 +167,10 @@ impl Error {
             Error::Model(error) if matches!(**error, crate::ModelError::Unknown { .. }) => ErrorKind::UnknownModel,
             Error::Model(_) | Error::Fetch(_) | Error::DamagedCache { .. } => ErrorKind::Unavailable,
             #[cfg(feature = "remote")]
+            Error::Remote(
+                crate::remote::Error::InvalidParameter { .. } | crate::remote::Error::UnsupportedIndex { .. },
+            ) => ErrorKind::InvalidInput,
+            #[cfg(feature = "remote")]
             Error::Remote(_) => ErrorKind::Unavailable,
             Error::Format(error) if matches!(**error, formats::Error::Io { .. }) => ErrorKind::File,
             Error::Io { .. } => ErrorKind::File,

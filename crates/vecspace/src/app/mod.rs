@@ -39,6 +39,8 @@ pub mod gensim;
 #[cfg(feature = "latent")]
 pub mod latent;
 pub mod plots;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod spaces;
 #[cfg(feature = "lm")]
 pub mod steering;

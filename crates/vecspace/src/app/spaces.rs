@@ -68,8 +68,10 @@ pub struct SpaceRequest {
     /// The vocabulary file of a `.npy` matrix.
     pub vocab: Option<PathBuf>,
     pub index: Index,
-    /// The HNSW search beam.
+    /// The HNSW search beam, here or in a database server's HNSW index.
     pub ef: usize,
+    /// Cells a database server's IVF index searches per query (`None`: a tenth of them).
+    pub nprobe: Option<usize>,
     /// Read the whole native file (and a saved index) and check their checksums before use.
     pub verify: bool,
     /// For a sentence encoder named as the space: the corpus (one text per line) whose texts are
@@ -90,6 +92,7 @@ impl SpaceRequest {
             vocab: None,
             index: Index::Exact,
             ef: search::hnsw::DEFAULT_EF,
+            nprobe: None,
             verify: false,
             candidates: None,
             #[cfg(feature = "remote")]
@@ -162,9 +165,15 @@ pub fn open(request: &SpaceRequest, progress: &dyn Progress) -> Result<Opened> {
                 request.index
             )));
         }
-        let engine = crate::remote::connect(target, &opened.space)?;
+        let params = crate::remote::SearchParams { ef: request.ef, nprobe: request.nprobe };
+        let engine = crate::remote::connect(target, &opened.space, &params)?;
         opened.space.set_engine(engine);
         return Ok(opened);
+    }
+    if request.nprobe.is_some() {
+        return Err(Error::invalid(
+            "--nprobe applies to an IVF index in a database server (--backend pgvector|milvus)",
+        ));
     }
     match request.index {
         Index::Exact => {}
