@@ -313,6 +313,10 @@ enum Command {
         /// IVF: k-means cells (default rows / 1000, or √rows beyond a million rows).
         #[arg(long)]
         nlist: Option<usize>,
+        /// Milvus: in-memory copies of the collection the query nodes serve, for a cluster's read
+        /// throughput (default: as loaded, or one).
+        #[arg(long)]
+        replicas: Option<usize>,
     },
     /// Download, verify and convert registered spaces and benchmark sets into the cache.
     Fetch {
@@ -460,17 +464,11 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             Ok(())
         }
         #[cfg(feature = "remote")]
-        Command::Push { batch, replace, server_index, m, ef_construction, nlist } => {
+        Command::Push { batch, replace, server_index, m, ef_construction, nlist, replicas } => {
             let target = spaces::remote_target(space)?.context("push needs --backend pgvector or --backend milvus")?;
             let index = vecspace::app::remote::IndexRequest { kind: server_index, m, ef_construction, nlist };
-            let pushed = vecspace::app::remote::push(
-                &spaces::request(space)?,
-                &target,
-                &index,
-                batch,
-                replace,
-                &progress::Bars::new(),
-            )?;
+            let push = vecspace::app::remote::PushRequest { batch, replace, index, replicas };
+            let pushed = vecspace::app::remote::push(&spaces::request(space)?, &target, &push, &progress::Bars::new())?;
             spaces::report(&pushed.opened);
             let (report, name) = (&pushed.report, &pushed.opened.name);
             let sending = pushed.seconds - report.index_seconds.unwrap_or(0.0);
@@ -490,6 +488,7 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
                         "nlist": report.index.nlist,
                         "build_seconds": report.index_seconds,
                     },
+                    "replicas": report.replicas,
                 });
                 outln!("{}", serde_json::to_string_pretty(&summary)?)?;
                 return Ok(());
@@ -513,6 +512,9 @@ fn run(command: Command, space: &SpaceArgs) -> Result<()> {
             match report.index_seconds {
                 Some(seconds) => outln!("built the index {} on the server in {seconds:.1} s", report.index)?,
                 None => outln!("index {}", report.index)?,
+            }
+            if let Some(replicas) = report.replicas {
+                outln!("loaded with {replicas} replica{}", if replicas == 1 { "" } else { "s" })?;
             }
             Ok(())
         }

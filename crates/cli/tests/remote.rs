@@ -568,6 +568,13 @@ fn milvus_searches_with_its_own_indexes() {
     assert!(narrow < recall, "one cell of 400: recall@10 {narrow}, the default {recall}");
     let err = through_server(&["push", "--server-index", "hnsw", "--nlist", "10"]).fails();
     assert!(err.contains("--nlist do not apply to --server-index hnsw"), "{err}");
+    // A standalone server has one query node: one replica, and a clear refusal of two.
+    let err = through_server(&["push", "--replicas", "2"]).fails();
+    assert!(err.contains("the milvus server at http://root:***@127.0.0.1:19530 failed"), "{err}");
+    let loaded = through_server(&["push", "--replicas", "1"]).ok();
+    assert!(loaded.contains("loaded with 1 replica"), "{loaded}");
+    let info = through_server(&["info"]).ok();
+    assert!(info.contains("(1 replica)"), "{info}");
 }
 
 /// Clear errors, exit status 2: nothing listening, a wrong password, a bad URI, a collection never
@@ -608,7 +615,8 @@ fn milvus_errors_are_clear() {
 #[test]
 fn server_index_options_are_checked_before_connecting() {
     let nowhere = "postgres://postgres:pw@127.0.0.1:1/postgres";
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (&["push", "--replicas", "2"], "--replicas: it applies to Milvus"),
         (
             &["push", "--server-index", "ivf-sq8"],
             "pgvector has no ivf-sq8 index; it offers flat (a sequential scan), hnsw and ivf",
@@ -629,4 +637,102 @@ fn server_index_options_are_checked_before_connecting() {
     }
     let err = on_glove(&["--nprobe", "4", "query", "king"]).fails();
     assert!(err.contains("--nprobe applies to an IVF index in a database server"), "{err}");
+}
+
+/// Several `vecspace serve` processes against one database server, as in a deployment behind a
+/// load balancer: each answers the API from the shared collection, with the local exact scan's
+/// words and scores.
+fn answers_from_two_serve_processes(
+    start: impl Fn() -> (std::process::Child, String),
+    post: impl Fn(&str, &str) -> serde_json::Value + Sync,
+) {
+    let mut servers: Vec<(std::process::Child, String)> = (0..2).map(|_| start()).collect();
+    let expressions: Vec<String> = held_out_queries().into_iter().step_by(4).collect();
+    let addresses: Vec<&str> = servers.iter().map(|(_, address)| address.as_str()).collect();
+    std::thread::scope(|scope| {
+        for address in &addresses {
+            let (post, expressions) = (&post, &expressions);
+            scope.spawn(move || {
+                for expression in expressions {
+                    let local = words_and_scores(&on_glove(&["--json", "query", expression]).json());
+                    let served = words_and_scores(&post(address, expression));
+                    assert_eq!(served.len(), local.len(), "{address} {expression}");
+                    for ((served_word, served_score), (word, score)) in served.iter().zip(&local) {
+                        assert_eq!(served_word, word, "{address} {expression}");
+                        assert!((served_score - score).abs() < 1e-6, "{address} {expression}: {served_score} {score}");
+                    }
+                }
+            });
+        }
+    });
+    for (child, _) in &mut servers {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+/// Reads `listening on http://ADDRESS` from a starting `vecspace serve`.
+fn served_address(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{line:?}")).to_owned()
+}
+
+#[test]
+#[ignore = "starts a PostgreSQL + pgvector server as root; run with --include-ignored (.ci/run does)"]
+fn two_serve_processes_answer_from_one_pgvector_server() {
+    let (_lock, server) = postgres();
+    let collection = "vecspace_test_equal";
+    on_glove(&remote(&server.uri, collection, &["push"])).ok();
+    let start = || {
+        let mut args = vec!["--space", glove().to_str().unwrap()];
+        args.extend(remote(&server.uri, collection, &["serve", "--addr", "127.0.0.1:0"]));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vecspace"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let address = served_address(&mut child);
+        (child, address)
+    };
+    let post = |address: &str, expression: &str| {
+        let body = serde_json::json!({ "expression": expression }).to_string();
+        crate::server::request(address, "POST", "/api/query", &[("content-type", "application/json")], body.as_bytes())
+            .json()
+    };
+    answers_from_two_serve_processes(start, post);
+}
+
+#[test]
+#[ignore = "starts a Milvus server in a network namespace as root; run with --include-ignored (.ci/run does)"]
+fn two_serve_processes_answer_from_one_milvus_server() {
+    let (_lock, server) = milvus();
+    let collection = "vecspace_test_equal";
+    server.vecspace(&on_milvus(collection, &["push"])).ok();
+    // The serve processes and their clients live in the server's network namespace.
+    let start = || {
+        let mut child = milvus_script()
+            .args(["run", env!("CARGO_BIN_EXE_vecspace"), "--space", glove().to_str().unwrap()])
+            .args(on_milvus(collection, &["serve", "--addr", "127.0.0.1:0"]))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let address = served_address(&mut child);
+        (child, address)
+    };
+    let post = |address: &str, expression: &str| {
+        let script = format!(
+            r#"import json, sys, urllib.request
+request = urllib.request.Request("http://{address}/api/query", data=json.dumps({{"expression": sys.argv[1]}}).encode(),
+    headers={{"Content-Type": "application/json"}})
+print(urllib.request.urlopen(request, timeout=30).read().decode())"#
+        );
+        let output = milvus_script().args(["run", "python3", "-c", &script, expression]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    answers_from_two_serve_processes(start, post);
 }

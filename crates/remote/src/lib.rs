@@ -386,11 +386,14 @@ pub struct PushOptions {
     /// The index to search the collection with; `None` keeps the one it has (a new collection
     /// gets [`ServerIndex::FLAT`]). A different one replaces it after the rows have landed.
     pub index: Option<ServerIndex>,
+    /// Milvus: in-memory copies of the collection for the query nodes to serve (a cluster's read
+    /// throughput); `None` keeps the number loaded (1 for a new collection).
+    pub replicas: Option<usize>,
 }
 
 impl Default for PushOptions {
     fn default() -> Self {
-        PushOptions { batch: 5_000, replace: false, index: None }
+        PushOptions { batch: 5_000, replace: false, index: None, replicas: None }
     }
 }
 
@@ -407,6 +410,8 @@ pub struct PushReport {
     pub index: ServerIndex,
     /// Seconds the server spent building that index now; `None` when it was there already.
     pub index_seconds: Option<f64>,
+    /// Milvus: the replicas the collection is loaded with; `None` for pgvector.
+    pub replicas: Option<usize>,
 }
 
 /// Uploads `space`'s unit rows to `target` in batches, with progress. Idempotent and resumable:
@@ -414,6 +419,16 @@ pub struct PushReport {
 /// after the last batch the server committed.
 pub fn push(target: &Target, space: &Space, options: &PushOptions, progress: &dyn Progress) -> Result<PushReport> {
     let options = PushOptions { batch: options.batch.max(1), ..*options };
+    match options.replicas {
+        Some(0) => return Err(Error::InvalidParameter { what: "--replicas", reason: "at least one is needed".into() }),
+        Some(_) if target.backend == Backend::Pgvector => {
+            return Err(Error::InvalidParameter {
+                what: "--replicas",
+                reason: "it applies to Milvus; PostgreSQL's read replicas are set up in the server".into(),
+            });
+        }
+        _ => {}
+    }
     match target.backend {
         Backend::Pgvector => pgvector::push(target, space, &options, progress),
         Backend::Milvus => milvus::push(target, space, &options, progress),

@@ -11,7 +11,8 @@ use milvus::client::{Client, ClientBuilder, ConsistencyLevel};
 use milvus::data::FieldColumn;
 use milvus::index::{IndexParams, IndexType, MetricType};
 use milvus::mutate::DeleteOptions;
-use milvus::options::CreateCollectionOptions;
+use milvus::options::{CreateCollectionOptions, LoadOptions};
+use milvus::proto::common::LoadState;
 use milvus::query::{QueryOptions, SearchOptions};
 use milvus::schema::{CollectionSchemaBuilder, FieldSchema};
 use milvus::value::{Value, ValueVec};
@@ -43,6 +44,8 @@ pub(crate) struct Milvus {
     index: ServerIndex,
     /// The search parameter the index takes (`ef`, `nprobe`) and its value, if any.
     tuning: Option<(&'static str, usize)>,
+    /// In-memory copies the query nodes serve.
+    replicas: usize,
 }
 
 impl std::fmt::Debug for Milvus {
@@ -198,6 +201,29 @@ impl Session {
         Ok(Some((info.index_name().to_owned(), index)))
     }
 
+    /// In-memory copies of the collection the query nodes serve (0 when it is not loaded).
+    fn replicas(&self, collection: &str) -> Result<usize> {
+        if self.call(self.client.get_load_state(collection, None))? == LoadState::NotLoad {
+            return Ok(0);
+        }
+        Ok(self.call(self.client.describe_replicas(collection, ""))?.len())
+    }
+
+    /// Loads the collection for search with `replicas` copies, or as many as it has (at least
+    /// one), and waits until it is; a collection loaded with another number is released first
+    /// (Milvus 2.3 cannot change it in place). A cluster's operator may have loaded more
+    /// replicas than one for throughput; a plain connect keeps them.
+    fn load(&self, collection: &str, replicas: Option<usize>) -> Result<usize> {
+        let loaded = self.replicas(collection)?;
+        let wanted = replicas.unwrap_or(loaded.max(1));
+        if loaded != 0 && loaded != wanted {
+            self.call(self.client.release_collection(collection))?;
+        }
+        let options = LoadOptions::with_replica_number(wanted as i32);
+        self.call(self.client.load_collection(collection, Some(options)))?;
+        Ok(wanted)
+    }
+
     /// Builds `index` over the vector field, replacing `existing`: the collection is released
     /// while it changes and loaded again after. Milvus builds it in the background; the SDK's
     /// call returns once every sealed segment has it.
@@ -214,13 +240,14 @@ impl Session {
             IndexKind::Ivf => (IndexType::IvfFlat, HashMap::from([("nlist".to_owned(), index.nlist.to_string())])),
             IndexKind::IvfSq8 => (IndexType::IvfSQ8, HashMap::from([("nlist".to_owned(), index.nlist.to_string())])),
         };
+        let replicas = self.replicas(collection)?;
         if let Some(name) = existing {
             self.call(self.client.release_collection(collection))?;
             self.call(self.client.drop_index(collection, name))?;
         }
         let params = IndexParams::new(index_name(index.kind), kind, MetricType::IP, params);
         self.call(self.client.create_index(collection, "vector", params))?;
-        self.call(self.client.load_collection(collection, None))
+        self.load(collection, Some(replicas.max(1))).map(drop)
     }
 }
 
@@ -291,7 +318,7 @@ pub(crate) fn push(
         // and FLAT costs nothing to keep up to date.
         session.build_index(collection, None, &ServerIndex::FLAT)?;
     }
-    session.call(session.client.load_collection(collection, None))?;
+    let replicas = session.load(collection, options.replicas)?;
     let present = session.count(collection, "id >= 0")?;
     let resumed_from = first_missing(&session, collection, present, space.len())?;
     if present > resumed_from {
@@ -331,7 +358,14 @@ pub(crate) fn push(
     } else {
         None
     };
-    Ok(PushReport { rows: space.len(), resumed_from, sent: space.len() - resumed_from, index: wanted, index_seconds })
+    Ok(PushReport {
+        rows: space.len(),
+        resumed_from,
+        sent: space.len() - resumed_from,
+        index: wanted,
+        index_seconds,
+        replicas: Some(replicas),
+    })
 }
 
 impl Milvus {
@@ -343,7 +377,7 @@ impl Milvus {
         target.check_identity(session.recorded(collection)?, &Identity::of(space))?;
         let index = session.index(collection)?.map_or(ServerIndex::FLAT, |(_, index)| index);
         // After a server restart a collection is reloaded in the background; loading waits.
-        session.call(session.client.load_collection(collection, None))?;
+        let replicas = session.load(collection, None)?;
         target.check_complete(session.count(collection, "id >= 0")?, space.len())?;
         let tuning = match index.kind {
             IndexKind::Flat => None,
@@ -351,7 +385,7 @@ impl Milvus {
             IndexKind::Ivf | IndexKind::IvfSq8 => Some(("nprobe", params.probes(BACKEND, index.nlist))),
         };
         let Session { runtime, client, uri } = session;
-        Ok(Milvus { runtime, client, collection: collection.to_owned(), uri: redact(&uri), index, tuning })
+        Ok(Milvus { runtime, client, collection: collection.to_owned(), uri: redact(&uri), index, tuning, replicas })
     }
 }
 
@@ -363,7 +397,8 @@ impl Candidates for Milvus {
             None => "its exact FLAT index".to_owned(),
             Some((name, value)) => format!("index {} searched with {name} {value}", self.index),
         };
-        format!("milvus at {}, collection {}: {search}", self.uri, self.collection)
+        let copies = if self.replicas == 1 { "1 replica".to_owned() } else { format!("{} replicas", self.replicas) };
+        format!("milvus at {}, collection {} ({copies}): {search}", self.uri, self.collection)
     }
 
     fn index(&self) -> ServerIndex {

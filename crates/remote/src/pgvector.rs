@@ -393,7 +393,14 @@ pub(crate) fn push(
         }
         None
     };
-    Ok(PushReport { rows: space.len(), resumed_from, sent: space.len() - resumed_from, index: wanted, index_seconds })
+    Ok(PushReport {
+        rows: space.len(),
+        resumed_from,
+        sent: space.len() - resumed_from,
+        index: wanted,
+        index_seconds,
+        replicas: None,
+    })
 }
 
 impl PgVector {

@@ -2,6 +2,8 @@
 //!
 //! [`dots_portable`] is the plain reference; [`dots`] picks the fastest kernel this CPU runs
 //! (AVX2 + FMA on x86-64, checked at run time) and falls back to the reference elsewhere.
+//! [`dot_padded_portable`] and [`dot_padded_kernel`] are the same pair for one dot product of
+//! vectors padded to a multiple of 8, the graph build's inner loop.
 
 /// `out[i] = rows[i*dims .. (i+1)*dims] · query`, written plainly: the reference.
 pub fn dots_portable(rows: &[f32], dims: usize, query: &[f32], out: &mut [f32]) {
@@ -22,6 +24,32 @@ pub fn dots_portable(rows: &[f32], dims: usize, query: &[f32], out: &mut [f32]) 
         }
         *slot = total;
     }
+}
+
+/// The dot product of `a` and `b`, equally long and a multiple of 8 values (rows padded with
+/// zeros), written plainly: the reference.
+pub fn dot_padded_portable(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert!(a.len() == b.len() && a.len().is_multiple_of(8));
+    let mut sums = [0.0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for lane in 0..8 {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum()
+}
+
+/// A kernel with [`dot_padded_portable`]'s contract.
+pub type DotFn = fn(&[f32], &[f32]) -> f32;
+
+/// The fastest kernel for [`dot_padded_portable`]'s contract on this CPU, chosen once, so that a
+/// loop of millions of short dot products pays no feature test per call.
+pub fn dot_padded_kernel() -> DotFn {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        return x86::dot_padded;
+    }
+    dot_padded_portable
 }
 
 /// Same contract as [`dots_portable`], on the fastest kernel available.
@@ -89,6 +117,34 @@ mod x86 {
         }
     }
 
+    /// [`super::dot_padded_portable`] on AVX2/FMA; only handed out by
+    /// [`super::dot_padded_kernel`] after it has checked that the CPU runs them.
+    pub fn dot_padded(a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: reached only through `dot_padded_kernel`, which checked AVX2 and FMA.
+        unsafe { dot_padded_avx2_fma(a, b) }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn dot_padded_avx2_fma(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len()) / 8 * 8;
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        // Two sums, so that consecutive FMAs do not wait on each other.
+        let (mut s0, mut s1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut k = 0;
+        // SAFETY (whole body): every load reads 8 values below `n`, within both slices.
+        unsafe {
+            while k + 16 <= n {
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(k)), _mm256_loadu_ps(pb.add(k)), s0);
+                s1 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(k + 8)), _mm256_loadu_ps(pb.add(k + 8)), s1);
+                k += 16;
+            }
+            if k < n {
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(k)), _mm256_loadu_ps(pb.add(k)), s0);
+            }
+        }
+        horizontal_sum(_mm256_add_ps(s0, s1))
+    }
+
     #[target_feature(enable = "avx2,fma")]
     fn horizontal_sum(v: __m256) -> f32 {
         let halves = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -101,6 +157,21 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padded_dot_kernel_matches_the_reference() {
+        let mut seed = 11u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        };
+        let fast = dot_padded_kernel();
+        for len in [0, 8, 16, 24, 56, 304] {
+            let (a, b): (Vec<f32>, Vec<f32>) = (0..len).map(|_| (next(), next())).unzip();
+            let (f, p) = (fast(&a, &b), dot_padded_portable(&a, &b));
+            assert!((f - p).abs() <= 1e-5 * (1.0 + p.abs()), "{len}: {f} vs {p}");
+        }
+    }
 
     #[test]
     fn fast_kernel_matches_the_reference_for_every_shape() {

@@ -36,6 +36,23 @@ impl IndexRequest {
     }
 }
 
+/// How to push: rows per request, whether to start afresh, the index, the replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushRequest {
+    pub batch: usize,
+    pub replace: bool,
+    pub index: IndexRequest,
+    /// Milvus: in-memory copies to load (`None`: as loaded, or one).
+    pub replicas: Option<usize>,
+}
+
+impl Default for PushRequest {
+    fn default() -> Self {
+        let options = PushOptions::default();
+        PushRequest { batch: options.batch, replace: options.replace, index: IndexRequest::default(), replicas: None }
+    }
+}
+
 /// A push's outcome, with the space it pushed.
 pub struct Pushed {
     pub opened: Opened,
@@ -44,16 +61,10 @@ pub struct Pushed {
     pub seconds: f64,
 }
 
-/// Opens the space locally and pushes it to `target` in batches of `batch` rows, building the
-/// index `index` asks for once the rows have landed.
-pub fn push(
-    request: &SpaceRequest,
-    target: &Target,
-    index: &IndexRequest,
-    batch: usize,
-    replace: bool,
-    progress: &dyn Progress,
-) -> Result<Pushed> {
+/// Opens the space locally and pushes it to `target` as `push` says, building the index it asks
+/// for once the rows have landed.
+pub fn push(request: &SpaceRequest, target: &Target, push: &PushRequest, progress: &dyn Progress) -> Result<Pushed> {
+    let index = &push.index;
     index.check()?;
     let opened = spaces::open_local(request, progress)?;
     let index = index
@@ -61,7 +72,7 @@ pub fn push(
         .map(|kind| ServerIndex::new(kind, index.m, index.ef_construction, index.nlist, opened.space.len()))
         .transpose()?;
     let started = std::time::Instant::now();
-    let options = PushOptions { batch, replace, index };
+    let options = PushOptions { batch: push.batch, replace: push.replace, index, replicas: push.replicas };
     let report = remote::push(target, &opened.space, &options, progress)?;
     Ok(Pushed { opened, target: target.clone(), report, seconds: started.elapsed().as_secs_f64() })
 }
