@@ -201,12 +201,26 @@ impl Session {
         Ok(Some((info.index_name().to_owned(), index)))
     }
 
-    /// In-memory copies of the collection the query nodes serve (0 when it is not loaded).
+    /// In-memory copies of the collection the query nodes serve (0 when it is not loaded). A
+    /// collection Milvus is still loading (after a restart it reloads in the background) is
+    /// waited for; one it reports loaded but cannot describe yet counts as not loaded.
     fn replicas(&self, collection: &str) -> Result<usize> {
-        if self.call(self.client.get_load_state(collection, None))? == LoadState::NotLoad {
-            return Ok(0);
+        let started = std::time::Instant::now();
+        loop {
+            match self.call(self.client.get_load_state(collection, None))? {
+                LoadState::Loading if started.elapsed() < CALL_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                LoadState::Loaded => {
+                    return match self.runtime.block_on(self.client.describe_replicas(collection, "")) {
+                        Ok(replicas) => Ok(replicas.len()),
+                        Err(error) if error.to_string().contains("not loaded") => Ok(0),
+                        Err(error) => Err(classify(&self.uri, &error)),
+                    };
+                }
+                _ => return Ok(0),
+            }
         }
-        Ok(self.call(self.client.describe_replicas(collection, ""))?.len())
     }
 
     /// Loads the collection for search with `replicas` copies, or as many as it has (at least
