@@ -132,12 +132,15 @@ fn the_hnsw_index_finds_the_exact_neighbours_and_persists() {
     // The command line: the first run builds and saves `small.hnsw` beside `small.txt`, the second
     // opens it; both answer as the exact scan does here.
     let small = dir.path().join("small.txt");
-    let mut text = String::new();
-    for r in 0..3000 {
-        let values: Vec<String> = full.raw_vector(r).iter().map(|v| v.to_string()).collect();
-        text.push_str(&format!("{} {}\n", full.word(r), values.join(" ")));
-    }
-    std::fs::write(&small, text).unwrap();
+    let text_of = |range: std::ops::Range<usize>| -> String {
+        range
+            .map(|r| {
+                let values: Vec<String> = full.raw_vector(r).iter().map(|v| v.to_string()).collect();
+                format!("{} {}\n", full.word(r), values.join(" "))
+            })
+            .collect()
+    };
+    std::fs::write(&small, text_of(0..3000)).unwrap();
     let small_path = small.to_str().unwrap();
     let run = || {
         crate::support::vecspace(&[
@@ -164,4 +167,26 @@ fn the_hnsw_index_finds_the_exact_neighbours_and_persists() {
     let err =
         crate::support::vecspace(&["--space", small_path, "--index", "hnsw", "--ef", "0", "query", "king"]).fails();
     assert!(err.contains("--ef"), "{err}");
+
+    // The file grows by 2 000 words: the saved index gains just those rows, and finds among them
+    // what the exact scan finds (words from the new rows among the answers), then is kept as is.
+    std::fs::write(&small, text_of(0..5000)).unwrap();
+    let neighbours = |word: &str, index: &[&str]| {
+        let mut args = vec!["--space", small_path, "--json"];
+        args.extend_from_slice(index);
+        args.extend_from_slice(&["similar", word, "-k", "10"]);
+        crate::support::vecspace(&args)
+    };
+    let grown = neighbours("music", &["--index", "hnsw"]);
+    assert!(grown.stderr.contains("added 2000 new rows to the index"), "{}", grown.stderr);
+    let exact = neighbours("music", &[]).json();
+    assert_eq!(grown.json()["results"], exact["results"]);
+    let new_rows = exact["results"].as_array().unwrap().iter().filter(|hit| {
+        let word = hit["word"].as_str().unwrap();
+        (3000..5000).any(|r| full.word(r) == word)
+    });
+    assert!(new_rows.count() > 0, "{}", exact["results"]);
+    let again = neighbours("music", &["--index", "hnsw"]);
+    assert!(!again.stderr.contains("added") && !again.stderr.contains("saved"), "{}", again.stderr);
+    assert_eq!(again.json()["results"], exact["results"]);
 }

@@ -73,6 +73,10 @@ pub enum Error {
     HnswLayer { layer: usize, node: u32 },
     #[error("the entry node {entry} is not on the top layer")]
     HnswEntry { entry: u32 },
+    #[error(
+        "an index over {nodes} rows of {dims} dimensions grows only into a space that keeps them and adds rows, not {rows} rows of {rows_dims}"
+    )]
+    HnswGrow { nodes: usize, dims: usize, rows: usize, rows_dims: usize },
 }
 
 /// Result with the core [`enum@Error`].

@@ -89,6 +89,23 @@ pub fn verify(path: &Path) -> Result<crate::checksum::Checked> {
 
 /// Opens the index of `space` from `path`, refusing one built for other rows or damaged.
 pub fn open(path: &Path, space: &Space) -> Result<Hnsw> {
+    read(path, space, Covers::Every)
+}
+
+/// Opens an index built for `space` or for its first rows (a space that has grown since, which
+/// [`Hnsw::extend`] brings up to date), refusing one built for other rows or damaged.
+pub fn open_prefix(path: &Path, space: &Space) -> Result<Hnsw> {
+    read(path, space, Covers::Prefix)
+}
+
+/// Which rows of the space an index must have been built over.
+#[derive(Clone, Copy, PartialEq)]
+enum Covers {
+    Every,
+    Prefix,
+}
+
+fn read(path: &Path, space: &Space, covers: Covers) -> Result<Hnsw> {
     let bad = |location: Location, message: String| Error::malformed(path, location, message);
     let file = vecspace_core::io::open_regular(path).map_err(|e| Error::io(path, e))?;
     // SAFETY: read-only private map of a file in the cache; every access below is bounds-checked.
@@ -100,7 +117,11 @@ pub fn open(path: &Path, space: &Space) -> Result<Hnsw> {
     let u64_at = |at: usize| u64::from_le_bytes(map[at..at + 8].try_into().expect("8 bytes"));
     let (dims, m, nodes, entry, layers, print) =
         (u32_at(8) as usize, u32_at(12) as usize, u64_at(16), u32_at(24), u32_at(28) as usize, u64_at(32));
-    if dims != space.dims() || nodes != space.len() as u64 || print != fingerprint(space) {
+    let fits = match covers {
+        Covers::Every => nodes == space.len() as u64 && print == fingerprint(space),
+        Covers::Prefix => nodes <= space.len() as u64 && print == space.rows().prefix(nodes as usize).fingerprint(),
+    };
+    if dims != space.dims() || !fits {
         return Err(bad(
             Location::Header,
             // Opening a space with `--index hnsw` builds a new index when this one does not fit.
@@ -177,6 +198,20 @@ mod tests {
         let other = Space::from_rows(vec!["a".into(), "b".into()], vec![1.0; 16], 8).unwrap();
         let err = open(&path, &other).unwrap_err().to_string();
         assert!(err.contains("another space") && !err.contains("--rebuild"), "{err}");
+        // The same space grown by 100 rows: only `open_prefix` takes the index; one whose first
+        // rows changed is another space to both.
+        let grow = |data: &[f32]| {
+            let words: Vec<String> = (0..2100).map(|i| format!("w{i}")).collect();
+            let mut grown = data.to_vec();
+            grown.extend((0..100 * 8).map(|i| (i % 7) as f32 - 3.0));
+            Space::from_rows(words, grown, 8).unwrap()
+        };
+        let grown = grow(space.rows().data);
+        assert!(open(&path, &grown).unwrap_err().to_string().contains("another space"));
+        assert_eq!(open_prefix(&path, &grown).unwrap().nodes(), 2000);
+        let mut changed = space.rows().data.to_vec();
+        changed[3] += 1.0;
+        assert!(open_prefix(&path, &grow(&changed)).unwrap_err().to_string().contains("another space"));
         let bytes = std::fs::read(&path).unwrap();
         for cut in [10, 100, bytes.len() - 3] {
             std::fs::write(&path, &bytes[..cut]).unwrap();

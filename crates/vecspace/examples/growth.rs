@@ -12,7 +12,10 @@
 //! default 300 000 candidates and with every row a candidate (exact). Memory is the process's
 //! peak RSS.
 //!
-//! `cargo run --release -p vecspace --example growth -- DIR [--sizes 100000,1000000,3000000] [--hnsw-max 1000000]`
+//! `cargo run --release -p vecspace --example growth -- DIR [--sizes 100000,1000000,3000000] [--hnsw-max 1000000] [--write-only]`
+//!
+//! `--write-only` writes the spaces and measures nothing (for `bench/hnsw_anchor.sh` and
+//! `bench/remote_study.sh`, which take a space file).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -111,7 +114,7 @@ fn recall(space: &Space, engine: &dyn SearchEngine, queries: &[usize]) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = PathBuf::from(args.first().ok_or("usage: growth DIR [--sizes A,B,C] [--hnsw-max N]")?);
+    let dir = PathBuf::from(args.first().ok_or("usage: growth DIR [--sizes A,B,C] [--hnsw-max N] [--write-only]")?);
     let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let sizes: Vec<usize> = option("--sizes")
         .unwrap_or_else(|| "100000,1000000,3000000".into())
@@ -119,6 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
     let hnsw_max: usize = option("--hnsw-max").map_or(Ok(1_000_000), |s| s.parse())?;
+    let write_only = args.iter().any(|a| a == "--write-only");
     std::fs::create_dir_all(&dir)?;
 
     let glove = Space::open_named("glove-6b-50d")?;
@@ -130,6 +134,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for &rows in &sizes {
         let path = dir.join(format!("synthetic-{rows}x{DIMS}.vsp"));
         generate(&glove, rows, &path)?;
+        if write_only {
+            println!("{}", path.display());
+            continue;
+        }
         let size = std::fs::metadata(&path)?.len() as f64 / (1u64 << 30) as f64;
         let started = Instant::now();
         let space = Space::open(&path)?;

@@ -5,7 +5,7 @@
 //! memory-mapped when opened.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +44,7 @@ pub struct Hnsw {
     /// Bottom layer: `2m` slots per node, unused slots `u32::MAX`.
     bottom: LinkTable,
     /// Upper layers: `upper[l - 1]` maps a node to its `m` slots on layer `l`.
-    upper: Vec<std::collections::HashMap<u32, Vec<u32>>>,
+    upper: Vec<HashMap<u32, Vec<u32>>>,
     entry: u32,
     /// Beam width while searching (at least `k`).
     pub ef: usize,
@@ -133,19 +133,36 @@ fn prefetch(values: &[f32]) {
     let _ = values;
 }
 
-/// Best-first search of one layer from `entries`, keeping the `ef` nodes most similar to the
-/// query (`score` of a node; `row` gives a node's values, to fetch ahead).
+/// What a walk reuses from one search to the next, so that it allocates nothing: the visit stamps,
+/// both heaps and the neighbour list being read.
+struct Walk {
+    visited: Visited,
+    frontier: BinaryHeap<Scored>,
+    best: BinaryHeap<Reverse<Scored>>,
+    list: Vec<u32>,
+}
+
+impl Walk {
+    fn new(n: usize) -> Walk {
+        Walk { visited: Visited::new(n), frontier: BinaryHeap::new(), best: BinaryHeap::new(), list: Vec::new() }
+    }
+}
+
+/// Best-first search of one layer from `entries`, keeping in `found` the `ef` nodes most similar
+/// to the query, best first (`score` of a node; `row` gives a node's values, to fetch ahead).
 fn search_layer<'r>(
     score: impl Fn(u32) -> f32,
     row: impl Fn(u32) -> &'r [f32],
     entries: &[Scored],
     ef: usize,
     neighbours: impl Fn(u32, &mut Vec<u32>),
-    visited: &mut Visited,
-) -> Vec<Scored> {
+    walk: &mut Walk,
+    found: &mut Vec<Scored>,
+) {
+    let Walk { visited, frontier, best, list } = walk;
     visited.next();
-    let mut frontier: BinaryHeap<Scored> = BinaryHeap::new();
-    let mut best: BinaryHeap<Reverse<Scored>> = BinaryHeap::new();
+    frontier.clear();
+    best.clear();
     for &e in entries {
         if visited.visit(e.1) {
             frontier.push(e);
@@ -155,19 +172,18 @@ fn search_layer<'r>(
     while best.len() > ef {
         best.pop();
     }
-    let mut list = Vec::new();
     while let Some(current) = frontier.pop() {
         let worst = best.peek().map_or(f32::NEG_INFINITY, |w| w.0.0);
         if current.0 < worst && best.len() >= ef {
             break;
         }
         list.clear();
-        neighbours(current.1, &mut list);
+        neighbours(current.1, list);
         list.retain(|&n| visited.visit(n));
-        for &n in &list {
+        for &n in list.iter() {
             prefetch(row(n));
         }
-        for &n in &list {
+        for &n in list.iter() {
             let s = score(n);
             let worst = best.peek().map_or(f32::NEG_INFINITY, |w| w.0.0);
             if best.len() < ef || s > worst {
@@ -179,9 +195,9 @@ fn search_layer<'r>(
             }
         }
     }
-    let mut out: Vec<Scored> = best.into_iter().map(|r| r.0).collect();
-    out.sort_unstable_by(|a, b| b.cmp(a));
-    out
+    found.clear();
+    found.extend(best.drain().map(|r| r.0));
+    found.sort_unstable_by(|a, b| b.cmp(a));
 }
 
 /// The rows scaled to unit length in one block, each padded with zeros to a multiple of 8
@@ -217,17 +233,34 @@ impl UnitRows {
     }
 }
 
+/// What `select` and the pruning of full lists reuse between calls.
+#[derive(Default)]
+struct Selection {
+    kept: Vec<Scored>,
+    skipped: Vec<Scored>,
+    scored: Vec<Scored>,
+    chosen: Vec<u32>,
+    list: Vec<u32>,
+}
+
 /// The HNSW heuristic: keep a candidate only if it is closer to the node than to every neighbour
 /// kept so far, so the links spread in different directions (at most `m`); then fill up with the
-/// nearest left over, up to `fill_to` links.
+/// nearest left over, up to `fill_to` links. The choice is left in `kept`.
 ///
 /// A new node's own list is filled up to `m`: more links out of it find it more often. A
 /// neighbour's list pruned to make room is filled only to half its width: a full list would need
 /// pruning again at its next link, and that heuristic is most of a build's distance computations
 /// (hnswlib and faiss fill none; half keeps the recall at a small beam above theirs).
-fn select(units: &UnitRows, candidates: &[Scored], m: usize, fill_to: usize) -> Vec<u32> {
-    let mut kept: Vec<Scored> = Vec::with_capacity(m);
-    let mut skipped = Vec::new();
+fn select(
+    units: &UnitRows,
+    candidates: &[Scored],
+    m: usize,
+    fill_to: usize,
+    kept: &mut Vec<Scored>,
+    skipped: &mut Vec<Scored>,
+) {
+    kept.clear();
+    skipped.clear();
     for &c in candidates {
         if kept.len() >= m {
             break;
@@ -236,36 +269,27 @@ fn select(units: &UnitRows, candidates: &[Scored], m: usize, fill_to: usize) -> 
         let diverse = kept.iter().all(|k| units.similarity(k.1, row) < c.0);
         if diverse { kept.push(c) } else { skipped.push(c) }
     }
-    for c in skipped {
+    for &c in skipped.iter() {
         if kept.len() >= fill_to {
             break;
         }
         kept.push(c);
     }
-    kept.into_iter().map(|s| s.1).collect()
 }
+
+/// Replaces a list of links that has grown past its width (the full list and the new link) by
+/// the links to keep.
+type Prune<'a> = dyn FnMut(&mut Vec<u32>) + 'a;
 
 /// One layer's links while the graph is built, each node's list behind its own lock.
 trait Links: Sync {
     /// Appends `node`'s neighbours to `out`.
     fn read(&self, node: u32, out: &mut Vec<u32>);
-    /// Changes `node`'s list under its lock.
-    fn update(&self, node: u32, change: &mut dyn FnMut(&mut Vec<u32>));
-
-    /// Adds `node` to `other`'s list unless it is there; a full list (`width`) is replaced by
-    /// what `prune` makes of it and `node`.
-    fn link_back(&self, other: u32, node: u32, width: usize, prune: &dyn Fn(&[u32]) -> Vec<u32>) {
-        self.update(other, &mut |list| {
-            if list.contains(&node) {
-                return;
-            }
-            if list.len() < width {
-                list.push(node);
-            } else {
-                *list = prune(list);
-            }
-        });
-    }
+    /// Replaces `node`'s list.
+    fn set(&self, node: u32, links: &[u32]);
+    /// Adds `node` to `other`'s list unless it is there; a full list (`width`) and `node` are
+    /// replaced by what `prune` keeps of them (in `buffer`), under the list's lock.
+    fn link_back(&self, other: u32, node: u32, width: usize, buffer: &mut Vec<u32>, prune: &mut Prune<'_>);
 }
 
 /// The bottom layer, where every node has a list: one flat table of `width + 1` slots per node
@@ -291,6 +315,19 @@ impl FlatLinks {
         &self.slots[start..start + self.width + 1]
     }
 
+    fn lock(&self, node: u32) -> std::sync::MutexGuard<'_, ()> {
+        self.locks[node as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes `links` as `list`'s links; the caller holds its lock.
+    fn store(&self, list: &[std::sync::atomic::AtomicU32], links: &[u32]) {
+        assert!(links.len() <= self.width, "a list grew past its width");
+        list[0].store(links.len() as u32, Ordering::Relaxed);
+        for (slot, &link) in list[1..].iter().zip(links) {
+            slot.store(link, Ordering::Relaxed);
+        }
+    }
+
     /// The table of [`Hnsw`]: `width` slots per node, [`EMPTY`] where unused.
     fn into_table(self) -> Vec<u32> {
         let mut table = vec![EMPTY; self.locks.len() * self.width];
@@ -307,28 +344,19 @@ impl FlatLinks {
 
 impl Links for FlatLinks {
     fn read(&self, node: u32, out: &mut Vec<u32>) {
-        let _held = self.locks[node as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _held = self.lock(node);
         let list = self.list(node);
         let len = list[0].load(Ordering::Relaxed) as usize;
         out.extend(list[1..=len].iter().map(|link| link.load(Ordering::Relaxed)));
     }
 
-    fn update(&self, node: u32, change: &mut dyn FnMut(&mut Vec<u32>)) {
-        let _held = self.locks[node as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let list = self.list(node);
-        let len = list[0].load(Ordering::Relaxed) as usize;
-        let mut links: Vec<u32> = list[1..=len].iter().map(|link| link.load(Ordering::Relaxed)).collect();
-        change(&mut links);
-        assert!(links.len() <= self.width, "a list grew past its width");
-        list[0].store(links.len() as u32, Ordering::Relaxed);
-        for (slot, &link) in list[1..].iter().zip(&links) {
-            slot.store(link, Ordering::Relaxed);
-        }
+    fn set(&self, node: u32, links: &[u32]) {
+        let _held = self.lock(node);
+        self.store(self.list(node), links);
     }
 
-    /// As the trait's, without copying the list out when there is room (most links).
-    fn link_back(&self, other: u32, node: u32, width: usize, prune: &dyn Fn(&[u32]) -> Vec<u32>) {
-        let _held = self.locks[other as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn link_back(&self, other: u32, node: u32, width: usize, buffer: &mut Vec<u32>, prune: &mut Prune<'_>) {
+        let _held = self.lock(other);
         let list = self.list(other);
         let len = list[0].load(Ordering::Relaxed) as usize;
         if list[1..=len].iter().any(|link| link.load(Ordering::Relaxed) == node) {
@@ -339,92 +367,226 @@ impl Links for FlatLinks {
             list[0].store(len as u32 + 1, Ordering::Relaxed);
             return;
         }
-        let current: Vec<u32> = list[1..=len].iter().map(|link| link.load(Ordering::Relaxed)).collect();
-        let pruned = prune(&current);
-        assert!(pruned.len() <= self.width, "a list grew past its width");
-        list[0].store(pruned.len() as u32, Ordering::Relaxed);
-        for (slot, &link) in list[1..].iter().zip(&pruned) {
-            slot.store(link, Ordering::Relaxed);
-        }
+        buffer.clear();
+        buffer.extend(list[1..=len].iter().map(|link| link.load(Ordering::Relaxed)));
+        buffer.push(node);
+        prune(buffer);
+        self.store(list, buffer);
     }
 }
 
 /// An upper layer: lists only for the nodes that reach it.
-impl Links for std::collections::HashMap<u32, Mutex<Vec<u32>>> {
+type UpperLinks = HashMap<u32, Mutex<Vec<u32>>>;
+
+impl Links for UpperLinks {
     fn read(&self, node: u32, out: &mut Vec<u32>) {
         out.extend(self[&node].lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter());
     }
 
-    fn update(&self, node: u32, change: &mut dyn FnMut(&mut Vec<u32>)) {
-        change(&mut self[&node].lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    fn set(&self, node: u32, links: &[u32]) {
+        let mut list = self[&node].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        list.clear();
+        list.extend_from_slice(links);
+    }
+
+    fn link_back(&self, other: u32, node: u32, width: usize, _buffer: &mut Vec<u32>, prune: &mut Prune<'_>) {
+        let mut list = self[&other].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if list.contains(&node) {
+            return;
+        }
+        list.push(node);
+        if list.len() > width {
+            prune(&mut list);
+        }
     }
 }
+
+/// What one building thread reuses from one insertion to the next.
+struct Scratch {
+    walk: Walk,
+    entries: Vec<Scored>,
+    found: Vec<Scored>,
+    selection: Selection,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch { walk: Walk::new(n), entries: Vec::new(), found: Vec::new(), selection: Selection::default() }
+    }
+}
+
+/// The highest layer a new node reaches: geometric, one in `m` of a layer's nodes reach the next.
+fn draw_level(rng: &mut SplitMix64, m: usize) -> usize {
+    let scale = 1.0 / (m as f64).ln();
+    ((-(1.0 - rng.next_f64()).ln() * scale).floor() as usize).min(MAX_LEVEL)
+}
+
+/// The highest layer any node may reach.
+const MAX_LEVEL: usize = 16;
+
+/// A graph under construction, shared by the threads that insert into it.
+struct Builder<'u> {
+    units: &'u UnitRows,
+    m: usize,
+    ef_construction: usize,
+    /// The highest layer of each node.
+    levels: Vec<usize>,
+    bottom: FlatLinks,
+    /// `upper[l - 1]` holds a list for every node that reaches layer `l`, empty until it is linked.
+    upper: Vec<UpperLinks>,
+}
+
+impl Builder<'_> {
+    fn links(&self, layer: usize) -> &dyn Links {
+        if layer == 0 { &self.bottom } else { &self.upper[layer - 1] }
+    }
+
+    /// Links `node` into every layer up to its own, walking down from `start` on `start_layer`:
+    /// greedily (a beam of 1) above the node's level, with a beam of `ef_construction` below.
+    fn insert(&self, node: u32, start: u32, start_layer: usize, scratch: &mut Scratch) {
+        let units = self.units;
+        let query = units.row(node);
+        let score = |x: u32| units.similarity(x, query);
+        let level = self.levels[node as usize];
+        let Scratch { walk, entries, found, selection } = scratch;
+        entries.clear();
+        entries.push(Scored(score(start), start));
+        for layer in (0..=start_layer).rev() {
+            let links = self.links(layer);
+            let ef = if layer > level { 1 } else { self.ef_construction };
+            search_layer(score, |x| units.row(x), entries, ef, |x, out| links.read(x, out), walk, found);
+            if layer <= level {
+                let width = if layer == 0 { 2 * self.m } else { self.m };
+                connect(units, node, found, width, links, selection);
+            }
+            std::mem::swap(entries, found);
+        }
+    }
+
+    /// Inserts `nodes` (a run at the end of the rows) from `start` on `start_layer`: one by one
+    /// while the graph has fewer than a thousand nodes, so that the parallel inserts start from a
+    /// real graph, then in parallel.
+    fn insert_all(&self, nodes: std::ops::Range<usize>, start: u32, start_layer: usize, progress: &dyn Progress) {
+        let n = self.levels.len();
+        let done = AtomicUsize::new(0);
+        let insert = |node: usize, scratch: &mut Scratch| {
+            if node as u32 != start {
+                self.insert(node as u32, start, start_layer, scratch);
+            }
+            if done.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024) {
+                progress.advance(1024);
+            }
+        };
+        let warm_end = nodes.end.min(nodes.start.max(WARM_NODES));
+        let mut scratch = Scratch::new(n);
+        (nodes.start..warm_end).for_each(|node| insert(node, &mut scratch));
+        (warm_end..nodes.end).into_par_iter().for_each_init(|| Scratch::new(n), |scratch, node| insert(node, scratch));
+    }
+
+    fn finish(self, dims: usize, entry: u32) -> Hnsw {
+        let upper = self
+            .upper
+            .into_iter()
+            .map(|layer| {
+                layer.into_iter().map(|(k, v)| (k, v.into_inner().unwrap_or_else(|p| p.into_inner()))).collect()
+            })
+            .collect();
+        Hnsw { dims, m: self.m, bottom: Box::new(self.bottom.into_table()), upper, entry, ef: DEFAULT_EF }
+    }
+}
+
+/// How many nodes are inserted one by one before the parallel inserts start.
+const WARM_NODES: usize = 1000;
 
 impl Hnsw {
     /// Builds the graph over `rows`, reporting each inserted node to `progress`.
     pub fn build(rows: Rows<'_>, params: HnswParams, progress: &dyn Progress) -> Hnsw {
         let n = rows.len();
         let units = UnitRows::new(rows);
-        let units = &units;
         let m = params.m.max(2);
-        let bottom_m = 2 * m;
-        let level_scale = 1.0 / (m as f64).ln();
         let mut rng = SplitMix64(params.seed);
-        let levels: Vec<usize> =
-            (0..n).map(|_| ((-(1.0 - rng.next_f64()).ln() * level_scale).floor() as usize).min(16)).collect();
+        let levels: Vec<usize> = (0..n).map(|_| draw_level(&mut rng, m)).collect();
         let top = levels.iter().copied().max().unwrap_or(0);
-        let bottom = FlatLinks::new(n, bottom_m);
-        let upper: Vec<std::collections::HashMap<u32, Mutex<Vec<u32>>>> = (1..=top)
+        let upper = (1..=top)
             .map(|l| {
                 (0..n).filter(|&i| levels[i] >= l).map(|i| (i as u32, Mutex::new(Vec::with_capacity(m)))).collect()
             })
             .collect();
-        // The first node of the highest level is the entry; it is inserted first.
-        let entry = (0..n).find(|&i| levels[i] == top).unwrap_or(0);
-        let links = |layer: usize| -> &dyn Links { if layer == 0 { &bottom } else { &upper[layer - 1] } };
-        let done = AtomicUsize::new(0);
-        progress.start("building the HNSW index", Some(n as u64), Unit::Items);
-        let insert = |node: usize, visited: &mut Visited| {
-            if node == entry {
-                return;
-            }
-            let query = units.row(node as u32);
-            let score = |x: u32| units.similarity(x, query);
-            let mut entries = vec![Scored(score(entry as u32), entry as u32)];
-            for layer in (1..=top).rev() {
-                let neighbours = |x: u32, out: &mut Vec<u32>| links(layer).read(x, out);
-                let ef = if layer > levels[node] { 1 } else { params.ef_construction };
-                let found = search_layer(score, |x| units.row(x), &entries, ef, neighbours, visited);
-                if layer <= levels[node] {
-                    connect(units, node as u32, &found, m, links(layer));
-                }
-                entries = found;
-                if layer > levels[node] {
-                    entries.truncate(1);
-                }
-            }
-            let neighbours = |x: u32, out: &mut Vec<u32>| bottom.read(x, out);
-            let found = search_layer(score, |x| units.row(x), &entries, params.ef_construction, neighbours, visited);
-            connect(units, node as u32, &found, bottom_m, &bottom);
-            let count = done.fetch_add(1, Ordering::Relaxed);
-            if count.is_multiple_of(1024) {
-                progress.advance(1024);
-            }
+        // The first node of the highest level is the entry; it needs no links of its own.
+        let entry = (0..n).find(|&i| levels[i] == top).unwrap_or(0) as u32;
+        let builder = Builder {
+            units: &units,
+            m,
+            ef_construction: params.ef_construction,
+            levels,
+            bottom: FlatLinks::new(n, 2 * m),
+            upper,
         };
-        // The first thousand nodes one by one, so the parallel inserts start from a real graph.
-        let mut visited = Visited::new(n);
-        let warm = n.min(1000);
-        for node in 0..warm {
-            insert(node, &mut visited);
-        }
-        (warm..n).into_par_iter().for_each_init(|| Visited::new(n), |visited, node| insert(node, visited));
+        progress.start("building the HNSW index", Some(n as u64), Unit::Items);
+        builder.insert_all(0..n, entry, top, progress);
         progress.finish();
-        let flat = bottom.into_table();
-        let upper = upper
-            .into_iter()
-            .map(|layer| layer.into_iter().map(|(k, v)| (k, v.into_inner().expect("links"))).collect())
+        builder.finish(rows.dims, entry)
+    }
+
+    /// The graph over `rows`, a space that grew: its first [`nodes`](Self::nodes) rows are the
+    /// rows this graph was built over, and only the rows after them are inserted (as a build
+    /// would, with `params`' beam and seed; the graph keeps its own M). The links among the old
+    /// rows change only where a new row takes a place in a full list. Rows that no longer match
+    /// cannot be told from here; [`Rows::fingerprint`] of the prefix tells.
+    pub fn extend(&self, rows: Rows<'_>, params: HnswParams, progress: &dyn Progress) -> crate::Result<Hnsw> {
+        let old = self.nodes();
+        if rows.dims != self.dims || rows.len() < old {
+            return Err(Error::HnswGrow { nodes: old, dims: self.dims, rows: rows.len(), rows_dims: rows.dims });
+        }
+        if old == 0 {
+            return Ok(Hnsw::build(rows, HnswParams { m: self.m, ..params }, progress));
+        }
+        let (n, m) = (rows.len(), self.m);
+        let units = UnitRows::new(rows);
+        let mut levels = vec![0; n];
+        for (l, layer) in self.upper.iter().enumerate() {
+            for &node in layer.keys() {
+                levels[node as usize] = levels[node as usize].max(l + 1);
+            }
+        }
+        // Another stream of levels for each size grown from, so that growing twice does not
+        // repeat the levels of the first growth.
+        let mut rng = SplitMix64(params.seed ^ (old as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        levels[old..].iter_mut().for_each(|level| *level = draw_level(&mut rng, m));
+        let old_top = self.upper.len();
+        let top = levels.iter().copied().max().unwrap_or(0).max(old_top);
+        let upper: Vec<UpperLinks> = (1..=top)
+            .map(|l| {
+                let saved = self.upper.get(l - 1);
+                (0..n as u32)
+                    .filter(|&i| levels[i as usize] >= l)
+                    .map(|i| {
+                        let list = saved.and_then(|layer| layer.get(&i)).cloned().unwrap_or_default();
+                        (i, Mutex::new(list))
+                    })
+                    .collect()
+            })
             .collect();
-        Hnsw { dims: rows.dims, m, bottom: Box::new(flat), upper, entry: entry as u32, ef: DEFAULT_EF }
+        let bottom = FlatLinks::new(n, 2 * m);
+        let mut list = Vec::with_capacity(2 * m);
+        for node in 0..old as u32 {
+            list.clear();
+            self.bottom_links(node, &mut list);
+            bottom.set(node, &list);
+        }
+        let builder = Builder { units: &units, m, ef_construction: params.ef_construction, levels, bottom, upper };
+        progress.start("adding rows to the HNSW index", Some((n - old) as u64), Unit::Items);
+        // A new row above the old top layer becomes the entry: it is linked first, from the old
+        // entry, and every other new row starts from it.
+        let mut entry = self.entry;
+        if top > old_top {
+            let highest = (old..n).find(|&i| builder.levels[i] == top).expect("a row reaches the top") as u32;
+            builder.insert(highest, entry, old_top, &mut Scratch::new(n));
+            entry = highest;
+        }
+        builder.insert_all(old..n, entry, top, progress);
+        progress.finish();
+        Ok(builder.finish(rows.dims, entry))
     }
 
     /// Reassembles a saved graph; every link is checked against the node count.
@@ -432,7 +594,7 @@ impl Hnsw {
         dims: usize,
         m: usize,
         bottom: LinkTable,
-        upper: Vec<std::collections::HashMap<u32, Vec<u32>>>,
+        upper: Vec<HashMap<u32, Vec<u32>>>,
         entry: u32,
     ) -> crate::Result<Hnsw> {
         let table = (*bottom).as_ref();
@@ -483,7 +645,7 @@ impl Hnsw {
     }
 
     /// The upper layers, lowest first.
-    pub fn upper(&self) -> &[std::collections::HashMap<u32, Vec<u32>>] {
+    pub fn upper(&self) -> &[HashMap<u32, Vec<u32>>] {
         &self.upper
     }
 
@@ -499,16 +661,21 @@ pub const DEFAULT_EF: usize = 64;
 
 /// Links `node` to the selected `found` on one layer, and each of them back, pruning lists that
 /// grow past `width` with the same heuristic.
-fn connect(units: &UnitRows, node: u32, found: &[Scored], width: usize, links: &dyn Links) {
-    let chosen = select(units, found, width, width);
-    links.update(node, &mut |list| list.clone_from(&chosen));
-    for &other in &chosen {
+fn connect(units: &UnitRows, node: u32, found: &[Scored], width: usize, links: &dyn Links, selection: &mut Selection) {
+    let Selection { kept, skipped, scored, chosen, list } = selection;
+    select(units, found, width, width, kept, skipped);
+    chosen.clear();
+    chosen.extend(kept.iter().map(|s| s.1));
+    links.set(node, chosen);
+    for &other in chosen.iter() {
         let centre = units.row(other);
-        links.link_back(other, node, width, &|list| {
-            let mut scored: Vec<Scored> =
-                list.iter().chain(std::iter::once(&node)).map(|&x| Scored(units.similarity(x, centre), x)).collect();
+        links.link_back(other, node, width, list, &mut |full: &mut Vec<u32>| {
+            scored.clear();
+            scored.extend(full.iter().map(|&x| Scored(units.similarity(x, centre), x)));
             scored.sort_unstable_by(|a, b| b.cmp(a));
-            select(units, &scored, width, width / 2)
+            select(units, scored, width, width / 2, kept, skipped);
+            full.clear();
+            full.extend(kept.iter().map(|s| s.1));
         });
     }
 }
@@ -566,11 +733,11 @@ impl SearchEngine for Hnsw {
         // No more answers than rows: a huge k (`--top 18446744073709551615`) must not wrap.
         let k = k.min(limit);
         let ef = self.ef.max(k.saturating_add(exclude.len())).saturating_mul(n).div_ceil(limit);
-        Ok(VISITED.with_borrow_mut(|visited| {
-            if visited.stamps.len() != n {
-                *visited = Visited::new(n);
+        Ok(WALK.with_borrow_mut(|walk| {
+            if walk.visited.stamps.len() != n {
+                *walk = Walk::new(n);
             }
-            self.search(rows, query, &unit_query, Bounds { k, ef, limit }, &exclude, visited)
+            self.search(rows, query, &unit_query, Bounds { k, ef, limit }, &exclude, walk)
         }))
     }
 }
@@ -588,8 +755,8 @@ struct Bounds {
 }
 
 thread_local! {
-    /// Each thread's visit stamps, kept between searches instead of allocated per query.
-    static VISITED: std::cell::RefCell<Visited> = std::cell::RefCell::new(Visited::new(0));
+    /// Each thread's visit stamps and heaps, kept between searches instead of allocated per query.
+    static WALK: std::cell::RefCell<Walk> = std::cell::RefCell::new(Walk::new(0));
 }
 
 impl Hnsw {
@@ -600,21 +767,23 @@ impl Hnsw {
         unit_query: &[f32],
         Bounds { k, ef, limit }: Bounds,
         exclude: &[usize],
-        visited: &mut Visited,
+        walk: &mut Walk,
     ) -> Vec<Neighbor> {
         let scoring = Scoring::default();
         let score = |x: u32| similarity(rows, x as usize, unit_query);
         let mut entries = vec![Scored(score(self.entry), self.entry)];
+        let mut found = Vec::with_capacity(ef);
         for layer in (1..=self.upper.len()).rev() {
             let neighbours = |x: u32, out: &mut Vec<u32>| {
                 if let Some(list) = self.upper[layer - 1].get(&x) {
                     out.extend(list.iter());
                 }
             };
-            entries = search_layer(score, |x| rows.row(x as usize), &entries, 1, neighbours, visited);
+            search_layer(score, |x| rows.row(x as usize), &entries, 1, neighbours, walk, &mut found);
+            std::mem::swap(&mut entries, &mut found);
         }
         let neighbours = |x: u32, out: &mut Vec<u32>| self.bottom_links(x, out);
-        let found = search_layer(score, |x| rows.row(x as usize), &entries, ef, neighbours, visited);
+        search_layer(score, |x| rows.row(x as usize), &entries, ef, neighbours, walk, &mut found);
         let key_fn = KeyFn::new(scoring, query);
         let mut top = TopK::new(k);
         for s in found {
@@ -658,6 +827,54 @@ mod tests {
         }
         let recall = found as f64 / 1000.0;
         assert!(recall >= 0.95, "recall@10 {recall}");
+    }
+
+    /// Recall@10 of `index` over every 37th row as a query, against the exact scan.
+    fn recall(index: &Hnsw, rows: Rows<'_>) -> f64 {
+        let queries: Vec<usize> = (0..rows.len()).step_by(37).collect();
+        let mut found = 0;
+        for &q in &queries {
+            let query = rows.row(q).to_vec();
+            let truth: Vec<usize> = nearest(rows, &query, 10, Scoring::default(), &[q]).iter().map(|x| x.row).collect();
+            let got = index.nearest(rows, &query, 10, Scoring::default(), &[q]).unwrap();
+            found += got.iter().filter(|g| truth.contains(&g.row)).count();
+        }
+        found as f64 / (10 * queries.len()) as f64
+    }
+
+    #[test]
+    fn a_grown_space_extends_its_graph_as_well_as_a_build() {
+        let (n, dims) = (6_000, 16);
+        let mut rng = SplitMix64(11);
+        let data: Vec<f32> = (0..n * dims).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
+        let norms = row_norms(&data, dims);
+        let rows = Rows::new(&data, dims, &norms);
+        let built = Hnsw::build(rows, HnswParams::default(), &Silent);
+        // Grown twice, from 500 rows (fewer than the warm-up) and then from 4 000.
+        let small = Hnsw::build(rows.prefix(500), HnswParams::default(), &Silent);
+        let middle = small.extend(rows.prefix(4_000), HnswParams::default(), &Silent).unwrap();
+        let grown = middle.extend(rows, HnswParams::default(), &Silent).unwrap();
+        assert_eq!((grown.nodes(), grown.m(), grown.dims()), (n, 16, dims));
+        let checked =
+            Hnsw::from_parts(dims, grown.m(), Box::new(grown.bottom().to_vec()), grown.upper().to_vec(), grown.entry())
+                .expect("the grown graph is a valid graph");
+        assert_eq!(checked.bottom(), grown.bottom());
+        // Nearly every new row is linked from somewhere, or no search could find it (pruning
+        // drops the last link to a few rows in any HNSW build).
+        let unreached = |index: &Hnsw| {
+            let mut reached = vec![false; n];
+            index.bottom().iter().filter(|&&x| x != EMPTY).for_each(|&x| reached[x as usize] = true);
+            reached[4_000..].iter().filter(|&&r| !r).count()
+        };
+        let (lost, lost_in_build) = (unreached(&grown), unreached(&built));
+        assert!(lost <= 10, "{lost} of 2000 new rows unreached (a build: {lost_in_build})");
+        let (full, extended) = (recall(&built, rows), recall(&grown, rows));
+        assert!(extended >= 0.95 && extended >= full - 0.02, "recall@10 grown {extended}, built {full}");
+        // The graph of a prefix stays what it was: growing by nothing changes nothing.
+        let same = middle.extend(rows.prefix(4_000), HnswParams::default(), &Silent).unwrap();
+        assert_eq!((same.bottom(), same.upper(), same.entry()), (middle.bottom(), middle.upper(), middle.entry()));
+        let err = middle.extend(rows.prefix(3_000), HnswParams::default(), &Silent).unwrap_err();
+        assert!(err.to_string().contains("over 4000 rows"), "{err}");
     }
 
     #[test]

@@ -329,23 +329,38 @@ pub fn first_words(space: &Space, limit: usize) -> Result<Space> {
     Ok(first)
 }
 
-/// The HNSW index kept beside the space file, or a new one (built with progress and saved there
-/// when the directory is writable).
+/// The HNSW index kept beside the space file; brought up to date when the space has grown since
+/// it was saved (only the new rows are inserted); or a new one. A new or grown index is built
+/// with progress and saved there when the directory is writable.
 fn hnsw_index(opened: &mut Opened, verify: bool, progress: &dyn Progress) -> Hnsw {
     let path = formats::hnsw::path_beside(&opened.path);
+    let rows = opened.space.rows();
     if path.exists() {
         let checked = if verify { formats::hnsw::verify(&path).map(drop) } else { Ok(()) };
-        match checked.and_then(|()| formats::hnsw::open(&path, &opened.space)) {
-            Ok(index) => return index,
+        match checked.and_then(|()| formats::hnsw::open_prefix(&path, &opened.space)) {
+            Ok(index) if index.nodes() == rows.len() => return index,
+            Ok(saved) => match saved.extend(rows, HnswParams::default(), progress) {
+                Ok(grown) => {
+                    let added = rows.len() - saved.nodes();
+                    keep_index(opened, &grown, &path, &format!("added {added} new rows to the index"));
+                    return grown;
+                }
+                Err(e) => opened.warnings.push(format!("{e}; building a new index")),
+            },
             Err(e) => opened.warnings.push(format!("{e}; building a new index")),
         }
     }
-    let index = Hnsw::build(opened.space.rows(), HnswParams::default(), progress);
-    match formats::hnsw::write(&index, formats::hnsw::fingerprint(&opened.space), &path) {
-        Ok(()) => opened.notes.push(format!("saved the index to {}", path.display())),
+    let index = Hnsw::build(rows, HnswParams::default(), progress);
+    keep_index(opened, &index, &path, "saved the index");
+    index
+}
+
+/// Saves `index` at `path`, noting `done` or, when it cannot be written, that it is not kept.
+fn keep_index(opened: &mut Opened, index: &Hnsw, path: &Path, done: &str) {
+    match formats::hnsw::write(index, formats::hnsw::fingerprint(&opened.space), path) {
+        Ok(()) => opened.notes.push(format!("{done} in {}", path.display())),
         Err(e) => opened.warnings.push(format!("the index is not kept ({e})")),
     }
-    index
 }
 
 /// A language model's input embedding matrix as a space whose words are its tokens, written as
