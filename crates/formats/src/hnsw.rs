@@ -5,6 +5,9 @@
 //! entry u32, upper-layer count u32, the space's fingerprint u64, zero padding), the bottom layer's
 //! `nodes × 2m` u32 links (`u32::MAX` for an unused slot), then each upper layer as a u64 count
 //! followed by that many records of node u32 and `m` link slots.
+//!
+//! The fingerprint is of the rows the index was built over, so an index over the first rows of a
+//! space that has grown since is recognised ([`open_prefix`]) and can be extended.
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -2,10 +2,12 @@
 //! the same parameters (M 16, ef_construction 100): build time, then recall@10 against the exact
 //! scan and time per query over the search beam `ef`. With `--export DIR` it writes what
 //! `bench/hnsw_faiss.py` needs to measure faiss in the same run: the unit rows, the queries,
-//! their exclusions and the exact top 10.
+//! their exclusions and the exact top 10. With `--grow-from N` it also builds a graph over the
+//! first N rows and inserts the rest into it ([`Hnsw::extend`], a space that grew), and measures
+//! that graph the same way.
 //!
 //! ```text
-//! cargo run --release -p vecspace --example hnsw_build -- [--space NAME|FILE] [--queries 1000] [--export DIR]
+//! cargo run --release -p vecspace --example hnsw_build -- [--space NAME|FILE] [--queries 1000] [--export DIR] [--grow-from N]
 //! ```
 //!
 //! `bench/hnsw_anchor.sh` runs both.
@@ -19,12 +21,13 @@ use vecspace::search::{Exact, Neighbor, Scoring, SearchEngine};
 #[path = "common/held_out.rs"]
 mod held_out;
 
-use held_out::{Failure, analogy_queries};
+use held_out::{Failure, Query, analogy_queries};
 
 fn main() -> Result<(), Failure> {
     let mut space_name = "glove-6b-50d".to_owned();
     let mut wanted = 1000;
     let mut export = None;
+    let mut grow_from = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -32,6 +35,7 @@ fn main() -> Result<(), Failure> {
             "--space" => space_name = value,
             "--queries" => wanted = value.parse()?,
             "--export" => export = Some(std::path::PathBuf::from(value)),
+            "--grow-from" => grow_from = Some(value.parse::<usize>()?),
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -65,6 +69,31 @@ fn main() -> Result<(), Failure> {
     let started = Instant::now();
     let mut index = Hnsw::build(rows, HnswParams::default(), &vecspace::progress::Silent);
     println!("vecspace HNSW build (M 16, ef_construction 100): {:.1} s", started.elapsed().as_secs_f64());
+    recall_curve(&mut index, rows, &queries, &truth)?;
+    if let Some(first) = grow_from {
+        let first = first.min(space.len());
+        let started = Instant::now();
+        let small = Hnsw::build(rows.prefix(first), HnswParams::default(), &vecspace::progress::Silent);
+        let built = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let mut grown = small.extend(rows, HnswParams::default(), &vecspace::progress::Silent)?;
+        println!(
+            "\nvecspace HNSW over the first {first} rows: {built:.1} s; the other {} inserted into it: {:.1} s",
+            space.len() - first,
+            started.elapsed().as_secs_f64()
+        );
+        recall_curve(&mut grown, rows, &queries, &truth)?;
+    }
+    Ok(())
+}
+
+/// Recall@10 against `truth` and the time per query on one thread, over the search beam.
+fn recall_curve(
+    index: &mut Hnsw,
+    rows: vecspace::search::Rows<'_>,
+    queries: &[Query],
+    truth: &[Vec<Neighbor>],
+) -> Result<(), Failure> {
     println!("| ef | recall@10 | ms per query (1 thread) |\n|---|---|---|");
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     for ef in [16, 32, 64, 128, 256] {
@@ -72,7 +101,7 @@ fn main() -> Result<(), Failure> {
         let (found, seconds) = single.install(|| {
             let started = Instant::now();
             let mut found = 0;
-            for ((query, exclude), expected) in queries.iter().zip(&truth) {
+            for ((query, exclude), expected) in queries.iter().zip(truth) {
                 let got = index.nearest(rows, query, 10, Scoring::default(), exclude).expect("a local search");
                 found += got.iter().filter(|g| expected.iter().any(|e| e.row == g.row)).count();
             }
