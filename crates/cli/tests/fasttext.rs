@@ -12,7 +12,7 @@ use serde_json::Value;
 use vecspace::expr::Resolver;
 use vecspace::{OpenSpace, QueryOptions, Space};
 
-use crate::support::{temp_dir, vecspace};
+use crate::support::{quoted, temp_dir, vecspace};
 
 /// gensim's test file and the name vecspace registers it under.
 const MODELS: [(&str, &str); 7] = [
@@ -56,11 +56,6 @@ fn models() -> &'static HashMap<String, PathBuf> {
 
 fn floats(value: &Value) -> Vec<f64> {
     value.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-}
-
-/// A word as an expression: quoted, so that `B-52` or `n\xd8mu` is one name.
-fn quoted(word: &str) -> String {
-    format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Checks `space` (read from `source`) against gensim's answers for `model`.

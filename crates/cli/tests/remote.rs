@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::support::{Run, benchmark, glove, on_glove, temp_dir, vecspace};
+use crate::support::{Run, benchmark, glove, on_glove, quoted, temp_dir, vecspace};
 
 /// The test server's directory and port, apart from a developer's own (55432).
 const DIR: &str = "/tmp/vecspace-pgvector-tests";
@@ -172,7 +172,7 @@ fn recall_on_held_out_queries(local: impl Fn(&[&str]) -> Run, remote: impl Fn(&[
                 // Far down the exact ranking (a narrow search): the cosine the expression
                 // language computes, in double precision.
                 None => {
-                    let cosine = local(&["--json", "query", &format!("cos({query}, {word})")]).json();
+                    let cosine = local(&["--json", "query", &format!("cos({query}, {})", quoted(word))]).json();
                     let cosine = cosine["value"].as_f64().expect("a number");
                     assert!((cosine - score).abs() < 1e-5, "{query}: {word} scored {score}, not {cosine}");
                 }

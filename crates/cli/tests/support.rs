@@ -107,3 +107,8 @@ pub fn tile((width, _, rgb): &Picture, x0: usize, y0: usize, scale: usize) -> Ve
     }
     face
 }
+
+/// A word as an expression: quoted, so that `B-52`, `al-andalus` or `n\xd8mu` is one name.
+pub fn quoted(word: &str) -> String {
+    format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+}
