@@ -32,6 +32,7 @@ mod error;
 pub mod expr;
 pub mod io;
 pub mod linalg;
+mod memory;
 pub mod progress;
 pub mod projection;
 pub mod random;

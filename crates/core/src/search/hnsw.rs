@@ -89,10 +89,11 @@ impl Ord for Scored {
     }
 }
 
-/// Which nodes a search has seen: a stamp per node, so nothing is cleared between searches.
+/// Which nodes a search has seen: a stamp per node, so nothing is cleared between searches but
+/// every 255th. A byte each, so that the stamps of a million nodes (1 MB) stay in cache.
 struct Visited {
-    stamps: Vec<u32>,
-    now: u32,
+    stamps: Vec<u8>,
+    now: u8,
 }
 
 impl Visited {
@@ -103,7 +104,7 @@ impl Visited {
     fn next(&mut self) {
         self.now = self.now.wrapping_add(1);
         if self.now == 0 {
-            self.stamps.iter_mut().for_each(|s| *s = 0);
+            self.stamps.fill(0);
             self.now = 1;
         }
     }
@@ -212,7 +213,9 @@ struct UnitRows {
 impl UnitRows {
     fn new(rows: Rows<'_>) -> UnitRows {
         let stride = rows.dims.div_ceil(8).max(1) * 8;
+        // Zeroed by the allocator without touching a page, so the hint reaches every page.
         let mut data = vec![0.0f32; rows.len() * stride];
+        crate::memory::advise_huge_pages(&data);
         data.par_chunks_mut(stride).enumerate().for_each(|(node, out)| {
             let norm = rows.norms[node];
             let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
@@ -225,6 +228,16 @@ impl UnitRows {
     fn row(&self, node: u32) -> &[f32] {
         let start = node as usize * self.stride;
         &self.data[start..start + self.stride]
+    }
+
+    /// How far a new node's own list is filled past the heuristic's choice (to `width`, or not
+    /// at all). Every link is one more distance a walk computes at that node, and one more row it
+    /// fetches. Short rows are cheap to fetch, and filling buys recall at a small beam (GloVe
+    /// 50d: recall@10 at ef 16 0.930 filled against 0.924 not, the build as fast). A 300-float
+    /// row is 19 cache lines from memory, and filling bought nothing there but time (1M × 300:
+    /// the same recall at every ef, the build 325 s against 429 s filled).
+    fn own_fill(&self, width: usize) -> usize {
+        if self.stride <= 64 { width } else { 0 }
     }
 
     /// The cosine of `node` and `query`, a padded unit row.
@@ -247,7 +260,7 @@ struct Selection {
 /// kept so far, so the links spread in different directions (at most `m`); then fill up with the
 /// nearest left over, up to `fill_to` links. The choice is left in `kept`.
 ///
-/// A new node's own list is filled up to `m`: more links out of it find it more often. A
+/// A new node's own list is filled up to `m` when rows are short (see [`UnitRows::own_fill`]). A
 /// neighbour's list pruned to make room is filled only to half its width: a full list would need
 /// pruning again at its next link, and that heuristic is most of a build's distance computations
 /// (hnswlib and faiss fill none; half keeps the recall at a small beam above theirs).
@@ -303,11 +316,12 @@ struct FlatLinks {
 
 impl FlatLinks {
     fn new(n: usize, width: usize) -> FlatLinks {
-        FlatLinks {
-            width,
-            slots: (0..n * (width + 1)).map(|_| std::sync::atomic::AtomicU32::new(0)).collect(),
-            locks: (0..n).map(|_| Mutex::new(())).collect(),
-        }
+        let len = n * (width + 1);
+        let mut slots = Vec::with_capacity(len);
+        // Before the first write, so the hint reaches every page.
+        crate::memory::advise_huge_pages(slots.spare_capacity_mut());
+        slots.extend((0..len).map(|_| std::sync::atomic::AtomicU32::new(0)));
+        FlatLinks { width, slots, locks: (0..n).map(|_| Mutex::new(())).collect() }
     }
 
     fn list(&self, node: u32) -> &[std::sync::atomic::AtomicU32] {
@@ -663,7 +677,7 @@ pub const DEFAULT_EF: usize = 64;
 /// grow past `width` with the same heuristic.
 fn connect(units: &UnitRows, node: u32, found: &[Scored], width: usize, links: &dyn Links, selection: &mut Selection) {
     let Selection { kept, skipped, scored, chosen, list } = selection;
-    select(units, found, width, width, kept, skipped);
+    select(units, found, width, units.own_fill(width), kept, skipped);
     chosen.clear();
     chosen.extend(kept.iter().map(|s| s.1));
     links.set(node, chosen);
