@@ -139,17 +139,7 @@ fn pixels<'py>(py: Python<'py>, images: &Images, output: Output) -> PyResult<Bou
             let data: Vec<u8> = (0..images.count).flat_map(|i| images.rgb8(i)).collect();
             PyArray1::from_vec(py, data).reshape(shape)?.into_any()
         }
-        Output::Float => {
-            // The generator's planes (3 × 64 × 64) become rows of RGB pixels.
-            let plane = side * side;
-            let data: Vec<f32> = (0..images.count)
-                .flat_map(|i| {
-                    let image = images.image(i);
-                    (0..plane).flat_map(move |p| (0..3).map(move |c| image[c * plane + p]))
-                })
-                .collect();
-            PyArray1::from_vec(py, data).reshape(shape)?.into_any()
-        }
+        Output::Float => PyArray1::from_vec(py, app::latent::pixels_channels_last(images)).reshape(shape)?.into_any(),
     })
 }
 

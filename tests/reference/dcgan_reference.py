@@ -121,9 +121,20 @@ def generate(weights, convs, norms, z):
     return x.reshape(len(z), -1)
 
 
-z = np.stack([seed_latent(s) for s in SEEDS])
-digiface = generate(read_zip(sys.argv[1], "netG_state_dict"),
-                    ["main.0", "main.3", "main.6", "main.9", "main.12"], ["main.1", "main.4", "main.7", "main.10"], z)
-celeba = generate(read_legacy(sys.argv[2]),
-                  [f"convTr{i}" for i in range(1, 6)], [f"batchNorm{i}" for i in range(1, 5)], z)
-np.save(sys.argv[3], np.vstack([digiface, celeba]).astype(np.float32))
+DIGIFACE_LAYERS = (["main.0", "main.3", "main.6", "main.9", "main.12"], ["main.1", "main.4", "main.7", "main.10"])
+CELEBA_LAYERS = ([f"convTr{i}" for i in range(1, 6)], [f"batchNorm{i}" for i in range(1, 5)])
+
+
+def read_digiface(path):
+    return read_zip(path, "netG_state_dict")
+
+
+def main():
+    z = np.stack([seed_latent(s) for s in SEEDS])
+    digiface = generate(read_digiface(sys.argv[1]), *DIGIFACE_LAYERS, z)
+    celeba = generate(read_legacy(sys.argv[2]), *CELEBA_LAYERS, z)
+    np.save(sys.argv[3], np.vstack([digiface, celeba]).astype(np.float32))
+
+
+if __name__ == "__main__":
+    main()

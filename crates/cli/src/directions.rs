@@ -58,6 +58,42 @@ pub enum DirectionCommand {
         #[arg(long)]
         z_file: Option<PathBuf>,
     },
+    /// Find directions in an image generator's latent space without labels (SeFa or GANSpace),
+    /// save them as @pc1, @pc2, … with their provenance, and draw them as a sheet.
+    #[cfg(feature = "latent")]
+    Discover {
+        /// sefa (closed form from the first layer's weight; seconds) or ganspace (principal
+        /// components of a layer's activations over sampled latents).
+        #[arg(long, default_value = "sefa")]
+        method: String,
+        /// How many directions.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Names: PREFIX1, PREFIX2, ….
+        #[arg(long, default_value = "pc")]
+        prefix: String,
+        /// Replace directions of those names.
+        #[arg(long)]
+        force: bool,
+        /// GANSpace: the layer whose activations are analysed (1 to 4).
+        #[arg(long, default_value_t = 1)]
+        layer: usize,
+        /// GANSpace: how many latents are sampled.
+        #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+        /// Draw each direction as a row of faces swept across --range on each of --seeds into
+        /// this PNG.
+        #[arg(long)]
+        sheet: Option<PathBuf>,
+        /// The sheet's faces.
+        #[arg(long, default_value = "0,1,2")]
+        seeds: String,
+        /// The sheet's sweep, in units of the latents' spread (σ).
+        #[arg(long, default_value = "-3..3", allow_hyphen_values = true)]
+        range: String,
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+    },
     /// Show where a direction came from and the words at each end.
     Show {
         direction: String,
@@ -136,6 +172,24 @@ pub fn run(command: DirectionCommand, args: &SpaceArgs) -> Result<()> {
                     Ok(())
                 }
             }
+        }
+        #[cfg(feature = "latent")]
+        DirectionCommand::Discover { method, top, prefix, force, layer, samples, sheet, seeds, range, steps } => {
+            crate::latent::discover(
+                &args.space,
+                app::latent::Discovery {
+                    method: method.parse()?,
+                    top,
+                    prefix,
+                    ganspace: vecspace::latent::discover::GanspaceOptions { layer, samples, ..Default::default() },
+                    overwrite: app::files::Overwrite::force(force),
+                },
+                sheet.as_deref(),
+                &seeds,
+                &range,
+                steps,
+                args.json,
+            )
         }
         DirectionCommand::Show { direction, top, restrict_vocab } => {
             let opened = spaces::open(args)?;

@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use vecspace::app;
+use vecspace::app::latent::FacesOut;
 use vecspace::latent::{self, Attribute, Dcgan, Images, dcgan};
-use vecspace::plot::{Tile, grid_png};
 
 use crate::directions;
 use crate::progress::Bars;
@@ -37,8 +37,9 @@ enum LatentCommand {
         /// Seeds: a range 0..63 (inclusive), a list 1,5,9, or both.
         #[arg(long, default_value = "0..31")]
         seeds: String,
-        /// The PNG to write.
-        #[arg(long)]
+        /// Where the faces go: a .png (a captioned grid), a folder ending in / (one plain PNG per
+        /// face) or a .npy (their pixels, shape (n, 64, 64, 3), in [-1, 1]).
+        #[arg(long, visible_alias = "out")]
         grid: PathBuf,
         #[arg(long, default_value_t = 8)]
         columns: usize,
@@ -50,7 +51,8 @@ enum LatentCommand {
     /// --z-file and no expressions, every given latent.
     Render {
         expressions: Vec<String>,
-        /// The PNG to write.
+        /// Where the faces go: a .png (a captioned grid), a folder ending in / (one plain PNG per
+        /// face) or a .npy (their pixels, shape (n, 64, 64, 3), in [-1, 1]).
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 8)]
@@ -189,12 +191,7 @@ struct SweepArgs {
 impl SweepArgs {
     /// The unit edit direction (orthogonal to the kept ones) and the strengths.
     fn resolve(&self) -> Result<(Vec<f64>, Vec<f64>)> {
-        let (low, high) = self
-            .range
-            .split_once("..")
-            .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
-            .filter(|(a, b)| a.is_finite() && b.is_finite())
-            .with_context(|| format!("--range takes LOW..HIGH, like -3..3, not {:?}", self.range))?;
+        let (low, high) = parse_range(&self.range)?;
         let d = directions::load(&self.direction, dcgan::LATENT_DIMS)?.vector;
         let kept = self
             .keep
@@ -235,18 +232,96 @@ fn check_png(path: &Path) -> Result<()> {
     check_extension(path, "png")
 }
 
-fn save(images: &Images, captions: Vec<String>, columns: usize, scale: usize, title: &str, path: &Path) -> Result<()> {
-    let tiles: Vec<Tile> = captions
-        .into_iter()
-        .enumerate()
-        .map(|(i, caption)| Tile { rgb: images.rgb8(i), width: dcgan::IMAGE_SIZE, height: dcgan::IMAGE_SIZE, caption })
-        .collect();
-    let png = grid_png(&tiles, columns, scale, Some(title))?;
-    vecspace::formats::write_atomically(path, |out| {
-        out.write_all(&png).map_err(|e| vecspace::formats::Error::Io { path: path.to_owned(), source: e })
-    })?;
-    eprintln!("{title} → {}", path.display());
+/// Writes faces as `out` asks (see [`app::latent::FacesOut`]) and says where.
+fn save(
+    images: &Images,
+    captions: Vec<String>,
+    columns: usize,
+    scale: usize,
+    title: &str,
+    out: &FacesOut,
+) -> Result<()> {
+    eprintln!("{}", app::latent::write_faces(images, captions, columns, scale, title, out)?);
     Ok(())
+}
+
+/// `direction discover`: finds and saves the directions, prints them, and draws the sheet.
+pub fn discover(
+    model: &str,
+    request: app::latent::Discovery,
+    sheet: Option<&Path>,
+    seeds: &str,
+    range: &str,
+    steps: usize,
+    json: bool,
+) -> Result<()> {
+    if latent::model(model).is_none() {
+        bail!(
+            "direction discover works in an image generator's latent space (--space face-dcgan-celeba or face-dcgan-digiface), not in {model}"
+        );
+    }
+    // Everything the sheet needs is checked before the work.
+    let sheet_plan = match sheet {
+        Some(path) => {
+            check_png(path)?;
+            let seeds = latent::parse_seeds(seeds, 16)?;
+            let (low, high) = parse_range(range)?;
+            Some((path, seeds, app::latent::spaced(low, high, steps)?))
+        }
+        None => None,
+    };
+    let store = directions::store()?;
+    let generator = generator(model)?;
+    let found = app::latent::discover(&store, model, &generator, &request, &Bars::new())?;
+    if json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            name: &'a str,
+            method: &'a str,
+            value: f64,
+            share: f64,
+            path: &'a Path,
+            vector: &'a [f32],
+        }
+        let out: Vec<Out> = found
+            .iter()
+            .map(|d| Out {
+                name: &d.name,
+                method: &d.direction.info.method,
+                value: d.value,
+                share: d.share,
+                path: &d.path,
+                vector: &d.direction.vector,
+            })
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
+    } else {
+        if let Some(first) = found.first() {
+            outln!("{model}: {}", first.direction.info.method)?;
+        }
+        for d in &found {
+            outln!("@{:<8} {}", d.name, d.direction.info.examples)?;
+        }
+        eprintln!("saved {} directions under {}", found.len(), store.dir().display());
+    }
+    if let Some((path, seeds, ks)) = sheet_plan {
+        let named: Vec<(String, Vec<f32>)> =
+            found.iter().map(|d| (d.name.clone(), d.direction.vector.clone())).collect();
+        let (latents, captions) = app::latent::direction_sheet(&named, &seeds, &ks)?;
+        let images = generator.generate(&latents)?;
+        let title = format!("{model}, {}: a row per direction, {range} σ on each of seeds {seeds:?}", request.method);
+        save(&images, captions, seeds.len() * ks.len(), 1, &title, &FacesOut::Grid(path.to_owned()))?;
+    }
+    Ok(())
+}
+
+/// `LOW..HIGH`, two finite numbers.
+fn parse_range(range: &str) -> Result<(f64, f64)> {
+    range
+        .split_once("..")
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .with_context(|| format!("--range takes LOW..HIGH, like -3..3, not {range:?}"))
 }
 
 fn attribute(name: &str) -> Result<&'static Attribute> {
@@ -273,7 +348,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
     let evaluate = |expression: &str| -> Result<Vec<f32>> { Ok(app::latent::evaluate(&store, expression, &given)?) };
     match command {
         LatentCommand::Sample { seeds, grid, columns, scale } => {
-            check_png(&grid)?;
+            let grid = FacesOut::parse(&grid)?;
             if !given.is_empty() {
                 bail!("sample draws seeds; render given latents with `latent render --z-file`");
             }
@@ -285,7 +360,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             save(&images, captions, columns, scale, &format!("{model}: {} seeds", seeds.len()), &grid)
         }
         LatentCommand::Render { mut expressions, out, columns, scale } => {
-            check_png(&out)?;
+            let out = FacesOut::parse(&out)?;
             if expressions.is_empty() {
                 if given.is_empty() {
                     bail!(
@@ -303,7 +378,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             save(&images, expressions.clone(), columns, scale, &model, &out)
         }
         LatentCommand::Interpolate { from, to, steps, method, out, scale } => {
-            check_png(&out)?;
+            let out = FacesOut::parse(&out)?;
             let method: app::latent::Interpolation = method.parse()?;
             // Each end is evaluated (and its directions loaded) once, not once per frame.
             let (a, b) = (evaluate(&from)?, evaluate(&to)?);
@@ -314,7 +389,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             save(&images, captions, steps, scale, &format!("{model}: {method} from {from} to {to}"), &out)
         }
         LatentCommand::Edit { latent, sweep, attribute: measured, out, scale } => {
-            check_png(&out)?;
+            let out = FacesOut::parse(&out)?;
             let measured = measured.as_deref().map(attribute).transpose()?;
             let z = evaluate(&latent)?;
             let (unit, ks) = sweep.resolve()?;
@@ -333,7 +408,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             save(&images, captions, ks.len(), scale, &title, &out)
         }
         LatentCommand::Analogy { a, b, c, variants, noise, seed, out, scale } => {
-            check_png(&out)?;
+            let out = FacesOut::parse(&out)?;
             if variants > MOST_FACES - 4 {
                 bail!("at most {} variants", MOST_FACES - 4);
             }
@@ -406,7 +481,7 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
                     .collect();
                 let labels: Vec<&str> = shown.iter().map(|(label, _)| label.as_str()).collect();
                 let title = format!("{} along {}; rows: {}", measured.name, sweep.describe(), labels.join(", "));
-                save(&images, captions, ks.len(), 2, &title, &path)?;
+                save(&images, captions, ks.len(), 2, &title, &FacesOut::Grid(path))?;
             }
             Ok(())
         }

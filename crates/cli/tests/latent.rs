@@ -200,7 +200,7 @@ fn latent_commands_reject_bad_input() {
         (&["latent", "sample", "--seeds", "0..5000", "--grid", out], "at most 1024"),
         (&["latent", "sample", "--seeds", "x..3", "--grid", out], "is not a seed"),
         (&["latent", "sample", "--grid", "/no/such/dir/grid.png"], "/no/such/dir"),
-        (&["latent", "render", "seed:1", "--out", "faces.jpg"], "should be a .png"),
+        (&["latent", "render", "seed:1", "--out", "faces.jpg"], "faces.jpg: write faces to a .png"),
         (&["latent", "render", "1e300 * 1e300 * seed:1", "--out", out], "not finite"),
         (&["latent", "render", "king", "--out", out], "seed:N"),
     ];
@@ -483,4 +483,176 @@ fn visual_analogy_makes_the_neutral_man_smile() {
     let score: Vec<f64> = (0..4).map(|i| mouth.score(images.image(i))).collect();
     assert!(score[1] > score[0] + 0.03, "{score:?}");
     assert!(score[3] > score[2] + 0.03, "{score:?}");
+}
+
+/// SeFa's directions are NumPy's eigenvectors of AᵀA for both generators' real first-layer
+/// weights (tests/reference/sefa_reference.py), signed alike; they are saved under their names
+/// with their provenance, and the sheet draws each as a row of sweeps whose faces are the
+/// generator's.
+#[test]
+fn sefa_directions_are_the_eigenvectors_numpy_finds() {
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden/sefa.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = crate::support::temp_dir();
+    let sheet = dir.path().join("sheet.png");
+    for model in ["face-dcgan-celeba", "face-dcgan-digiface"] {
+        let prefix = format!("test-sefa-{model}-");
+        let mut args = vec!["--space", model, "--json", "direction", "discover", "--method", "sefa", "--top", "10"];
+        args.extend(["--prefix", &prefix, "--force"]);
+        if model == "face-dcgan-celeba" {
+            args.extend(["--sheet", sheet.to_str().unwrap(), "--seeds", "3,4", "--range", "-3..3", "--steps", "3"]);
+        }
+        let found = vecspace(&args).json();
+        let found = found.as_array().unwrap();
+        let expected = &golden[model];
+        assert_eq!(found.len(), 10);
+        let trace = expected["trace"].as_f64().unwrap();
+        for (k, direction) in found.iter().enumerate() {
+            assert_eq!(direction["name"], format!("{prefix}{}", k + 1));
+            let value = direction["value"].as_f64().unwrap();
+            let numpy = expected["values"][k].as_f64().unwrap();
+            assert!((value - numpy).abs() < 1e-6 * numpy, "{model} eigenvalue {k}: {value} against {numpy}");
+            assert!((direction["share"].as_f64().unwrap() - numpy / trace).abs() < 1e-6);
+            let ours: Vec<f64> = direction["vector"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let theirs: Vec<f64> =
+                expected["vectors"][k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(worst < 1e-5, "{model} eigenvector {k} differs from NumPy's by up to {worst}");
+            // Saved: the same vector under the name, from the method it names.
+            let saved =
+                vecspace::app::DirectionStore::from_env().unwrap().load(&format!("{prefix}{}", k + 1), 100).unwrap();
+            assert!(saved.vector.iter().zip(&ours).all(|(&a, &b)| (f64::from(a) - b).abs() < 1e-7));
+            assert!(saved.info.method.starts_with("sefa") && saved.info.space == model, "{:?}", saved.info);
+        }
+    }
+    // The sheet: 10 rows of 2 seeds × 3 strengths at scale 1, each face the generator's.
+    assert_eq!(png_size(&sheet), (8 + 6 * 72, 44 + 10 * (64 + 22 + 8)));
+    let store = vecspace::app::DirectionStore::from_env().unwrap();
+    let mut expected = Vec::new();
+    for row in [1, 10] {
+        let d = store.load(&format!("test-sefa-face-dcgan-celeba-{row}"), 100).unwrap().vector;
+        let unit = vecspace::app::latent::orthogonal_unit(&d, &[]).unwrap();
+        for s in [3, 4] {
+            expected.extend(vecspace::app::latent::sweep(&seed(s), &unit, &[-3.0, 0.0, 3.0]));
+        }
+    }
+    let faces = faces_of("face-dcgan-celeba", &expected);
+    let drawn = tiles(&sheet, 60, 6, 1);
+    assert_eq!(&drawn[..6], &faces[..6], "the first row");
+    assert_eq!(&drawn[54..], &faces[6..], "the last row");
+    // The middle of each sweep is the seed's own face.
+    assert_eq!(drawn[1], faces_of("face-dcgan-celeba", &[seed(3)])[0]);
+}
+
+/// GANSpace on the real generator: the activation components are orthonormal and ordered by
+/// variance, each variance is what the sampled activations show along its component, and each
+/// latent direction moves the layer's activations along its component more than any other.
+#[test]
+fn ganspace_components_are_orthonormal_and_ordered_by_variance() {
+    use vecspace::latent::discover::{GanspaceOptions, ganspace};
+    let generator = vecspace::open_generator("face-dcgan-celeba", &vecspace::progress::Silent).unwrap();
+    let options = GanspaceOptions { samples: 3000, top: 6, ..GanspaceOptions::default() };
+    let found = ganspace(&generator, options, &vecspace::progress::Silent).unwrap();
+    let components = &found.activation_components;
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum::<f64>();
+    for (i, a) in components.iter().enumerate() {
+        for (j, b) in components.iter().enumerate() {
+            let expected = if i == j { 1.0 } else { 0.0 };
+            assert!((dot(a, b) - expected).abs() < 1e-4, "components {i} and {j}: {}", dot(a, b));
+        }
+    }
+    let variances: Vec<f64> = found.directions.iter().map(|d| d.value).collect();
+    assert!(variances.windows(2).all(|w| w[0] > w[1]), "{variances:?}");
+    // Recomputed from fresh samples of the same seeds: the variance along each component.
+    let latents: Vec<Vec<f32>> = (0..3000).map(|i| vecspace::latent::seed_latent((1 << 41) + i, 100)).collect();
+    let activations = generator.activations(&latents, 1).unwrap();
+    for (k, component) in components.iter().enumerate() {
+        let along: Vec<f64> = activations.chunks(8192).map(|row| dot(row, component)).collect();
+        let mean = along.iter().sum::<f64>() / along.len() as f64;
+        let variance = along.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (along.len() - 1) as f64;
+        assert!(
+            (variance - variances[k]).abs() < 1e-3 * variances[k],
+            "component {k}: {variance} against {}",
+            variances[k]
+        );
+    }
+    // A step along latent direction k moves the activations (on average over faces) along
+    // component k more than along any other.
+    for (k, direction) in found.directions.iter().enumerate() {
+        assert!((dot(&direction.vector, &direction.vector) - 1.0).abs() < 1e-5);
+        let unit: Vec<f64> = direction.vector.iter().map(|&x| f64::from(x)).collect();
+        let moved: Vec<Vec<f32>> =
+            latents[..200].iter().map(|z| vecspace::latent::measure::moved(z, &unit, 1.0)).collect();
+        let after = generator.activations(&moved, 1).unwrap();
+        let shift: Vec<f64> = (0..components.len())
+            .map(|c| {
+                after
+                    .chunks(8192)
+                    .zip(activations.chunks(8192))
+                    .map(|(a, b)| dot(a, &components[c]) - dot(b, &components[c]))
+                    .sum::<f64>()
+            })
+            .collect();
+        let strongest = (0..shift.len()).max_by(|&a, &b| shift[a].abs().total_cmp(&shift[b].abs())).unwrap();
+        assert_eq!(strongest, k, "direction {k} moves the components by {shift:?}");
+        assert!(shift[k] > 0.0, "direction {k} moves its component backwards");
+    }
+    // Asking for too much is a clear error, not an allocation.
+    let huge = GanspaceOptions { layer: 4, samples: 1_000_000, ..GanspaceOptions::default() };
+    assert!(ganspace(&generator, huge, &vecspace::progress::Silent).unwrap_err().to_string().contains("at most"));
+    let bad_layer = GanspaceOptions { layer: 5, ..GanspaceOptions::default() };
+    assert!(
+        ganspace(&generator, bad_layer, &vecspace::progress::Silent).unwrap_err().to_string().contains("layers 1 to 4")
+    );
+}
+
+/// `--out DIR/` writes one plain 64 × 64 PNG per face, byte for byte the faces of the captioned
+/// grid; `--out F.npy` writes the generator's own output, channels last, shape (n, 64, 64, 3).
+#[test]
+fn plain_outputs_hold_the_grids_faces_exactly() {
+    let dir = crate::support::temp_dir();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let expressions = ["seed:11", "seed:12 + 0.5*seed:13", "slerp(seed:14, seed:15, 0.3)"];
+    for out in [path("grid.png"), format!("{}/", path("faces")), path("faces.npy")] {
+        let mut args = vec!["latent", "render"];
+        args.extend(expressions);
+        args.extend(["--scale", "1", "--out", &out]);
+        vecspace(&args).ok();
+    }
+    let grid = tiles(std::path::Path::new(&path("grid.png")), 3, 8, 1);
+    for (index, face) in grid.iter().enumerate() {
+        let plain = decode_png(&std::fs::read(dir.path().join(format!("faces/{index:03}.png"))).unwrap());
+        assert_eq!((plain.0, plain.1), (64, 64));
+        assert_eq!(&plain.2, face, "face {index}");
+    }
+    assert!(!dir.path().join("faces/003.png").exists());
+    // The pixels: the generator's values for the same latents, channels last.
+    let store = vecspace::app::DirectionStore::in_dir(dir.path());
+    let latents: Vec<Vec<f32>> =
+        expressions.iter().map(|e| vecspace::app::latent::evaluate(&store, e, &[]).unwrap()).collect();
+    let generator = vecspace::open_generator(vecspace::latent::DEFAULT_MODEL, &vecspace::progress::Silent).unwrap();
+    let images = generator.generate(&latents).unwrap();
+    let bytes = std::fs::read(path("faces.npy")).unwrap();
+    let header = std::str::from_utf8(&bytes[10..128]).unwrap();
+    assert!(header.contains("'descr': '<f4'") && header.contains("'shape': (3, 64, 64, 3)"), "{header}");
+    let values: Vec<f32> = bytes[128..].chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+    assert_eq!(values.len(), 3 * 64 * 64 * 3);
+    for face in 0..3 {
+        let image = images.image(face);
+        for (pixel, rgb) in values[face * 12288..(face + 1) * 12288].chunks(3).enumerate() {
+            for channel in 0..3 {
+                assert_eq!(rgb[channel], image[channel * 4096 + pixel], "face {face} pixel {pixel} channel {channel}");
+            }
+        }
+    }
+    assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)));
+    // The other face commands write plain outputs too.
+    vecspace(&["latent", "sample", "--seeds", "0..2", "--out", &format!("{}/", path("sampled"))]).ok();
+    assert!(dir.path().join("sampled/002.png").exists() && !dir.path().join("sampled/003.png").exists());
+    vecspace(&["latent", "interpolate", "seed:1", "seed:2", "--steps", "4", "--out", &path("frames.npy")]).ok();
+    assert_eq!(std::fs::metadata(path("frames.npy")).unwrap().len(), 128 + 4 * 12288 * 4);
+    let err = vecspace(&["latent", "render", "seed:1", "--out", &path("face.jpg")]).fails();
+    assert!(err.contains("face.jpg") && err.contains(".npy") && err.contains("folder"), "{err}");
 }

@@ -268,18 +268,39 @@ pub fn read_vectors(path: &Path, dims: usize, most: usize) -> Result<Vec<Vec<f32
 
 /// Writes a row-major `rows × cols` matrix as a little-endian f32 `.npy` file (atomically).
 pub fn write_matrix(path: &Path, rows: usize, cols: usize, data: &[f32]) -> Result<()> {
-    assert_eq!(data.len(), rows * cols, "the data must hold rows × cols values");
-    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    write_array(path, &[rows, cols], data)
+}
+
+/// Writes a row-major array of any `shape` as a little-endian f32 `.npy` file (atomically).
+pub fn write_array(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
+    let bytes = encode_array(shape, data);
+    crate::write_atomically(path, |out| out.write_all(&bytes).map_err(|e| Error::io(path, e)))
+}
+
+/// A row-major array of any `shape` as the bytes of a little-endian f32 `.npy` file.
+///
+/// ```
+/// let bytes = vecspace_formats::npy::encode_array(&[2, 3], &[0.5; 6]);
+/// let header = vecspace_formats::npy::read_header(&mut bytes.as_slice()).unwrap();
+/// assert_eq!((header.rows, header.cols, header.header_len), (2, 3, 128));
+/// assert_eq!(bytes.len(), 128 + 6 * 4);
+/// let faces = vecspace_formats::npy::encode_array(&[1, 64, 64, 3], &vec![0.0; 64 * 64 * 3]);
+/// assert!(std::str::from_utf8(&faces[10..128]).unwrap().contains("'shape': (1, 64, 64, 3)"));
+/// ```
+pub fn encode_array(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    assert_eq!(data.len(), shape.iter().product::<usize>(), "the data must hold as many values as the shape says");
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    // A one-dimensional shape is written `(n,)`.
+    let comma = if shape.len() == 1 { "," } else { "" };
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}{comma}), }}", dims.join(", "));
     // The header (magic, version, length, text and newline) is padded to a multiple of 64 bytes.
     let padded = format!("{dict:<width$}\n", width = (dict.len() + 11).div_ceil(64) * 64 - 11);
-    crate::write_atomically(path, |out| {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&[1, 0]);
-        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(padded.as_bytes());
-        bytes.extend(data.iter().flat_map(|x| x.to_le_bytes()));
-        out.write_all(&bytes).map_err(|e| Error::io(path, e))
-    })
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&[1, 0]);
+    bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(padded.as_bytes());
+    bytes.extend(data.iter().flat_map(|x| x.to_le_bytes()));
+    bytes
 }
 
 /// One word per line; the count must match the matrix.

@@ -47,6 +47,10 @@ pub enum GeneratorError {
     LatentShape { expected: usize, found: usize },
     #[error("latent {index} holds NaN or infinite values")]
     NonFinite { index: usize },
+    #[error("the generator has layers 1 to {layers}, not {layer}")]
+    NoLayer { layer: usize, layers: usize },
+    #[error("{0}")]
+    Sampling(String),
     #[error("generator computation failed: {0}")]
     Compute(#[from] candle_core::Error),
 }
@@ -127,21 +131,34 @@ impl Dcgan {
 
     /// Images for `latents`, each of [`LATENT_DIMS`] values, in one batched pass.
     pub fn generate(&self, latents: &[Vec<f32>]) -> Result<Images, GeneratorError> {
-        for (index, z) in latents.iter().enumerate() {
-            if z.len() != LATENT_DIMS {
-                return Err(GeneratorError::LatentShape { expected: LATENT_DIMS, found: z.len() });
-            }
-            if z.iter().any(|x| !x.is_finite()) {
-                return Err(GeneratorError::NonFinite { index });
-            }
-        }
         let count = latents.len();
         if count == 0 {
+            check_latents(latents)?;
             return Ok(Images { count, data: Vec::new() });
         }
-        let flat: Vec<f32> = latents.iter().flatten().copied().collect();
-        let mut x = Tensor::from_vec(flat, (count, LATENT_DIMS, 1, 1), &Device::Cpu)?;
-        for (layer, kernel) in self.convolutions.iter().enumerate() {
+        let data = self.activations(latents, LAYERS)?;
+        Ok(Images { count, data })
+    }
+
+    /// What layer `layer` (1 to [`LAYERS`]) puts out for each latent, flattened channels first:
+    /// after its batch norm and ReLU for the hidden layers (1: 512 × 4 × 4, 2: 256 × 8 × 8,
+    /// 3: 128 × 16 × 16, 4: 64 × 32 × 32), the image itself for the last. `count × size` values.
+    pub fn activations(&self, latents: &[Vec<f32>], layer: usize) -> Result<Vec<f32>, GeneratorError> {
+        if !(1..=LAYERS).contains(&layer) {
+            return Err(GeneratorError::NoLayer { layer, layers: LAYERS });
+        }
+        check_latents(latents)?;
+        if latents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let x = self.forward(latent_tensor(latents)?, layer)?;
+        Ok(x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
+    }
+
+    /// The first `layers` layers applied to `x`, a batch of latents shaped `(n, 100, 1, 1)`.
+    /// Plain tensor operations, so candle's autograd can take gradients through them.
+    pub fn forward(&self, mut x: Tensor, layers: usize) -> Result<Tensor, GeneratorError> {
+        for (layer, kernel) in self.convolutions.iter().enumerate().take(layers) {
             let (padding, stride) = if layer == 0 { (0, 1) } else { (1, 2) };
             x = x.conv_transpose2d(kernel, padding, 0, stride, 1)?;
             x = match self.norms.get(layer) {
@@ -149,7 +166,41 @@ impl Dcgan {
                 None => x.tanh()?,
             };
         }
-        let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-        Ok(Images { count, data })
+        Ok(x)
     }
+
+    /// The first layer's weight as PyTorch stores it, `100 × 512 × 4 × 4` values: row `i` (of
+    /// 8 192 values) is what latent coordinate `i` adds to the first layer's output before its
+    /// batch norm, so this is the linear map SeFa factorises.
+    pub fn first_weight(&self) -> Result<Vec<f32>, GeneratorError> {
+        Ok(self.convolutions[0].flatten_all()?.to_vec1::<f32>()?)
+    }
+}
+
+/// Layers of the generator: four hidden, then the image.
+pub const LAYERS: usize = 5;
+
+/// Values layer `layer` (1 to [`LAYERS`]) puts out per latent.
+pub fn layer_size(layer: usize) -> usize {
+    let side = 4 << layer.saturating_sub(1).min(LAYERS - 1);
+    CHANNELS[layer.min(LAYERS)] * side * side
+}
+
+fn check_latents(latents: &[Vec<f32>]) -> Result<(), GeneratorError> {
+    for (index, z) in latents.iter().enumerate() {
+        if z.len() != LATENT_DIMS {
+            return Err(GeneratorError::LatentShape { expected: LATENT_DIMS, found: z.len() });
+        }
+        if z.iter().any(|x| !x.is_finite()) {
+            return Err(GeneratorError::NonFinite { index });
+        }
+    }
+    Ok(())
+}
+
+/// Checked latents as one `(n, 100, 1, 1)` tensor.
+pub fn latent_tensor(latents: &[Vec<f32>]) -> Result<Tensor, GeneratorError> {
+    check_latents(latents)?;
+    let flat: Vec<f32> = latents.iter().flatten().copied().collect();
+    Ok(Tensor::from_vec(flat, (latents.len(), LATENT_DIMS, 1, 1), &Device::Cpu)?)
 }

@@ -4,6 +4,7 @@
 
 pub mod attributes;
 pub mod dcgan;
+pub mod discover;
 mod error;
 pub mod localize;
 pub mod measure;

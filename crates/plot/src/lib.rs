@@ -251,6 +251,24 @@ pub struct Tile {
     pub caption: String,
 }
 
+/// RGB pixels, row by row, as a PNG of exactly those pixels (no caption, no margin).
+pub fn rgb_png(rgb: &[u8], width: usize, height: usize) -> Result<Vec<u8>, Error> {
+    if rgb.len() != width * height * 3 {
+        return Err(Error::Render(format!(
+            "a {width}×{height} picture needs {} RGB values, not {}",
+            width * height * 3,
+            rgb.len()
+        )));
+    }
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width as u32, height as u32)
+        .ok_or_else(|| Error::Render(format!("a {width}×{height} picture is empty or too large")))?;
+    for (target, source) in pixmap.data_mut().chunks_exact_mut(4).zip(rgb.chunks_exact(3)) {
+        target[..3].copy_from_slice(source);
+        target[3] = 255;
+    }
+    pixmap.encode_png().map_err(|e| Error::Render(e.to_string()))
+}
+
 /// Tiles in rows of `columns`, each enlarged `scale` times (nearest neighbour, so pixels stay
 /// sharp), captioned underneath, with an optional title: a PNG.
 pub fn grid_png(tiles: &[Tile], columns: usize, scale: usize, title: Option<&str>) -> Result<Vec<u8>, Error> {

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 use vecspace::latent::{self, Dcgan, dcgan};
-use vecspace::plot::{Tile, grid_png};
 
 use crate::words::Body;
 use crate::{ApiError, AppState};
@@ -57,12 +56,7 @@ fn latent_of(state: &AppState, expression: &str) -> Result<Vec<f32>, ApiError> {
 }
 
 fn png(images: &latent::Images, captions: Vec<String>, columns: usize, scale: usize) -> Result<Response, ApiError> {
-    let tiles: Vec<Tile> = captions
-        .into_iter()
-        .enumerate()
-        .map(|(i, caption)| Tile { rgb: images.rgb8(i), width: dcgan::IMAGE_SIZE, height: dcgan::IMAGE_SIZE, caption })
-        .collect();
-    let bytes = grid_png(&tiles, columns.max(1), scale, None).map_err(|e| ApiError::internal(e.to_string()))?;
+    let bytes = vecspace::app::latent::faces_grid(images, captions, columns.max(1), scale, None)?;
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], bytes).into_response())
 }
 

@@ -228,6 +228,261 @@ pub fn localize(
     })
 }
 
+/// Where faces are written: a captioned grid (`.png`), one plain 64 × 64 PNG per face (a folder:
+/// a path ending in `/`, or an existing folder), or the faces' float pixels (`.npy`, shape
+/// `(n, 64, 64, 3)` in [−1, 1]), for other tools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FacesOut {
+    Grid(std::path::PathBuf),
+    Folder(std::path::PathBuf),
+    Pixels(std::path::PathBuf),
+}
+
+impl FacesOut {
+    /// What `path` asks for, by its form.
+    pub fn parse(path: &Path) -> Result<FacesOut> {
+        if path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir() {
+            return Ok(FacesOut::Folder(path.to_owned()));
+        }
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("png") => Ok(FacesOut::Grid(path.to_owned())),
+            Some("npy") => Ok(FacesOut::Pixels(path.to_owned())),
+            _ => Err(Error::invalid(format!(
+                "{}: write faces to a .png (a captioned grid), a .npy (their float pixels) or a folder \
+                 ending in / (one plain PNG per face)",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// The faces' pixels as the generator made them, channels last as images are stored elsewhere:
+/// `n × 64 × 64 × 3` values in [−1, 1].
+pub fn pixels_channels_last(images: &crate::latent::Images) -> Vec<f32> {
+    let plane = dcgan::IMAGE_SIZE * dcgan::IMAGE_SIZE;
+    let mut pixels = Vec::with_capacity(images.count * plane * 3);
+    for index in 0..images.count {
+        let image = images.image(index);
+        for pixel in 0..plane {
+            pixels.extend((0..3).map(|channel| image[channel * plane + pixel]));
+        }
+    }
+    pixels
+}
+
+/// The faces as a `.npy` file's bytes (see [`FacesOut::Pixels`]).
+pub fn faces_npy(images: &crate::latent::Images) -> Vec<u8> {
+    let size = dcgan::IMAGE_SIZE;
+    crate::formats::npy::encode_array(&[images.count, size, size, 3], &pixels_channels_last(images))
+}
+
+/// One face as a plain 64 × 64 PNG: its pixels, nothing else.
+pub fn face_png(images: &crate::latent::Images, index: usize) -> Result<Vec<u8>> {
+    Ok(crate::plot::rgb_png(&images.rgb8(index), dcgan::IMAGE_SIZE, dcgan::IMAGE_SIZE)?)
+}
+
+/// The faces in rows of `columns`, each enlarged `scale` times with its caption under it.
+pub fn faces_grid(
+    images: &crate::latent::Images,
+    captions: Vec<String>,
+    columns: usize,
+    scale: usize,
+    title: Option<&str>,
+) -> Result<Vec<u8>> {
+    let size = dcgan::IMAGE_SIZE;
+    let tiles: Vec<crate::plot::Tile> = captions
+        .into_iter()
+        .enumerate()
+        .map(|(i, caption)| crate::plot::Tile { rgb: images.rgb8(i), width: size, height: size, caption })
+        .collect();
+    Ok(crate::plot::grid_png(&tiles, columns, scale, title)?)
+}
+
+/// Writes the faces where `out` says, each file whole or not at all; what was written, to tell.
+pub fn write_faces(
+    images: &crate::latent::Images,
+    captions: Vec<String>,
+    columns: usize,
+    scale: usize,
+    title: &str,
+    out: &FacesOut,
+) -> Result<String> {
+    let write = |path: &Path, bytes: &[u8]| -> Result<()> {
+        crate::formats::write_atomically(path, |file| {
+            file.write_all(bytes).map_err(|e| crate::formats::Error::Io { path: path.to_owned(), source: e })
+        })?;
+        Ok(())
+    };
+    match out {
+        FacesOut::Grid(path) => {
+            write(path, &faces_grid(images, captions, columns, scale, Some(title))?)?;
+            Ok(format!("{title} → {}", path.display()))
+        }
+        FacesOut::Pixels(path) => {
+            write(path, &faces_npy(images))?;
+            let size = dcgan::IMAGE_SIZE;
+            Ok(format!("{title}: pixels ({}, {size}, {size}, 3) in [-1, 1] → {}", images.count, path.display()))
+        }
+        FacesOut::Folder(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| crate::formats::Error::Io { path: dir.clone(), source: e })?;
+            let digits = images.count.saturating_sub(1).to_string().len().max(3);
+            for index in 0..images.count {
+                write(&dir.join(format!("{index:0digits$}.png")), &face_png(images, index)?)?;
+            }
+            Ok(format!("{title}: {} faces → {}/{:0digits$}.png …", images.count, dir.display(), 0))
+        }
+    }
+}
+
+/// How `direction discover` finds directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoverMethod {
+    /// Closed form from the first layer's weight (SeFa).
+    Sefa,
+    /// Principal components of a layer's activations over sampled latents (GANSpace).
+    Ganspace,
+}
+
+impl std::str::FromStr for DiscoverMethod {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<DiscoverMethod> {
+        match name {
+            "sefa" => Ok(DiscoverMethod::Sefa),
+            "ganspace" => Ok(DiscoverMethod::Ganspace),
+            _ => Err(Error::invalid(format!("unknown discovery method {name:?}; known: sefa, ganspace"))),
+        }
+    }
+}
+
+impl std::fmt::Display for DiscoverMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DiscoverMethod::Sefa => "sefa",
+            DiscoverMethod::Ganspace => "ganspace",
+        })
+    }
+}
+
+/// What `direction discover` is asked.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub method: DiscoverMethod,
+    /// How many directions, saved as `{prefix}1` to `{prefix}{top}`.
+    pub top: usize,
+    pub prefix: String,
+    /// GANSpace's sampling (its `top` is this request's).
+    pub ganspace: crate::latent::discover::GanspaceOptions,
+    pub overwrite: super::files::Overwrite,
+}
+
+/// Most directions one discovery saves.
+pub const MOST_DISCOVERED: usize = 100;
+
+/// One discovered and saved direction.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    /// The name it is saved under (`pc1`, …).
+    pub name: String,
+    pub direction: crate::Direction,
+    /// SeFa's eigenvalue, or the variance GANSpace's component holds.
+    pub value: f64,
+    /// Its share of the whole.
+    pub share: f64,
+    pub path: std::path::PathBuf,
+}
+
+/// Finds directions in a generator's latent space without labels (SeFa or GANSpace) and saves
+/// them, each with its provenance; the names are checked before any work is done.
+pub fn discover(
+    store: &DirectionStore,
+    model: &str,
+    generator: &crate::latent::Dcgan,
+    request: &Discovery,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Vec<Discovered>> {
+    use crate::latent::discover;
+    let Discovery { method, top, prefix, ganspace, overwrite } = request;
+    let top = *top;
+    if !(1..=MOST_DISCOVERED.min(dcgan::LATENT_DIMS)).contains(&top) {
+        return Err(Error::invalid(format!(
+            "--top is how many directions to find: 1 to {}",
+            MOST_DISCOVERED.min(dcgan::LATENT_DIMS)
+        )));
+    }
+    let names: Vec<String> = (1..=top).map(|k| format!("{prefix}{k}")).collect();
+    for name in &names {
+        super::directions::check_name(name)?;
+        store.check_free(name, *overwrite)?;
+    }
+    let (components, described) = match method {
+        DiscoverMethod::Sefa => {
+            (discover::sefa(generator, top)?, "sefa: an eigenvector of AᵀA for the first layer's weight A".to_owned())
+        }
+        DiscoverMethod::Ganspace => {
+            let options = discover::GanspaceOptions { top, ..*ganspace };
+            let found = discover::ganspace(generator, options, progress)?;
+            let described = format!(
+                "ganspace: a principal component of layer {}'s activations over {} latents (seed:{} on), \
+                 carried to the latent space by least squares",
+                options.layer, options.samples, options.first_seed
+            );
+            (found.directions, described)
+        }
+    };
+    let created = super::clock::now_rfc3339();
+    let mut saved = Vec::with_capacity(top);
+    for (k, (name, component)) in names.into_iter().zip(components).enumerate() {
+        let what = match method {
+            DiscoverMethod::Sefa => "eigenvalue",
+            DiscoverMethod::Ganspace => "variance",
+        };
+        let info = crate::direction::DirectionInfo {
+            space: model.to_owned(),
+            method: described.clone(),
+            examples: format!(
+                "component {} of {top}: {what} {:.4} ({:.1} % of the whole)",
+                k + 1,
+                component.value,
+                component.share * 100.0
+            ),
+            positive: "the sign that makes the largest coefficient positive".to_owned(),
+            created: created.clone(),
+            accuracy: None,
+        };
+        let direction = crate::Direction { vector: component.vector, info };
+        let path = store.save(&name, &direction, *overwrite)?;
+        saved.push(Discovered { name, direction, value: component.value, share: component.share, path });
+    }
+    Ok(saved)
+}
+
+/// A sheet of directions: one row per direction, and in it, for each seed, the face moved from
+/// `ks[0]` to the last k along the direction's unit vector (k in units of the latent's spread, so
+/// −3..3 is ±3σ). The latents, row by row, and a caption for each: the strength, and the
+/// direction's name on the first face of its row.
+pub fn direction_sheet(
+    directions: &[(String, Vec<f32>)],
+    seeds: &[u64],
+    ks: &[f64],
+) -> Result<(Vec<Vec<f32>>, Vec<String>)> {
+    let mut latents = Vec::with_capacity(directions.len() * seeds.len() * ks.len());
+    let mut captions = Vec::with_capacity(latents.capacity());
+    for (name, vector) in directions {
+        let unit = orthogonal_unit(vector, &[])?;
+        for &seed in seeds {
+            let z = crate::latent::seed_latent(seed, dcgan::LATENT_DIMS);
+            latents.extend(sweep(&z, &unit, ks));
+            captions.extend(ks.iter().map(|k| format!("{k:+}")));
+        }
+        let first = captions.len() - seeds.len() * ks.len();
+        if let Some(caption) = captions.get_mut(first) {
+            *caption = format!("@{name}");
+        }
+    }
+    Ok((latents, captions))
+}
+
 /// A measured attribute of a face by name (`smile`, `brightness`, …), or an error naming them all.
 pub fn attribute(name: &str) -> Result<&'static crate::latent::Attribute> {
     crate::latent::attribute(name).ok_or_else(|| {
