@@ -812,3 +812,37 @@ fn a_space_file_truncated_under_the_server_is_refused_not_a_crash() {
     let (code, stderr) = server.stop();
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// `format: png` answers the plain faces edge to edge, byte for byte the grid's; `format: npy`
+/// their float pixels, the generator's output channels last; an unknown format is a JSON error.
+#[test]
+fn faces_come_plain_or_as_pixels_on_request() {
+    let server = Server::start(&["--heavy", "1"]);
+    let latents = ["seed:1", "seed:2", "seed:3"];
+    let ask = |format: &str| {
+        server.post(
+            "/api/faces/render",
+            serde_json::json!({"latents": latents, "scale": 1, "columns": 2, "format": format}),
+        )
+    };
+    let grid = decode_png(&ask("grid").body);
+    let plain = ask("png");
+    assert_eq!(plain.header("content-type"), Some("image/png"));
+    let mosaic = decode_png(&plain.body);
+    assert_eq!((mosaic.0, mosaic.1), (2 * 64, 2 * 64));
+    for i in 0..3 {
+        let (column, row) = (i % 2, i / 2);
+        let in_grid = tile(&grid, 8 + column * 72, 8 + row * (64 + 22 + 8), 1);
+        assert_eq!(tile(&mosaic, column * 64, row * 64, 1), in_grid, "face {i}");
+    }
+    let pixels = ask("npy");
+    assert_eq!(pixels.header("content-type"), Some("application/octet-stream"));
+    let header = std::str::from_utf8(&pixels.body[10..128]).unwrap();
+    assert!(header.contains("'shape': (3, 64, 64, 3)"), "{header}");
+    let values: Vec<f32> = pixels.body[128..].chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+    let generator = vecspace::open_generator(vecspace::latent::DEFAULT_MODEL, &vecspace::progress::Silent).unwrap();
+    let seeds: Vec<Vec<f32>> = [1, 2, 3].iter().map(|&s| vecspace::latent::seed_latent(s, 100)).collect();
+    let expected = vecspace::app::latent::pixels_channels_last(&generator.generate(&seeds).unwrap());
+    assert_eq!(values, expected);
+    ask("jpeg").error(400, "bad_request");
+}

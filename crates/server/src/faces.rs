@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
+use vecspace::app::latent::FacesFormat;
 use vecspace::latent::{self, Dcgan, dcgan};
 
 use crate::words::Body;
@@ -55,9 +56,23 @@ fn latent_of(state: &AppState, expression: &str) -> Result<Vec<f32>, ApiError> {
     Ok(vecspace::app::latent::evaluate(&state.directions, expression, &[])?)
 }
 
-fn png(images: &latent::Images, captions: Vec<String>, columns: usize, scale: usize) -> Result<Response, ApiError> {
-    let bytes = vecspace::app::latent::faces_grid(images, captions, columns.max(1), scale, None)?;
-    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], bytes).into_response())
+/// The faces as the request's `format` asks: a captioned grid (the default), the plain faces edge
+/// to edge, or their float pixels as `.npy` bytes.
+fn faces(
+    images: &latent::Images,
+    captions: Vec<String>,
+    columns: usize,
+    scale: usize,
+    format: FacesFormat,
+) -> Result<Response, ApiError> {
+    let bytes = vecspace::app::latent::faces_bytes(images, captions, columns.max(1), scale, format)?;
+    let kind = if format == FacesFormat::Npy { "application/octet-stream" } else { "image/png" };
+    Ok(([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-store")], bytes).into_response())
+}
+
+/// A request's `format`: `grid` unless it says `png` or `npy`.
+fn faces_format(asked: Option<&str>) -> Result<FacesFormat, ApiError> {
+    Ok(asked.map(str::parse).transpose()?.unwrap_or_default())
 }
 
 fn check_scale(scale: usize) -> Result<usize, ApiError> {
@@ -73,6 +88,10 @@ pub struct RenderRequest {
     model: String,
     #[serde(default)]
     columns: Option<usize>,
+    /// `grid` (default: captioned faces), `png` (the faces edge to edge) or `npy` (their float
+    /// pixels, shape (n, 64, 64, 3)).
+    #[serde(default)]
+    format: Option<String>,
     #[serde(default = "two")]
     scale: usize,
 }
@@ -87,6 +106,7 @@ pub async fn render(
     }
     request.latents.iter().try_for_each(|e| state.check_expression(e))?;
     let scale = check_scale(request.scale)?;
+    let format = faces_format(request.format.as_deref())?;
     let latents = request.latents.iter().map(|e| latent_of(&state, e)).collect::<Result<Vec<_>, _>>()?;
     let generator = generator(&state, &request.model).await?;
     let columns = request.columns.unwrap_or(8).clamp(1, most);
@@ -94,7 +114,7 @@ pub async fn render(
     state
         .heavy(move || {
             let images = generator.generate(&latents)?;
-            png(&images, captions, columns, scale)
+            faces(&images, captions, columns, scale, format)
         })
         .await
 }
@@ -112,6 +132,10 @@ pub struct EditRequest {
     strengths: Vec<f64>,
     #[serde(default = "default_model")]
     model: String,
+    /// `grid` (default: captioned faces), `png` (the faces edge to edge) or `npy` (their float
+    /// pixels, shape (n, 64, 64, 3)).
+    #[serde(default)]
+    format: Option<String>,
     #[serde(default = "two")]
     scale: usize,
 }
@@ -135,6 +159,7 @@ pub async fn edit(State(state): State<Arc<AppState>>, Body(request): Body<EditRe
     }
     state.check_expression(&request.latent)?;
     let scale = check_scale(request.scale)?;
+    let format = faces_format(request.format.as_deref())?;
     let z = latent_of(&state, &request.latent)?;
     let seeds =
         |list: &[u64]| -> Vec<Vec<f32>> { list.iter().map(|&s| latent::seed_latent(s, dcgan::LATENT_DIMS)).collect() };
@@ -149,7 +174,7 @@ pub async fn edit(State(state): State<Arc<AppState>>, Body(request): Body<EditRe
     let captions = request.strengths.iter().map(|k| format!("k = {k:+.1}")).collect();
     let generator = generator(&state, &request.model).await?;
     let columns = frames.len();
-    state.heavy(move || png(&generator.generate(&frames)?, captions, columns, scale)).await
+    state.heavy(move || faces(&generator.generate(&frames)?, captions, columns, scale, format)).await
 }
 
 #[derive(Deserialize)]
@@ -164,6 +189,10 @@ pub struct InterpolateRequest {
     method: Option<String>,
     #[serde(default = "default_model")]
     model: String,
+    /// `grid` (default: captioned faces), `png` (the faces edge to edge) or `npy` (their float
+    /// pixels, shape (n, 64, 64, 3)).
+    #[serde(default)]
+    format: Option<String>,
     #[serde(default = "two")]
     scale: usize,
 }
@@ -179,11 +208,12 @@ pub async fn interpolate(
     state.check_expression(&request.from)?;
     state.check_expression(&request.to)?;
     let scale = check_scale(request.scale)?;
+    let format = faces_format(request.format.as_deref())?;
     let (a, b) = (latent_of(&state, &request.from)?, latent_of(&state, &request.to)?);
     let method: vecspace::app::latent::Interpolation = request.method.as_deref().unwrap_or("slerp").parse()?;
     let (ts, frames): (Vec<f64>, Vec<Vec<f32>>) =
         vecspace::app::latent::interpolate(&a, &b, steps, method)?.into_iter().unzip();
     let captions = ts.iter().map(|t| format!("t = {t:.2}")).collect();
     let generator = generator(&state, &request.model).await?;
-    state.heavy(move || png(&generator.generate(&frames)?, captions, steps, scale)).await
+    state.heavy(move || faces(&generator.generate(&frames)?, captions, steps, scale, format)).await
 }

@@ -298,6 +298,66 @@ pub fn faces_grid(
     Ok(crate::plot::grid_png(&tiles, columns, scale, title)?)
 }
 
+/// How faces come back in one answer (the server's `format`): a captioned grid, a plain PNG of
+/// the faces edge to edge (`columns` a row, each face a 64 × 64 block, nothing else), or their
+/// float pixels as the bytes of a `.npy` file (see [`FacesOut::Pixels`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FacesFormat {
+    #[default]
+    Grid,
+    Png,
+    Npy,
+}
+
+impl std::str::FromStr for FacesFormat {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<FacesFormat> {
+        match name {
+            "grid" => Ok(FacesFormat::Grid),
+            "png" => Ok(FacesFormat::Png),
+            "npy" => Ok(FacesFormat::Npy),
+            other => Err(Error::invalid(format!(
+                "format is grid (captioned faces), png (the faces edge to edge, nothing else) or npy (their \
+                 float pixels), not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The faces edge to edge, `columns` a row, as one plain PNG (a short last row is left black).
+pub fn faces_mosaic(images: &crate::latent::Images, columns: usize) -> Result<Vec<u8>> {
+    let size = dcgan::IMAGE_SIZE;
+    let columns = columns.clamp(1, images.count.max(1));
+    let rows = images.count.div_ceil(columns).max(1);
+    let width = columns * size;
+    let mut rgb = vec![0u8; rows * size * width * 3];
+    for index in 0..images.count {
+        let face = images.rgb8(index);
+        let (x0, y0) = ((index % columns) * size, (index / columns) * size);
+        for (y, line) in face.chunks(size * 3).enumerate() {
+            let at = ((y0 + y) * width + x0) * 3;
+            rgb[at..at + size * 3].copy_from_slice(line);
+        }
+    }
+    Ok(crate::plot::rgb_png(&rgb, width, rows * size)?)
+}
+
+/// The faces in `format`: the bytes of one answer.
+pub fn faces_bytes(
+    images: &crate::latent::Images,
+    captions: Vec<String>,
+    columns: usize,
+    scale: usize,
+    format: FacesFormat,
+) -> Result<Vec<u8>> {
+    match format {
+        FacesFormat::Grid => faces_grid(images, captions, columns, scale, None),
+        FacesFormat::Png => faces_mosaic(images, columns),
+        FacesFormat::Npy => Ok(faces_npy(images)),
+    }
+}
+
 /// Writes the faces where `out` says, each file whole or not at all; what was written, to tell.
 pub fn write_faces(
     images: &crate::latent::Images,
