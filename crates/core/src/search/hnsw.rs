@@ -822,28 +822,16 @@ mod tests {
     use crate::progress::Silent;
     use crate::search::row_norms;
 
-    #[test]
-    fn the_graph_finds_most_exact_neighbours() {
-        let (n, dims) = (5_000, 16);
-        let mut rng = SplitMix64(3);
+    /// `n` rows of `dims` values uniform in [−1, 1) from `seed`, and their norms.
+    fn random_rows(n: usize, dims: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+        let mut rng = SplitMix64(seed);
         let data: Vec<f32> = (0..n * dims).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
         let norms = row_norms(&data, dims);
-        let rows = Rows::new(&data, dims, &norms);
-        let index = Hnsw::build(rows, HnswParams::default(), &Silent);
-        let mut found = 0;
-        for q in 0..100 {
-            let query = rows.row(q * 37).to_vec();
-            let truth: Vec<usize> =
-                nearest(rows, &query, 10, Scoring::default(), &[q * 37]).iter().map(|x| x.row).collect();
-            let got = index.nearest(rows, &query, 10, Scoring::default(), &[q * 37]).unwrap();
-            assert!(got.iter().all(|g| g.row != q * 37));
-            found += got.iter().filter(|g| truth.contains(&g.row)).count();
-        }
-        let recall = found as f64 / 1000.0;
-        assert!(recall >= 0.95, "recall@10 {recall}");
+        (data, norms)
     }
 
-    /// Recall@10 of `index` over every 37th row as a query, against the exact scan.
+    /// Recall@10 of `index` over every 37th row as a query (which is never among its own
+    /// answers), against the exact scan.
     fn recall(index: &Hnsw, rows: Rows<'_>) -> f64 {
         let queries: Vec<usize> = (0..rows.len()).step_by(37).collect();
         let mut found = 0;
@@ -851,17 +839,25 @@ mod tests {
             let query = rows.row(q).to_vec();
             let truth: Vec<usize> = nearest(rows, &query, 10, Scoring::default(), &[q]).iter().map(|x| x.row).collect();
             let got = index.nearest(rows, &query, 10, Scoring::default(), &[q]).unwrap();
+            assert!(got.iter().all(|g| g.row != q), "query row {q} returned");
             found += got.iter().filter(|g| truth.contains(&g.row)).count();
         }
         found as f64 / (10 * queries.len()) as f64
     }
 
     #[test]
+    fn the_graph_finds_most_exact_neighbours() {
+        let (data, norms) = random_rows(5_000, 16, 3);
+        let rows = Rows::new(&data, 16, &norms);
+        let index = Hnsw::build(rows, HnswParams::default(), &Silent);
+        let recall = recall(&index, rows);
+        assert!(recall >= 0.95, "recall@10 {recall}");
+    }
+
+    #[test]
     fn a_grown_space_extends_its_graph_as_well_as_a_build() {
         let (n, dims) = (6_000, 16);
-        let mut rng = SplitMix64(11);
-        let data: Vec<f32> = (0..n * dims).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
-        let norms = row_norms(&data, dims);
+        let (data, norms) = random_rows(n, dims, 11);
         let rows = Rows::new(&data, dims, &norms);
         let built = Hnsw::build(rows, HnswParams::default(), &Silent);
         // Grown twice, from 500 rows (fewer than the warm-up) and then from 4 000.
@@ -894,9 +890,7 @@ mod tests {
     #[test]
     fn a_huge_k_asks_for_every_row_without_wrapping() {
         let (n, dims) = (300, 4);
-        let mut rng = SplitMix64(5);
-        let data: Vec<f32> = (0..n * dims).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
-        let norms = row_norms(&data, dims);
+        let (data, norms) = random_rows(n, dims, 5);
         let rows = Rows::new(&data, dims, &norms);
         let index = Hnsw::build(rows, HnswParams::default(), &Silent);
         let all = index.nearest(rows, rows.row(0), usize::MAX, Scoring::default(), &[0]).unwrap();
