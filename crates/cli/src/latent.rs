@@ -145,6 +145,37 @@ enum LatentCommand {
         #[arg(long, default_value_t = 4)]
         rows: usize,
     },
+    /// Find the latent whose face comes closest to each image (PNG; its centred square is scaled to
+    /// 64 × 64, as the training faces were): gradient descent on the pixel error through the
+    /// generator, from several starts. Writes the latents (.npy: (100,) for one image, (n, 100)
+    /// for several), the found faces beside them (.png) and each image beside its face
+    /// (-compare.png); edit them with `--z-file OUT.npy` and `z:0`.
+    Invert {
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// The latents' .npy file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Invert only this square of each image: LEFT,TOP,SIZE in pixels (frame the face as the
+        /// training faces were: eyes a little above the middle, hair to the edges).
+        #[arg(long)]
+        crop: Option<app::latent::Crop>,
+        /// Gradient steps of each start.
+        #[arg(long, default_value_t = latent::InvertOptions::default().steps)]
+        steps: usize,
+        /// Starts per image, searched side by side; more find closer faces and take longer.
+        #[arg(long, default_value_t = latent::InvertOptions::default().starts)]
+        starts: usize,
+        /// Random latents scored before the descent; the closest become the starts.
+        #[arg(long, default_value_t = latent::InvertOptions::default().candidates)]
+        pool: usize,
+        /// Adam's first step size (it decays to a tenth).
+        #[arg(long, default_value_t = latent::InvertOptions::default().learning_rate)]
+        learning_rate: f32,
+        /// The candidates are seed:SEED, seed:SEED+1, …
+        #[arg(long, default_value_t = latent::InvertOptions::default().seed)]
+        seed: u64,
+    },
     /// Make a direction local: keep its effect while changing the image outside an attribute's
     /// region as little as possible (a ridge solve against the generator's Jacobian, LowRankGAN-
     /// style). Saves a new direction.
@@ -436,6 +467,37 @@ pub fn run(args: LatentArgs, json: bool) -> Result<()> {
             vecspace::formats::scores::write(&out, &names, &rows)?;
             print_score_summary(&names, &rows, json)?;
             eprintln!("{} latents scored → {}", rows.len(), out.display());
+            Ok(())
+        }
+        LatentCommand::Invert { images, out, crop, steps, starts, pool, learning_rate, seed } => {
+            if !given.is_empty() {
+                bail!("invert finds latents; it takes no --z-file");
+            }
+            let options =
+                latent::InvertOptions { steps, starts, candidates: pool, learning_rate, seed, ..Default::default() };
+            let generator = generator(&model)?;
+            let inverted = app::latent::invert_images(&generator, &images, crop, &options, &out, &Bars::new())?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&inverted)?)?;
+            } else {
+                for image in &inverted.images {
+                    outln!(
+                        "{}: {:.1} levels rms, {:.1} mean absolute (of 255); |z| {:.2}; start {} of {}",
+                        image.image,
+                        image.rms_levels,
+                        image.mean_abs_levels,
+                        image.latent_norm,
+                        image.start + 1,
+                        image.start_errors.len()
+                    )?;
+                }
+            }
+            eprintln!(
+                "latents → {}; faces → {}; comparison → {}",
+                inverted.latents.display(),
+                inverted.faces.display(),
+                inverted.comparison.display()
+            );
             Ok(())
         }
         LatentCommand::Localize { direction, attribute: name, out, force, seeds, ridge } => {

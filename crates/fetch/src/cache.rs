@@ -36,7 +36,7 @@ impl Cache {
 
     /// Where an entry's file is kept: `spaces/NAME.vsp` for a converted space, `spaces/NAME.EXT`
     /// for a space kept as its package has it (a fastText `.bin`), `models/NAME.EXT` for
-    /// generators and language models, or `benchmarks/NAME.EXT`, with the extension of the file in
+    /// generators and language models, `images/NAME.EXT` for pictures, or `benchmarks/NAME.EXT`, with the extension of the file in
     /// the package; `servers/FILE` for a package kept whole; `models/NAME/` for a model of several
     /// files.
     pub fn entry_path(&self, entry: &Entry) -> PathBuf {
@@ -47,6 +47,7 @@ impl Cache {
                 let dir = match entry.kind {
                     Kind::ImageGenerator | Kind::LanguageModel => "models",
                     Kind::WordSpace => "spaces",
+                    Kind::Image => "images",
                     _ => "benchmarks",
                 };
                 self.root.join(dir).join(format!("{}.{extension}", entry.name))

