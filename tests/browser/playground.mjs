@@ -70,6 +70,24 @@ try {
   check((await page.$eval("#edited", (i) => i.naturalWidth)) > 0, "edited face shown");
   await page.click("#slerp-form button");
   await page.waitForFunction(() => document.querySelector("#slerp").naturalWidth > 0, null, { timeout: 30000 });
+  // Directions without labels: SeFa's sheet, five rows of three seeds swept in five frames.
+  await page.click("#discover-form button");
+  await page.waitForFunction(() => document.querySelector("#discover-sheet").naturalWidth > 0, null, { timeout: 30000 });
+  check((await page.$eval("#discover-sheet", (i) => i.naturalHeight)) > 5 * 64, "the sheet has five rows");
+  // Inversion of an upload: a file that is not a PNG is refused in the page, a face is found.
+  await page.setInputFiles("#invert-file", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not an image") });
+  await page.click("#invert-form button");
+  check((await page.textContent("#invert-error")).includes("not a PNG"), "a text file is refused");
+  const face = await page.evaluate(async () => {
+    const response = await fetch("/api/faces/render", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ latents: ["seed:5"], format: "png", scale: 1 }) });
+    return [...new Uint8Array(await response.arrayBuffer())];
+  });
+  await page.setInputFiles("#invert-file", { name: "face.png", mimeType: "image/png", buffer: Buffer.from(face) });
+  await page.fill("#invert-steps", "30");
+  await page.click("#invert-form button");
+  await page.waitForFunction(() => document.querySelector("#invert-status").textContent.includes("levels rms"), null, { timeout: 60000 });
+  check((await page.$eval("#invert-faces", (i) => i.naturalWidth)) === 128, "the upload and the found face shown");
+  check((await page.textContent("#invert-error")) === "", "no error after a good upload");
   await page.screenshot({ path: `${out}/faces.png`, fullPage: true });
 
   // Steering: a vector from two prompts, steered and unsteered side by side, streamed.

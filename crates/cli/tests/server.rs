@@ -846,3 +846,56 @@ fn faces_come_plain_or_as_pixels_on_request() {
     assert_eq!(values, expected);
     ask("jpeg").error(400, "bad_request");
 }
+
+/// The faces tab's two heavy requests: a sheet of directions found without labels (nothing
+/// saved), and the latent of an uploaded image.
+#[test]
+fn faces_discover_a_sheet_and_invert_an_upload() {
+    use base64::Engine;
+    let server = Server::start(&["--heavy", "1"]);
+    let saved_before = server.get("/api/directions").json();
+    let sheet = server.post(
+        "/api/faces/discover",
+        serde_json::json!({"method": "sefa", "top": 2, "seeds": [0], "steps": 3, "format": "png"}),
+    );
+    assert_eq!(sheet.header("content-type"), Some("image/png"), "{}", sheet.text());
+    // The same faces as the library's SeFa directions swept over seed 0.
+    let generator = vecspace::open_generator(vecspace::latent::DEFAULT_MODEL, &vecspace::progress::Silent).unwrap();
+    let sefa = vecspace::latent::discover::sefa(&generator, 2).unwrap();
+    let named: Vec<(String, Vec<f32>)> = sefa.into_iter().map(|c| (String::new(), c.vector)).collect();
+    let (latents, _) = vecspace::app::latent::direction_sheet(&named, &[0], &[-3.0, 0.0, 3.0]).unwrap();
+    let expected = vecspace::app::latent::faces_mosaic(&generator.generate(&latents).unwrap(), 3).unwrap();
+    assert_eq!(sheet.body, expected);
+    server.post("/api/faces/discover", serde_json::json!({"method": "pca"})).error(400, "bad_request");
+    server.post("/api/faces/discover", serde_json::json!({"method": "sefa", "top": 11})).error(413, "too_large");
+    assert_eq!(server.get("/api/directions").json(), saved_before, "a sheet saves nothing");
+
+    // Upload the face of seed 5; a short search finds a face close to it.
+    let face = vecspace::latent::seed_latent(5, 100);
+    let upload = vecspace::app::latent::face_png(&generator.generate(&[face]).unwrap(), 0).unwrap();
+    let png = [("content-type", "image/png")];
+    let found = server.request("POST", "/api/faces/invert?steps=60&starts=2", &png, &upload);
+    assert_eq!(found.status, 200, "{}", found.text());
+    let answer = found.json();
+    let latent: Vec<f32> = answer["latent"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+    assert_eq!(latent.len(), 100);
+    let faces =
+        decode_png(&base64::engine::general_purpose::STANDARD.decode(answer["faces_png"].as_str().unwrap()).unwrap());
+    assert_eq!((faces.0, faces.1), (128, 64));
+    assert_eq!(tile(&faces, 0, 0, 1), decode_png(&upload).2, "the upload as prepared");
+    let image = generator.generate(&[latent]).unwrap();
+    assert_eq!(tile(&faces, 64, 0, 1), image.rgb8(0), "the face of the answer's latent");
+    let target = vecspace::app::latent::inversion_target(&upload, None).unwrap();
+    let rms = vecspace::latent::invert::pixel_distance(image.image(0), &target).0;
+    assert!((f64::from(rms) - answer["rms_levels"].as_f64().unwrap()).abs() < 1e-3);
+    assert!(rms < 30.0, "{rms}");
+    // What it refuses, each with a JSON error.
+    server
+        .request("POST", "/api/faces/invert", &[("content-type", "image/jpeg")], &upload)
+        .error(415, "unsupported_media_type");
+    server.request("POST", "/api/faces/invert", &png, b"GIF89a, not a PNG at all").error(400, "bad_request");
+    server.request("POST", "/api/faces/invert?steps=5000", &png, &upload).error(413, "too_large");
+    server.request("POST", "/api/faces/invert?steps=many", &png, &upload).error(400, "bad_request");
+    server.request("POST", "/api/faces/invert?crop=10,10,60", &png, &upload).error(400, "bad_request");
+    server.request("POST", "/api/faces/invert", &png, &vec![0u8; 5 << 20]).error(413, "too_large");
+}

@@ -197,6 +197,40 @@ $("slerp-form").addEventListener("submit", async (event) => {
   } catch (e) { $("faces-error").textContent = e.message; }
 });
 
+$("discover-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("discover-error").textContent = "";
+  try {
+    const sheet = await api("/api/faces/discover", { method: $("discover-method").value, top: 5, seeds: [0, 1, 2], steps: 5 }, "blob");
+    $("discover-sheet").src = URL.createObjectURL(sheet);
+  } catch (e) { $("discover-error").textContent = e.message; }
+});
+
+// The server takes PNGs of at most 4 MB; saying so here spares a useless upload.
+const MOST_UPLOAD_BYTES = 4 << 20;
+
+$("invert-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("invert-error").textContent = $("invert-status").textContent = "";
+  const file = $("invert-file").files[0];
+  if (!file) { $("invert-error").textContent = "choose a PNG image first"; return; }
+  if (file.type !== "image/png") { $("invert-error").textContent = `${file.name} is not a PNG image`; return; }
+  if (file.size > MOST_UPLOAD_BYTES) { $("invert-error").textContent = `${file.name} is ${file.size} bytes; at most ${MOST_UPLOAD_BYTES} are accepted`; return; }
+  const query = new URLSearchParams({ steps: $("invert-steps").value, starts: "2" });
+  const crop = $("invert-crop").value.trim();
+  if (crop) query.set("crop", crop);
+  const h = headers();
+  h["content-type"] = "image/png";
+  $("invert-status").textContent = "searching…";
+  try {
+    const response = await fetch("/api/faces/invert?" + query, { method: "POST", headers: h, body: file });
+    const answer = await response.json().catch(() => ({ message: response.status + " " + response.statusText }));
+    if (!response.ok) throw new Error(answer.message);
+    $("invert-faces").src = "data:image/png;base64," + answer.faces_png;
+    $("invert-status").textContent = `found: ${answer.rms_levels.toFixed(1)} levels rms from your image (of 255)`;
+  } catch (e) { $("invert-status").textContent = ""; $("invert-error").textContent = e.message; }
+});
+
 // --- steering ---------------------------------------------------------------------------------
 // Reads a server-sent event stream from a POST (EventSource only does GET), appending tokens.
 async function stream(body, target) {

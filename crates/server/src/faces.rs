@@ -217,3 +217,168 @@ pub async fn interpolate(
     let generator = generator(&state, &request.model).await?;
     state.heavy(move || faces(&generator.generate(&frames)?, captions, steps, scale, format)).await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverRequest {
+    /// `sefa` (closed form, instant) or `ganspace` (principal components of sampled activations).
+    method: String,
+    /// How many directions: one row of the sheet each.
+    #[serde(default = "five")]
+    top: usize,
+    /// The faces each row sweeps.
+    #[serde(default = "first_three")]
+    seeds: Vec<u64>,
+    /// Frames per face, from −3σ to +3σ.
+    #[serde(default = "five")]
+    steps: usize,
+    #[serde(default = "default_model")]
+    model: String,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default = "one")]
+    scale: usize,
+}
+
+fn five() -> usize {
+    5
+}
+
+fn one() -> usize {
+    1
+}
+
+fn first_three() -> Vec<u64> {
+    vec![0, 1, 2]
+}
+
+/// Most directions one sheet shows.
+const MOST_SHEET_ROWS: usize = 10;
+
+/// Directions found without labels, as a sheet: each direction a row, each seed swept from −3σ to
+/// +3σ. Nothing is saved.
+pub async fn discover(
+    State(state): State<Arc<AppState>>,
+    Body(request): Body<DiscoverRequest>,
+) -> Result<Response, ApiError> {
+    let method: vecspace::app::latent::DiscoverMethod = request.method.parse()?;
+    if !(1..=MOST_SHEET_ROWS).contains(&request.top) {
+        return Err(ApiError::too_large(format!("top must be between 1 and {MOST_SHEET_ROWS}")));
+    }
+    let frames = request.seeds.len() * request.steps;
+    if request.seeds.is_empty() || request.steps < 2 || frames > state.limits.faces {
+        return Err(ApiError::too_large(format!(
+            "each row sweeps 1 or more seeds in 2 or more steps, at most {} faces a row",
+            state.limits.faces
+        )));
+    }
+    let scale = check_scale(request.scale)?;
+    let format = faces_format(request.format.as_deref())?;
+    let generator = generator(&state, &request.model).await?;
+    let (top, seeds) = (request.top, request.seeds);
+    let ks = vecspace::app::latent::spaced(-3.0, 3.0, request.steps)?;
+    state
+        .heavy(move || {
+            let ganspace = latent::discover::GanspaceOptions::default();
+            let (components, _) = vecspace::app::latent::discover_components(
+                &generator,
+                method,
+                top,
+                ganspace,
+                &vecspace::progress::Silent,
+            )?;
+            let named: Vec<(String, Vec<f32>)> =
+                components.into_iter().enumerate().map(|(k, c)| (format!("{method}{}", k + 1), c.vector)).collect();
+            let (latents, captions) = vecspace::app::latent::direction_sheet(&named, &seeds, &ks)?;
+            faces(&generator.generate(&latents)?, captions, frames, scale, format)
+        })
+        .await
+}
+
+/// Most bytes of an uploaded image.
+pub const MOST_UPLOAD_BYTES: usize = 4 << 20;
+/// Most gradient steps one request may ask for (a search of 4 starts × 300 steps takes about
+/// 40 s on 2 cores).
+const MOST_STEPS: usize = 300;
+/// Most starts one request may ask for.
+const MOST_STARTS: usize = 8;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvertQuery {
+    #[serde(default = "default_model")]
+    model: String,
+    #[serde(default)]
+    steps: Option<usize>,
+    #[serde(default)]
+    starts: Option<usize>,
+    /// `LEFT,TOP,SIZE`: the square of the image that holds the face.
+    #[serde(default)]
+    crop: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct InvertAnswer {
+    /// The found latent (100 values).
+    latent: Vec<f32>,
+    rms_levels: f32,
+    mean_abs_levels: f32,
+    start_errors: Vec<f32>,
+    /// The image as the generator's training faces were prepared, then the face found: a PNG of
+    /// two 64 × 64 faces side by side, base64.
+    faces_png: String,
+}
+
+/// The latent of an uploaded PNG (the request body, `image/png`), found by gradient descent
+/// through the generator.
+pub async fn invert(
+    State(state): State<Arc<AppState>>,
+    query: Result<axum::extract::Query<InvertQuery>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::Json<InvertAnswer>, ApiError> {
+    use base64::Engine;
+    let axum::extract::Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!("the image is over {MOST_UPLOAD_BYTES} bytes"))
+        } else {
+            ApiError::bad_request(e.body_text())
+        }
+    })?;
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if kind != "image/png" {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the image as the body, Content-Type image/png (not {kind:?})"),
+        ));
+    }
+    let defaults = latent::InvertOptions::default();
+    let steps = query.steps.unwrap_or(defaults.steps.min(MOST_STEPS));
+    let starts = query.starts.unwrap_or(defaults.starts);
+    if !(1..=MOST_STEPS).contains(&steps) || !(1..=MOST_STARTS).contains(&starts) {
+        return Err(ApiError::too_large(format!("steps must be 1 to {MOST_STEPS} and starts 1 to {MOST_STARTS}")));
+    }
+    let crop: Option<vecspace::app::latent::Crop> = query.crop.as_deref().map(str::parse).transpose()?;
+    let options = latent::InvertOptions { steps, starts, ..defaults };
+    let generator = generator(&state, &query.model).await?;
+    state
+        .heavy(move || {
+            let target = vecspace::app::latent::inversion_target(&body, crop)?;
+            let found =
+                latent::invert(&generator, std::slice::from_ref(&target), &options, &vecspace::progress::Silent)?
+                    .pop()
+                    .ok_or_else(|| ApiError::internal("the search found nothing"))?;
+            let pair = latent::Images { count: 2, data: [target.as_slice(), &found.image].concat() };
+            let png = vecspace::app::latent::faces_mosaic(&pair, 2)?;
+            Ok(axum::Json(InvertAnswer {
+                latent: found.latent,
+                rms_levels: found.rms_levels,
+                mean_abs_levels: found.mean_abs_levels,
+                start_errors: found.start_errors,
+                faces_png: base64::engine::general_purpose::STANDARD.encode(png),
+            }))
+        })
+        .await
+}

@@ -228,6 +228,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/faces/render", post(faces::render))
         .route("/api/faces/edit", post(faces::edit))
         .route("/api/faces/interpolate", post(faces::interpolate))
+        .route("/api/faces/discover", post(faces::discover))
+        // An uploaded image is larger than any JSON request.
+        .route("/api/faces/invert", post(faces::invert).layer(DefaultBodyLimit::max(faces::MOST_UPLOAD_BYTES)))
         .route("/api/lm/models", get(lm::models))
         .route("/api/lm/vector", post(lm::build_vector))
         .route("/api/lm/generate", post(lm::generate))

@@ -38,6 +38,7 @@ pub fn spec() -> Value {
     let string = json!({ "type": "string" });
     let strings = json!({ "type": "array", "items": { "type": "string" } });
     let integer = json!({ "type": "integer", "minimum": 0 });
+    let faces_format = json!({ "enum": ["grid", "png", "npy"] });
     let number = json!({ "type": "number" });
     let neighbours =
         json!({ "type": "array", "items": object(json!({ "word": string, "score": number }), &["word", "score"]) });
@@ -93,14 +94,38 @@ pub fn spec() -> Value {
             "/api/fetch": { "get": operation("registered spaces, benchmarks and models, and whether each is in the cache", None,
                 json_response("entries", json!({ "type": "array", "items": { "type": "object" } }))) },
             "/api/faces/render": { "post": operation("a PNG grid of the faces of latent expressions (seed:N, mean(...), slerp(...))",
-                Some(object(json!({ "latents": strings, "model": model, "columns": integer, "scale": integer }), &["latents"])),
+                Some(object(json!({ "latents": strings, "model": model, "columns": integer, "scale": integer, "format": faces_format }), &["latents"])),
                 png_response("the faces")) },
             "/api/faces/edit": { "post": operation("a face moved along the direction from negative to positive marked seeds, at each strength",
-                Some(object(json!({ "latent": string, "positive": { "type": "array", "items": integer }, "negative": { "type": "array", "items": integer }, "strengths": { "type": "array", "items": number }, "model": model, "scale": integer }), &["latent", "positive", "negative", "strengths"])),
+                Some(object(json!({ "latent": string, "positive": { "type": "array", "items": integer }, "negative": { "type": "array", "items": integer }, "strengths": { "type": "array", "items": number }, "model": model, "scale": integer, "format": faces_format }), &["latent", "positive", "negative", "strengths"])),
                 png_response("the sweep")) },
             "/api/faces/interpolate": { "post": operation("frames between two latents",
-                Some(object(json!({ "from": string, "to": string, "steps": integer, "method": { "enum": ["slerp", "lerp"] }, "model": model, "scale": integer }), &["from", "to"])),
+                Some(object(json!({ "from": string, "to": string, "steps": integer, "method": { "enum": ["slerp", "lerp"] }, "model": model, "scale": integer, "format": faces_format }), &["from", "to"])),
                 png_response("the frames")) },
+            "/api/faces/discover": { "post": operation("directions found without labels (SeFa or GANSpace), as a sheet: a row per direction, each seed swept from -3σ to +3σ; nothing is saved",
+                Some(object(json!({ "method": { "enum": ["sefa", "ganspace"] }, "top": integer, "seeds": { "type": "array", "items": integer }, "steps": integer, "model": model, "scale": integer, "format": faces_format }), &["method"])),
+                png_response("the sheet")) },
+            "/api/faces/invert": { "post": {
+                "summary": "the latent whose face comes closest to an uploaded PNG (the body, at most 4 MB), by gradient descent through the generator",
+                "parameters": [
+                    { "name": "steps", "in": "query", "schema": integer },
+                    { "name": "starts", "in": "query", "schema": integer },
+                    { "name": "crop", "in": "query", "schema": { "type": "string", "description": "LEFT,TOP,SIZE in pixels" } },
+                    { "name": "model", "in": "query", "schema": model }
+                ],
+                "requestBody": { "required": true, "content": { "image/png": { "schema": { "type": "string", "format": "binary" } } } },
+                "responses": {
+                    "200": json_response("the latent, its pixel error in 8-bit levels, and the image beside the face found (a base64 PNG)",
+                        object(json!({ "latent": { "type": "array", "items": number }, "rms_levels": number, "mean_abs_levels": number, "start_errors": { "type": "array", "items": number }, "faces_png": string }),
+                            &["latent", "rms_levels", "mean_abs_levels", "start_errors", "faces_png"])),
+                    "400": { "$ref": "#/components/responses/Error" },
+                    "401": { "$ref": "#/components/responses/Error" },
+                    "404": { "$ref": "#/components/responses/Error" },
+                    "413": { "$ref": "#/components/responses/Error" },
+                    "415": { "$ref": "#/components/responses/Error" },
+                    "503": { "$ref": "#/components/responses/Error" }
+                }
+            } },
             "/api/lm/models": { "get": operation("the language models offered (the first is the default), each with its steering preset where one was measured",
                 None,
                 json_response("the models", object(json!({ "models": { "type": "array", "items": object(json!({

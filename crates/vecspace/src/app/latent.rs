@@ -615,33 +615,32 @@ pub struct Discovered {
 
 /// Finds directions in a generator's latent space without labels (SeFa or GANSpace) and saves
 /// them, each with its provenance; the names are checked before any work is done.
-pub fn discover(
-    store: &DirectionStore,
-    model: &str,
+fn check_top(top: usize) -> Result<()> {
+    let most = MOST_DISCOVERED.min(dcgan::LATENT_DIMS);
+    if (1..=most).contains(&top) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("top is how many directions to find: 1 to {most}, not {top}")))
+    }
+}
+
+/// The first `top` directions `method` finds, best first, and how they were found (their
+/// provenance), without saving them.
+pub fn discover_components(
     generator: &crate::latent::Dcgan,
-    request: &Discovery,
+    method: DiscoverMethod,
+    top: usize,
+    ganspace: crate::latent::discover::GanspaceOptions,
     progress: &dyn crate::progress::Progress,
-) -> Result<Vec<Discovered>> {
+) -> Result<(Vec<crate::latent::discover::Component>, String)> {
     use crate::latent::discover;
-    let Discovery { method, top, prefix, ganspace, overwrite } = request;
-    let top = *top;
-    if !(1..=MOST_DISCOVERED.min(dcgan::LATENT_DIMS)).contains(&top) {
-        return Err(Error::invalid(format!(
-            "--top is how many directions to find: 1 to {}",
-            MOST_DISCOVERED.min(dcgan::LATENT_DIMS)
-        )));
-    }
-    let names: Vec<String> = (1..=top).map(|k| format!("{prefix}{k}")).collect();
-    for name in &names {
-        super::directions::check_name(name)?;
-        store.check_free(name, *overwrite)?;
-    }
-    let (components, described) = match method {
+    check_top(top)?;
+    Ok(match method {
         DiscoverMethod::Sefa => {
             (discover::sefa(generator, top)?, "sefa: an eigenvector of AᵀA for the first layer's weight A".to_owned())
         }
         DiscoverMethod::Ganspace => {
-            let options = discover::GanspaceOptions { top, ..*ganspace };
+            let options = discover::GanspaceOptions { top, ..ganspace };
             let found = discover::ganspace(generator, options, progress)?;
             let described = format!(
                 "ganspace: a principal component of layer {}'s activations over {} latents (seed:{} on), \
@@ -650,7 +649,25 @@ pub fn discover(
             );
             (found.directions, described)
         }
-    };
+    })
+}
+
+pub fn discover(
+    store: &DirectionStore,
+    model: &str,
+    generator: &crate::latent::Dcgan,
+    request: &Discovery,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Vec<Discovered>> {
+    let Discovery { method, top, prefix, ganspace, overwrite } = request;
+    let top = *top;
+    check_top(top)?;
+    let names: Vec<String> = (1..=top).map(|k| format!("{prefix}{k}")).collect();
+    for name in &names {
+        super::directions::check_name(name)?;
+        store.check_free(name, *overwrite)?;
+    }
+    let (components, described) = discover_components(generator, *method, top, *ganspace, progress)?;
     let created = super::clock::now_rfc3339();
     let mut saved = Vec::with_capacity(top);
     for (k, (name, component)) in names.into_iter().zip(components).enumerate() {
