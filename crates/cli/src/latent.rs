@@ -172,7 +172,7 @@ enum LatentCommand {
         /// Adam's first step size (it decays to a tenth).
         #[arg(long, default_value_t = latent::InvertOptions::default().learning_rate)]
         learning_rate: f32,
-        /// The candidates are seed:SEED, seed:SEED+1, …
+        /// The pool is seed:SEED, seed:SEED+1, …
         #[arg(long, default_value_t = latent::InvertOptions::default().seed)]
         seed: u64,
     },

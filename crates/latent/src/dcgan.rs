@@ -51,6 +51,9 @@ pub enum GeneratorError {
     NoLayer { layer: usize, layers: usize },
     #[error("{0}")]
     Sampling(String),
+    /// An inversion asked for what it cannot do (see [`crate::invert`]).
+    #[error("{0}")]
+    Inversion(String),
     #[error("generator computation failed: {0}")]
     Compute(#[from] candle_core::Error),
 }

@@ -3,10 +3,10 @@
 //! in the batch dimension.
 //!
 //! The loss of a start is the mean squared pixel difference to the target (values in [-1, 1])
-//! plus a small pull of the latent towards the prior's shell (|z|² / 100 near 1, weighted lightly): without it a
-//! photograph the generator cannot draw drives z far out of the distribution it was trained on,
-//! where faces turn to noise. Each start is updated with Adam; the best latent a start reached is
-//! kept, and the best start wins.
+//! plus a light pull of the latent towards the shell where Gaussian latents live (|z|²/100 near
+//! 1), the region the generator was trained on. The starts are the random latents whose faces
+//! are already closest; each is updated with Adam, the best latent it reached is kept, and the
+//! best start wins.
 
 use candle_core::{Device, Tensor, Var};
 use vecspace_core::progress::{Progress, Unit};
@@ -75,36 +75,36 @@ pub fn invert(
     let InvertOptions { steps, starts, learning_rate, prior, candidates, seed } = *options;
     for target in targets {
         if target.len() != Images::PIXELS {
-            return Err(GeneratorError::Sampling(format!(
+            return Err(GeneratorError::Inversion(format!(
                 "a target image has {} values; a {IMAGE_SIZE} × {IMAGE_SIZE} RGB image has {}",
                 target.len(),
                 Images::PIXELS
             )));
         }
         if target.iter().any(|x| !x.is_finite() || x.abs() > 1.0) {
-            return Err(GeneratorError::Sampling("a target image holds values outside [-1, 1]".into()));
+            return Err(GeneratorError::Inversion("a target image holds values outside [-1, 1]".into()));
         }
     }
     if targets.is_empty() || targets.len() * starts > MAX_BATCH {
-        return Err(GeneratorError::Sampling(format!(
+        return Err(GeneratorError::Inversion(format!(
             "{} images × {starts} starts: an inversion runs 1 to {MAX_BATCH} at a time",
             targets.len()
         )));
     }
     if starts == 0 {
-        return Err(GeneratorError::Sampling("an inversion needs at least one start".into()));
+        return Err(GeneratorError::Inversion("an inversion needs at least one start".into()));
     }
     if !(1..=MAX_STEPS).contains(&steps) {
-        return Err(GeneratorError::Sampling(format!("steps must be 1 to {MAX_STEPS}, not {steps}")));
+        return Err(GeneratorError::Inversion(format!("steps must be 1 to {MAX_STEPS}, not {steps}")));
     }
     if candidates > MAX_CANDIDATES {
-        return Err(GeneratorError::Sampling(format!(
+        return Err(GeneratorError::Inversion(format!(
             "at most {MAX_CANDIDATES} random latents are scored per image, not {candidates}"
         )));
     }
     let usable = learning_rate.is_finite() && learning_rate > 0.0 && prior.is_finite() && prior >= 0.0;
     if !usable {
-        return Err(GeneratorError::Sampling(
+        return Err(GeneratorError::Inversion(
             "the learning rate must be above 0 and the prior weight at least 0".into(),
         ));
     }
@@ -113,10 +113,7 @@ pub fn invert(
     // Row `t · starts + s` of the batch is start `s` of target `t`.
     let goal: Vec<f32> = targets.iter().flat_map(|t| std::iter::repeat_n(t, starts).flatten()).copied().collect();
     let goal = Tensor::from_vec(goal, (batch, 3, IMAGE_SIZE, IMAGE_SIZE), &device)?;
-    let mut z = Vec::with_capacity(batch * LATENT_DIMS);
-    for target in targets {
-        z.extend(closest_candidates(generator, target, candidates.max(starts), starts, seed)?);
-    }
+    let mut z = closest_candidates(generator, targets, candidates.max(starts), starts, seed)?;
     let mut adam = Adam::new(z.len());
     let mut best = vec![(f32::INFINITY, Vec::new()); batch];
     progress.start("inverting", Some(steps as u64), Unit::Items);
@@ -138,7 +135,7 @@ pub fn invert(
         let gradient = loss.backward()?;
         let gradient = gradient
             .get(var.as_tensor())
-            .ok_or_else(|| GeneratorError::Sampling("no gradient reached the latents".into()))?
+            .ok_or_else(|| GeneratorError::Inversion("no gradient reached the latents".into()))?
             .flatten_all()?
             .to_vec1::<f32>()?;
         let decay = 0.55 + 0.45 * (std::f32::consts::PI * step as f32 / steps as f32).cos();
@@ -155,7 +152,7 @@ pub fn invert(
         })
         .collect();
     if winners.iter().any(|(_, error, latent)| !error.is_finite() || latent.iter().any(|x| !x.is_finite())) {
-        return Err(GeneratorError::Sampling("the search diverged: the pixel error is not finite".into()));
+        return Err(GeneratorError::Inversion("the search diverged: the pixel error is not finite".into()));
     }
     let latents: Vec<Vec<f32>> = winners.iter().map(|w| w.2.clone()).collect();
     let faces = generator.generate(&latents)?;
@@ -171,28 +168,36 @@ pub fn invert(
         .collect())
 }
 
-/// The `keep` latents among `count` random ones (`seed_latent(seed + i)`) whose faces are closest
-/// to `target`, flattened: forward passes only, in batches.
+/// For each target, the `keep` latents among `count` random ones (`seed_latent(seed + i)`) whose
+/// faces are closest to it, flattened target by target: forward passes only, in batches, each
+/// face scored against every target.
 fn closest_candidates(
     generator: &Dcgan,
-    target: &[f32],
+    targets: &[Vec<f32>],
     count: usize,
     keep: usize,
     seed: u64,
 ) -> Result<Vec<f32>, GeneratorError> {
     const BATCH: usize = 64;
-    let mut scored = Vec::with_capacity(count);
+    let latent = |i: usize| seed_latent(seed.wrapping_add(i as u64), LATENT_DIMS);
+    // errors[t][i]: target t against candidate i.
+    let mut errors = vec![Vec::with_capacity(count); targets.len()];
     for first in (0..count).step_by(BATCH) {
-        let latents: Vec<Vec<f32>> =
-            (first..count.min(first + BATCH)).map(|i| seed_latent(seed.wrapping_add(i as u64), LATENT_DIMS)).collect();
-        let faces = generator.generate(&latents)?;
-        for (i, z) in latents.into_iter().enumerate() {
-            let error: f32 = faces.image(i).iter().zip(target).map(|(a, b)| (a - b) * (a - b)).sum();
-            scored.push((error, z));
+        let faces = generator.generate(&(first..count.min(first + BATCH)).map(latent).collect::<Vec<_>>())?;
+        for (target, row) in targets.iter().zip(&mut errors) {
+            row.extend(
+                (0..faces.count)
+                    .map(|i| faces.image(i).iter().zip(target).map(|(a, b)| (a - b) * (a - b)).sum::<f32>()),
+            );
         }
     }
-    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(scored.into_iter().take(keep).flat_map(|(_, z)| z).collect())
+    let mut chosen = Vec::with_capacity(targets.len() * keep * LATENT_DIMS);
+    for row in errors {
+        let mut order: Vec<usize> = (0..row.len()).collect();
+        order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
+        chosen.extend(order.into_iter().take(keep).flat_map(latent));
+    }
+    Ok(chosen)
 }
 
 /// An RGB picture (8-bit, row by row) prepared as the generators' training faces were: the

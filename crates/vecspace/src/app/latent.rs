@@ -398,8 +398,9 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Largest image file an inversion reads.
 pub const MOST_IMAGE_BYTES: u64 = 32 << 20;
-/// Most pixels of an image an inversion reads (64 megapixels).
-pub const MOST_IMAGE_PIXELS: u64 = 1 << 26;
+/// Most pixels of an image an inversion reads (32 megapixels: a small PNG can hold a huge flat
+/// picture, and decoding one takes 7 bytes a pixel).
+pub const MOST_IMAGE_PIXELS: u64 = 1 << 25;
 
 /// A square of a picture, in pixels from its top left corner: where the face is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -438,9 +439,10 @@ pub fn inversion_target(png: &[u8], crop: Option<Crop>) -> Result<Vec<f32>> {
                 "the crop {left},{top},{size} reaches past the {width} × {height} image"
             )));
         }
-        rgb = (top..top + size)
-            .flat_map(|y| rgb[(y * width + left) * 3..(y * width + left + size) * 3].to_vec())
+        let square: Vec<u8> = (top..top + size)
+            .flat_map(|y| rgb[(y * width + left) * 3..(y * width + left + size) * 3].iter().copied())
             .collect();
+        rgb = square;
         (width, height) = (size, size);
     }
     crate::latent::invert::training_image(&rgb, width, height)
