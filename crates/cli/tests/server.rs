@@ -868,6 +868,8 @@ fn faces_discover_a_sheet_and_invert_an_upload() {
     assert_eq!(sheet.body, expected);
     server.post("/api/faces/discover", serde_json::json!({"method": "pca"})).error(400, "bad_request");
     server.post("/api/faces/discover", serde_json::json!({"method": "sefa", "top": 11})).error(413, "too_large");
+    let endless = serde_json::json!({"method": "sefa", "seeds": [1, 2], "steps": u64::MAX});
+    server.post("/api/faces/discover", endless).error(413, "too_large");
     assert_eq!(server.get("/api/directions").json(), saved_before, "a sheet saves nothing");
 
     // Upload the face of seed 5; a short search finds a face close to it.

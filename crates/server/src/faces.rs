@@ -265,7 +265,7 @@ pub async fn discover(
     if !(1..=MOST_SHEET_ROWS).contains(&request.top) {
         return Err(ApiError::too_large(format!("top must be between 1 and {MOST_SHEET_ROWS}")));
     }
-    let frames = request.seeds.len() * request.steps;
+    let frames = request.seeds.len().saturating_mul(request.steps);
     if request.seeds.is_empty() || request.steps < 2 || frames > state.limits.faces {
         return Err(ApiError::too_large(format!(
             "each row sweeps 1 or more seeds in 2 or more steps, at most {} faces a row",
