@@ -4,10 +4,12 @@
 //! `bench/hnsw_faiss.py` needs to measure faiss in the same run: the unit rows, the queries,
 //! their exclusions and the exact top 10. With `--grow-from N` it also builds a graph over the
 //! first N rows and inserts the rest into it ([`Hnsw::extend`], a space that grew), and measures
-//! that graph the same way.
+//! that graph the same way. `--precision single,half` builds one graph for each precision of the
+//! build's row copy ([`BuildPrecision`]), one after the other (default `auto`).
 //!
 //! ```text
-//! cargo run --release -p vecspace --example hnsw_build -- [--space NAME|FILE] [--queries 1000] [--export DIR] [--grow-from N]
+//! cargo run --release -p vecspace --example hnsw_build -- [--space NAME|FILE] [--queries 1000] [--export DIR] \
+//!     [--grow-from N] [--precision auto|single|half,…]
 //! ```
 //!
 //! `bench/hnsw_anchor.sh` runs both.
@@ -15,7 +17,7 @@
 use std::time::Instant;
 
 use vecspace::prelude::*;
-use vecspace::search::hnsw::{Hnsw, HnswParams};
+use vecspace::search::hnsw::{BuildPrecision, Hnsw, HnswParams};
 use vecspace::search::{Exact, Neighbor, Scoring, SearchEngine};
 
 #[path = "common/held_out.rs"]
@@ -28,6 +30,7 @@ fn main() -> Result<(), Failure> {
     let mut wanted = 1000;
     let mut export = None;
     let mut grow_from = None;
+    let mut precisions = vec![BuildPrecision::Auto];
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -36,6 +39,17 @@ fn main() -> Result<(), Failure> {
             "--queries" => wanted = value.parse()?,
             "--export" => export = Some(std::path::PathBuf::from(value)),
             "--grow-from" => grow_from = Some(value.parse::<usize>()?),
+            "--precision" => {
+                precisions = value
+                    .split(',')
+                    .map(|p| match p {
+                        "auto" => Ok(BuildPrecision::Auto),
+                        "single" => Ok(BuildPrecision::Single),
+                        "half" => Ok(BuildPrecision::Half),
+                        other => Err(format!("unknown precision {other} (auto, single, half)")),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -66,10 +80,16 @@ fn main() -> Result<(), Failure> {
         queries.len(),
         rayon::current_num_threads()
     );
-    let started = Instant::now();
-    let mut index = Hnsw::build(rows, HnswParams::default(), &vecspace::progress::Silent);
-    println!("vecspace HNSW build (M 16, ef_construction 100): {:.1} s", started.elapsed().as_secs_f64());
-    recall_curve(&mut index, rows, &queries, &truth)?;
+    for precision in precisions {
+        let started = Instant::now();
+        let params = HnswParams { precision, ..HnswParams::default() };
+        let mut index = Hnsw::build(rows, params, &vecspace::progress::Silent);
+        println!(
+            "vecspace HNSW build (M 16, ef_construction 100, {precision:?} precision): {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        recall_curve(&mut index, rows, &queries, &truth)?;
+    }
     if let Some(first) = grow_from {
         let first = first.min(space.len());
         let started = Instant::now();
