@@ -10,8 +10,13 @@
 //!
 //! ```text
 //! cargo run --release -p vecspace --example remote_bench -- [--space NAME|FILE] [--queries 1000] \
-//!     [--local exact,int8,hnsw] [--indexes flat,hnsw,ivf] [--pgvector URI] [--milvus URI]
+//!     [--local exact,int8,hnsw] [--indexes flat,hnsw,ivf] [--pgvector URI] [--milvus URI] \
+//!     [--exact-queries N]
 //! ```
+//!
+//! `--exact-queries N` times the exact engines (local exact, a server's flat index or sequential
+//! scan) on N of the queries, spread evenly: their recall is 1 by construction (and checked), and
+//! on a million long rows a server's scan of 1 000 queries would take most of an hour.
 //!
 //! `bench/remote_study.sh` starts both servers in one network namespace and runs this there.
 
@@ -31,6 +36,8 @@ use held_out::{Failure, Query, analogy_queries};
 struct Options {
     space: String,
     queries: usize,
+    /// How many of the queries the exact engines are timed on (`None`: all).
+    exact_queries: Option<usize>,
     local: Vec<String>,
     indexes: Vec<IndexKind>,
     servers: Vec<(Backend, String)>,
@@ -46,6 +53,7 @@ fn parse_options() -> Result<Options, Failure> {
     let mut options = Options {
         space: "glove-6b-50d".into(),
         queries: 1000,
+        exact_queries: None,
         local: vec!["exact".into(), "int8".into(), "hnsw".into()],
         indexes: vec![IndexKind::Flat, IndexKind::Hnsw, IndexKind::Ivf],
         servers: Vec::new(),
@@ -63,6 +71,7 @@ fn parse_options() -> Result<Options, Failure> {
         match flag.as_str() {
             "--space" => options.space = value,
             "--queries" => options.queries = value.parse()?,
+            "--exact-queries" => options.exact_queries = Some(value.parse()?),
             "--local" => options.local = value.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             "--indexes" => options.indexes = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
             "--pgvector" => options.servers.push((Backend::Pgvector, value)),
@@ -188,12 +197,20 @@ fn main() -> Result<(), Failure> {
         .iter()
         .map(|(q, exclude)| vecspace::search::Exact.nearest(space.rows(), q, 10, Scoring::default(), exclude))
         .collect::<Result<_, _>>()?;
+    // Every `step`-th query for the exact engines.
+    let step = options.exact_queries.map_or(1, |wanted| (queries.len() / wanted.max(1)).max(1));
+    let exact_queries: Vec<Query> = queries.iter().step_by(step).cloned().collect();
+    let exact_truth: Vec<Vec<Neighbor>> = truth.iter().step_by(step).cloned().collect();
+    let pick = |engine: &dyn SearchEngine| {
+        if engine.is_exact() { (&exact_queries[..], &exact_truth[..]) } else { (&queries[..], &truth[..]) }
+    };
     println!(
-        "{}: {} rows × {} dims; {} held-out analogy queries, top 10; {} threads\n",
+        "{}: {} rows × {} dims; {} held-out analogy queries ({} for the exact engines), top 10; {} threads\n",
         options.space,
         space.len(),
         space.dims(),
         queries.len(),
+        exact_queries.len(),
         rayon::current_num_threads()
     );
     println!("| engine | index build | recall@10 | p50 ms | p99 ms | queries/s, 1 client | queries/s, 8 clients |");
@@ -208,7 +225,8 @@ fn main() -> Result<(), Failure> {
         };
         let build =
             if local == "exact" { "—".to_owned() } else { format!("{:.1} s", started.elapsed().as_secs_f64()) };
-        row(&format!("local {}", engine.describe()), &build, &measure(&space, engine.as_ref(), &queries, &truth)?);
+        let (queries, truth) = pick(engine.as_ref());
+        row(&format!("local {}", engine.describe()), &build, &measure(&space, engine.as_ref(), queries, truth)?);
     }
     let label = vecspace::app::spaces::space_label(&options.space);
     let mut analogy_rows = Vec::new();
@@ -232,7 +250,8 @@ fn main() -> Result<(), Failure> {
                 // Connections for 8 concurrent clients.
                 let eight = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
                 let engine = eight.install(|| vecspace::remote::connect(&target, &space, &params))?;
-                let measured = measure(&space, engine.as_ref(), &queries, &truth)?;
+                let (queries, truth) = pick(engine.as_ref());
+                let measured = measure(&space, engine.as_ref(), queries, truth)?;
                 let described = engine.describe();
                 let search = described.split_once(": ").map_or(described.as_str(), |(_, search)| search);
                 let name = format!("{backend}: {search}");
