@@ -578,24 +578,24 @@ impl Builder<'_> {
         }
     }
 
-    /// Inserts `nodes` (a run at the end of the rows) from `start` on `start_layer`: one by one
-    /// while the graph has fewer than a thousand nodes, so that the parallel inserts start from a
-    /// real graph, then in parallel.
-    fn insert_all(&self, nodes: std::ops::Range<usize>, start: u32, start_layer: usize, progress: &dyn Progress) {
+    /// Inserts `nodes`, in their order, from `start` on `start_layer`: one by one while the graph
+    /// (`linked` nodes before these) has fewer than a thousand nodes, so that the parallel inserts
+    /// start from a real graph, then in parallel.
+    fn insert_all(&self, nodes: &[u32], linked: usize, start: u32, start_layer: usize, progress: &dyn Progress) {
         let n = self.levels.len();
         let done = AtomicUsize::new(0);
-        let insert = |node: usize, scratch: &mut Scratch| {
-            if node as u32 != start {
-                self.insert(node as u32, start, start_layer, scratch);
+        let insert = |node: u32, scratch: &mut Scratch| {
+            if node != start {
+                self.insert(node, start, start_layer, scratch);
             }
             if done.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024) {
                 progress.advance(1024);
             }
         };
-        let warm_end = nodes.end.min(nodes.start.max(WARM_NODES));
+        let (warm, rest) = nodes.split_at(WARM_NODES.saturating_sub(linked).min(nodes.len()));
         let mut scratch = Scratch::new(n);
-        (nodes.start..warm_end).for_each(|node| insert(node, &mut scratch));
-        (warm_end..nodes.end).into_par_iter().for_each_init(|| Scratch::new(n), |scratch, node| insert(node, scratch));
+        warm.iter().for_each(|&node| insert(node, &mut scratch));
+        rest.par_iter().for_each_init(|| Scratch::new(n), |scratch, &node| insert(node, scratch));
     }
 
     fn finish(self, dims: usize, entry: u32) -> Hnsw {
@@ -608,6 +608,15 @@ impl Builder<'_> {
             .collect();
         Hnsw { dims, m: self.m, bottom: Box::new(self.bottom.into_table()), upper, entry, ef: DEFAULT_EF }
     }
+}
+
+/// The order a build inserts the nodes in: the highest layers first, each layer's nodes in row
+/// order. The nodes of the upper layers link among themselves on the bottom layer before the rest
+/// arrive, so the bottom layer keeps long links between distant regions.
+fn insertion_order(levels: &[usize]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..levels.len() as u32).collect();
+    order.sort_by_key(|&node| Reverse(levels[node as usize]));
+    order
 }
 
 /// How many nodes are inserted one by one before the parallel inserts start.
@@ -638,7 +647,7 @@ impl Hnsw {
             upper,
         };
         progress.start("building the HNSW index", Some(n as u64), Unit::Items);
-        builder.insert_all(0..n, entry, top, progress);
+        builder.insert_all(&insertion_order(&builder.levels), 0, entry, top, progress);
         progress.finish();
         builder.finish(rows.dims, entry)
     }
@@ -699,7 +708,8 @@ impl Hnsw {
             builder.insert(highest, entry, old_top, &mut Scratch::new(n));
             entry = highest;
         }
-        builder.insert_all(old..n, entry, top, progress);
+        let new: Vec<u32> = (old as u32..n as u32).collect();
+        builder.insert_all(&new, old, entry, top, progress);
         progress.finish();
         Ok(builder.finish(rows.dims, entry))
     }
@@ -953,6 +963,19 @@ mod tests {
         let index = Hnsw::build(rows, HnswParams::default(), &Silent);
         let recall = recall(&index, rows);
         assert!(recall >= 0.95, "recall@10 {recall}");
+    }
+
+    #[test]
+    fn a_build_inserts_the_highest_layers_first() {
+        let levels = [0, 2, 1, 0, 2, 1];
+        assert_eq!(insertion_order(&levels), [1, 4, 2, 5, 0, 3]);
+        let mut rng = SplitMix64(3);
+        let levels: Vec<usize> = (0..10_000).map(|_| draw_level(&mut rng, 16)).collect();
+        let order = insertion_order(&levels);
+        assert!(order.windows(2).all(|w| levels[w[0] as usize] >= levels[w[1] as usize]));
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert!(sorted.iter().enumerate().all(|(i, &node)| node as usize == i), "a permutation");
     }
 
     #[test]
